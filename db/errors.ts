@@ -1,0 +1,58 @@
+/** Maps driver errors (better-sqlite3, pg, tedious) to coded Lockstep errors that name what must be reachable. */
+import { LockstepError } from '../electron/common/errors';
+import { DbTarget, describeTarget } from './url';
+
+interface DriverError {
+  code?: string;
+  errno?: number;
+  message?: string;
+  number?: number;
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ESOCKET', 'ETIMEOUT', 'SQLITE_CANTOPEN']);
+const DROPPED = new Set(['ECONNRESET', 'EPIPE', '57P01', '57P02', '57P03', 'ECONNCLOSED', 'ENOTOPEN']);
+
+export function mapDbError(err: unknown, target: DbTarget): LockstepError {
+  if (err instanceof LockstepError) return err;
+  const e = (err ?? {}) as DriverError;
+  const code = e.code ?? '';
+  const message = e.message ?? String(err);
+  const where = describeTarget(target);
+  const details: Record<string, unknown> = target.dialect === 'sqlite' ? { file: target.file } : { host: target.host, port: target.port };
+
+  if (UNREACHABLE.has(code) || /Knex: Timeout acquiring a connection|connect ECONNREFUSED|timeout expired|Failed to connect/i.test(message)) {
+    const hostPort = target.dialect === 'sqlite' ? target.file : `${target.host}:${target.port}`;
+    return new LockstepError('E_DB_UNREACHABLE', `The shared database at ${hostPort} cannot be reached (${code || firstLine(message)}). Nothing was written.`, details, { cause: err });
+  }
+  if (code === '28P01' || code === '28000' || code === 'ELOGIN' || /password authentication failed|Login failed/i.test(message)) {
+    return new LockstepError('E_DB_AUTH', `The shared database ${where} refused the login: check the user and the password stored in the OS keychain.`, details, { cause: err });
+  }
+  if (DROPPED.has(code) || /Connection terminated|terminating connection|server closed the connection|Connection lost/i.test(message)) {
+    return new LockstepError('E_DB_CONNECTION', `The connection to the shared database ${where} was lost: ${firstLine(message)}`, details, { cause: err });
+  }
+  if (code === '42P01' || /no such table|Invalid object name/i.test(message)) {
+    return new LockstepError('E_DB_SCHEMA', `The shared database ${where} has no Lockstep tables yet: run "lockstep db migrate".`, details, { cause: err });
+  }
+  return new LockstepError('E_INTERNAL', `Database error on ${where}: ${firstLine(message)}`, { ...details, driverCode: code || undefined }, { cause: err });
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.slice(0, 300);
+}
+
+/** True for the errors that a retry on a fresh connection may cure. */
+export function isTransientDbError(err: unknown): boolean {
+  return err instanceof LockstepError && (err.code === 'E_DB_CONNECTION' || err.code === 'E_DB_UNREACHABLE');
+}
+
+/** Unique-constraint violations, across the three dialects. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = (err ?? {}) as DriverError;
+  return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.number === 2627 || e.number === 2601;
+}
+
+/** Serialization failures and deadlocks that a transaction retry cures. */
+export function isRetryableTxError(err: unknown): boolean {
+  const e = (err ?? {}) as DriverError;
+  return e.code === '40001' || e.code === '40P01' || e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_BUSY_SNAPSHOT' || e.number === 1205;
+}

@@ -1,0 +1,30 @@
+/**
+ * The in-code migration source: the packaged app bundles its migrations as code, so knex never scans a folder.
+ * Add a migration by adding a file and one line here; names are timestamped and never change once released.
+ */
+import type { Knex } from 'knex';
+import * as releases from './20261121_0001_releases';
+import * as workstations from './20261121_0002_workstations';
+import * as events from './20261121_0003_events';
+import * as chunks from './20261121_0004_package_chunks';
+
+export interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [releases, workstations, events, chunks];
+
+export class InCodeMigrationSource implements Knex.MigrationSource<Migration> {
+  constructor(private readonly migrations: readonly Migration[] = MIGRATIONS) {}
+  async getMigrations(): Promise<Migration[]> {
+    return [...this.migrations];
+  }
+  getMigrationName(migration: Migration): string {
+    return migration.name;
+  }
+  async getMigration(migration: Migration): Promise<Knex.Migration> {
+    return { up: migration.up, down: migration.down };
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Coded errors. Every failure Lockstep reports carries one of these codes; the CLI prints it, the UI maps it to
+ * localized text with what to do. Shared with the renderer, so no Node or Electron imports here.
+ */
+export const ERROR_CODES = [
+  'E_USAGE',
+  'E_VERSION_INVALID',
+  'E_CONFIG_INVALID',
+  'E_CONFIG_SECRET',
+  'E_SECRET_MISSING',
+  'E_KEYRING_UNAVAILABLE',
+  'E_DB_URL_INVALID',
+  'E_DB_UNREACHABLE',
+  'E_DB_AUTH',
+  'E_DB_CONNECTION',
+  'E_DB_SCHEMA',
+  'E_DB_CORRUPT',
+  'E_NOT_ADMIN',
+  'E_NOT_FOUND',
+  'E_ALREADY_RELEASED',
+  'E_RELEASE_CONFLICT',
+  'E_DOWNGRADE',
+  'E_BELOW_SECURITY_FLOOR',
+  'E_INVALID_STATE',
+  'E_NO_QUESTION',
+  'E_UPGRADE_UNAVAILABLE',
+  'E_LICENSE',
+  'E_REGISTRATION_MISSING',
+  'E_CONNECT',
+  'E_SIGNATURE',
+  'E_CHECKSUM',
+  'E_CATALOG_STALE',
+  'E_DISK_FULL',
+  'E_ELEVATION_DENIED',
+  'E_NO_WRITE_ACCESS',
+  'E_INSTALL_FAILED',
+  'E_INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Plain data form of an error: what crosses IPC and what `--json` prints. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class LockstepError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LockstepError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toInfo(): ErrorInfo {
+    return Object.keys(this.details).length > 0
+      ? { code: this.code, message: this.message, details: this.details }
+      : { code: this.code, message: this.message };
+  }
+}
+
+export function isLockstepError(err: unknown, code?: ErrorCode): err is LockstepError {
+  return err instanceof LockstepError && (code === undefined || err.code === code);
+}
+
+/** Wraps anything thrown into a LockstepError, keeping coded ones as they are. */
+export function toLockstepError(err: unknown): LockstepError {
+  if (err instanceof LockstepError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new LockstepError('E_INTERNAL', message, {}, { cause: err });
+}
