@@ -1,0 +1,25 @@
+import { Command } from '../command';
+import { describeDecision } from '../describe';
+import { LockstepError } from '../../electron/common/errors';
+
+export const gate: Command = {
+  name: 'gate',
+  summary: 'run the start-up gate headless (heartbeat, decision, upgrade); --answer yes|no answers the release question',
+  usage: 'lockstep gate [--answer yes|no] [--config FILE] [--json]',
+  options: { answer: { type: 'string' } },
+  async run(ctx) {
+    const answer = ctx.values['answer'];
+    if (answer !== undefined && answer !== 'yes' && answer !== 'no') {
+      throw new LockstepError('E_USAGE', '--answer takes yes or no');
+    }
+    const ws = await ctx.workstation();
+    const result = answer ? await ws.gate.answer(answer) : await ws.gate.run();
+    const json = { ...result, installed: result.decision.installed, released: result.decision.released, decisionType: result.decision.type };
+    const lines = [`Start-up gate: ${describeDecision(result.decision)}`];
+    if (result.restartInto) lines.push(`Upgraded; restart into ${result.restartInto}.`);
+    if (result.testVersion) lines.push('TEST VERSION');
+    if (!result.mayUseDatabase && !result.restartInto) lines.push('The application must not use the database.');
+    // Exit 3: the gate blocks (scripts can tell "blocked" from "failed").
+    return { json, text: lines.join('\n'), exitCode: result.mayUseDatabase || result.restartInto ? 0 : 3 };
+  },
+};

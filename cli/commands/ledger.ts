@@ -1,0 +1,63 @@
+/** release / mark-test / withdraw / releases: the release ledger (S15), administrators only for the writes. */
+import { Release } from '../../db/types';
+import { Command } from '../command';
+
+function releaseLine(r: Release): string {
+  const who = r.state === 'withdrawn' ? `withdrawn by ${r.withdrawnBy} at ${r.withdrawnAt}` : r.releasedBy ? `released by ${r.releasedBy} from ${r.releasedFrom} at ${r.releasedAt}` : `recorded by ${r.createdBy} from ${r.createdFrom}`;
+  return `${r.version.padEnd(16)} ${r.state.padEnd(10)} ${who}`;
+}
+
+export const release: Command = {
+  name: 'release',
+  summary: 'release a version for all workstations (--rerelease to move back to an earlier one)',
+  usage: 'lockstep release <version> [--rerelease] [--config FILE] [--json]',
+  options: { rerelease: { type: 'boolean' } },
+  positionals: [1, 1],
+  async run(ctx) {
+    const ws = await ctx.workstation();
+    const r = await ws.ledger.release(ctx.positionals[0]!, { rerelease: ctx.values['rerelease'] === true });
+    return { json: { release: r }, text: `Version ${r.version} is now the released version of channel "${r.channel}".` };
+  },
+};
+
+export const markTest: Command = {
+  name: 'mark-test',
+  summary: 'record a version as installed on this workstation for testing only',
+  usage: 'lockstep mark-test <version> [--config FILE] [--json]',
+  positionals: [1, 1],
+  async run(ctx) {
+    const ws = await ctx.workstation();
+    const r = await ws.ledger.markTest(ctx.positionals[0]!);
+    return { json: r, text: `Version ${r.release.version} is a test version on ${ws.identity.workstationId}${r.alreadyMarked ? ' (already recorded)' : ''}.` };
+  },
+};
+
+export const withdraw: Command = {
+  name: 'withdraw',
+  summary: 'withdraw a release; if current, workstations move back to the previous release',
+  usage: 'lockstep withdraw <version> [--config FILE] [--json]',
+  positionals: [1, 1],
+  async run(ctx) {
+    const ws = await ctx.workstation();
+    const r = await ws.ledger.withdraw(ctx.positionals[0]!);
+    return {
+      json: r,
+      text: `Version ${r.withdrawn.version} is withdrawn. Released version now: ${r.current ? r.current.version : 'none'}.`,
+    };
+  },
+};
+
+export const releases: Command = {
+  name: 'releases',
+  summary: 'list the release ledger (newest first)',
+  usage: 'lockstep releases [--config FILE] [--json]',
+  async run(ctx) {
+    const ws = await ctx.workstation();
+    const list = await ws.ledger.list();
+    const current = await ws.fleet.releases.current(ws.config.channel);
+    return {
+      json: { channel: ws.config.channel, current: current?.release?.version ?? null, releases: list },
+      text: list.length ? list.map((r) => (r.id === current?.release?.id ? '* ' : '  ') + releaseLine(r)).join('\n') : 'No releases recorded yet.',
+    };
+  },
+};

@@ -1,0 +1,21 @@
+/** Stores the database password in the OS keychain. It is read from standard input, never from an argument. */
+import * as path from 'node:path';
+import { LockstepError } from '../../electron/common/errors';
+import { loadMachineConfig } from '../../electron/engine/config';
+import { parseDbUrl, secretAccountFor } from '../../db/url';
+import { Command } from '../command';
+
+export const setDbPassword: Command = {
+  name: 'secret set-db-password',
+  summary: 'store the database password (read from standard input) in the OS keychain',
+  usage: 'printf %s "$PW" | lockstep secret set-db-password [--config FILE] [--json]',
+  async run(ctx) {
+    const config = loadMachineConfig(ctx.configPath);
+    const account = secretAccountFor(parseDbUrl(config.database.url, path.dirname(config.sourceFile)));
+    if (!account) throw new LockstepError('E_USAGE', 'This database URL names no user: there is no password to store.');
+    const secret = (await ctx.readStdin()).replace(/\r?\n$/, '');
+    if (!secret) throw new LockstepError('E_USAGE', 'No password on standard input.');
+    await ctx.secrets.set(account, secret);
+    return { json: { stored: true, account }, text: `Stored the password for ${account} in the OS keychain.` };
+  },
+};

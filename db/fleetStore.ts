@@ -1,0 +1,34 @@
+/** The shared-database facade the engine talks to: releases, workstations, audit. */
+import { AuditEntry, appendEvent, listEvents } from './auditStore';
+import { Db } from './connection';
+import { mapDbError } from './errors';
+import { ReleaseStore } from './releaseStore';
+import { WorkstationStore } from './workstationStore';
+import { AuditEvent } from './types';
+
+export class FleetStore {
+  readonly releases: ReleaseStore;
+  readonly workstations: WorkstationStore;
+
+  constructor(readonly db: Db) {
+    this.releases = new ReleaseStore(db);
+    this.workstations = new WorkstationStore(db);
+  }
+
+  /** Appends one audit row outside any ledger transaction (failures, upgrades, checks). */
+  async audit(entry: AuditEntry): Promise<void> {
+    try {
+      await appendEvent(this.db.knex, entry);
+    } catch (err) {
+      throw mapDbError(err, this.db.target);
+    }
+  }
+
+  async events(options: { limit?: number; action?: string } = {}): Promise<AuditEvent[]> {
+    try {
+      return await listEvents(this.db.knex, options);
+    } catch (err) {
+      throw mapDbError(err, this.db.target);
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/** The start-up gate's decision (S14), shared by the engine, the CLI's --json output and the renderer. */
+import { ErrorInfo } from './errors';
+
+export type OutdatedPolicy = 'block' | 'warn';
+
+export type GateDecision =
+  /** I = R: go on. */
+  | { type: 'proceed'; installed: string; released: string }
+  /** I < R (or I was withdrawn): upgrade to R by itself. */
+  | { type: 'upgrade'; installed: string; released: string; downgrade: boolean }
+  /** I > R, undecided: an administrator is asked "release I for all workstations?"; others are told it awaits release. */
+  | { type: 'ask-release'; installed: string; released: string | null; canAnswer: boolean }
+  /** I > R, recorded as a test installation here: go on, with a visible "test version" marker. */
+  | { type: 'test-workstation'; installed: string; released: string | null }
+  /** I < R and the upgrade cannot happen: the outdated notice; under `block` the app does not use the database. */
+  | { type: 'outdated'; installed: string; released: string; policy: OutdatedPolicy; reason: ErrorInfo | null };
+
+export type GateDecisionType = GateDecision['type'];
+
+/** Whether the app may go on to business data after this decision. */
+export function mayUseDatabase(decision: GateDecision): boolean {
+  switch (decision.type) {
+    case 'proceed':
+    case 'ask-release':
+    case 'test-workstation':
+      return true;
+    case 'upgrade':
+      return false; // the app restarts into the new version first
+    case 'outdated':
+      return decision.policy === 'warn';
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Configuration (S22): a machine-wide JSON file that IT writes beside the app (read-only for users), plus per-user
+ * settings in the user's profile. Both are validated; errors name the file and the field. Secrets never live here:
+ * a database URL with a password is refused, the password comes from the OS keychain.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { LockstepError } from '../common/errors';
+import { urlHasPassword } from '../../db/url';
+
+const nonEmpty = z.string().trim().min(1);
+
+export const MachineConfigSchema = z
+  .object({
+    /** Folder the application is installed in; its lockstep-version.json names the installed version. */
+    installDir: nonEmpty,
+    database: z
+      .object({
+        url: nonEmpty.refine((u) => !urlHasPassword(u), {
+          message: 'must not contain a password: store it in the OS keychain with "lockstep secret set-db-password"',
+        }),
+        /** Look the password up in the OS keychain (default: whenever the URL names a user). */
+        passwordFromKeychain: z.boolean().optional(),
+        connectTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+      })
+      .strict(),
+    channel: nonEmpty.max(64).default('stable'),
+    /** OS user names (case-insensitive) who answer the release question and manage releases. */
+    administrators: z.array(nonEmpty).default([]),
+    /** When this workstation is below the released version and cannot upgrade: refuse the database, or warn. */
+    outdatedPolicy: z.enum(['block', 'warn']).default('block'),
+    workstation: z
+      .object({
+        /** Stable identity in the registry; defaults to the host name. */
+        id: nonEmpty.max(191).optional(),
+        /** Overrides the reported host name (simulated workstations in tests and demos). */
+        hostName: nonEmpty.max(255).optional(),
+        ring: z.enum(['test', 'regular']).default('regular'),
+      })
+      .strict()
+      .default({ ring: 'regular' }),
+    log: z
+      .object({
+        dir: nonEmpty.optional(),
+        maxBytes: z.number().int().min(16 * 1024).default(5 * 1024 * 1024),
+        keep: z.number().int().min(1).max(100).default(5),
+      })
+      .strict()
+      .default({ maxBytes: 5 * 1024 * 1024, keep: 5 }),
+    /** Per-user settings file; defaults to the user's config folder. */
+    userSettingsFile: nonEmpty.optional(),
+  })
+  .strict();
+
+export type MachineConfig = z.infer<typeof MachineConfigSchema> & {
+  /** Absolute path of the file this came from; relative paths inside resolve against its folder. */
+  readonly sourceFile: string;
+};
+
+export const UserSettingsSchema = z
+  .object({
+    checkAtStart: z.boolean().default(false),
+    locale: z.enum(['de', 'en', 'fr']).optional(),
+  })
+  .strict();
+
+export type UserSettings = z.infer<typeof UserSettingsSchema>;
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`).join('; ');
+}
+
+function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new LockstepError('E_CONFIG_INVALID', `The ${what} ${file} cannot be read (${code ?? 'error'}).`, { file });
+  }
+  try {
+    return JSON.parse(text.replace(/^\uFEFF/, '')); // Notepad writes a BOM
+  } catch (err) {
+    throw new LockstepError('E_CONFIG_INVALID', `The ${what} ${file} is not valid JSON: ${(err as Error).message}`, { file });
+  }
+}
+
+export function loadMachineConfig(file: string): MachineConfig {
+  const abs = path.resolve(file);
+  const parsed = MachineConfigSchema.safeParse(readJson(abs, 'machine configuration'));
+  if (!parsed.success) {
+    const secret = parsed.error.issues.some((i) => i.path.join('.') === 'database.url' && /password/.test(i.message));
+    throw new LockstepError(secret ? 'E_CONFIG_SECRET' : 'E_CONFIG_INVALID', `The machine configuration ${abs} is invalid: ${describeIssues(parsed.error)}`, { file: abs });
+  }
+  const base = path.dirname(abs);
+  const cfg = parsed.data;
+  return {
+    ...cfg,
+    installDir: path.resolve(base, cfg.installDir),
+    log: { ...cfg.log, ...(cfg.log.dir ? { dir: path.resolve(base, cfg.log.dir) } : {}) },
+    ...(cfg.userSettingsFile ? { userSettingsFile: path.resolve(base, cfg.userSettingsFile) } : {}),
+    sourceFile: abs,
+  };
+}
+
+export interface LoadedUserSettings {
+  settings: UserSettings;
+  /** Set when the file was unreadable: it was kept aside (never deleted) and defaults apply. */
+  warning: string | null;
+}
+
+/** A broken per-user file must not stop the app: it is moved aside as *.broken-<time> and defaults apply. */
+export function loadUserSettings(file: string): LoadedUserSettings {
+  if (!fs.existsSync(file)) return { settings: UserSettingsSchema.parse({}), warning: null };
+  try {
+    const parsed = UserSettingsSchema.safeParse(readJson(file, 'user settings file'));
+    if (parsed.success) return { settings: parsed.data, warning: null };
+    throw new LockstepError('E_CONFIG_INVALID', `The user settings ${file} are invalid: ${describeIssues(parsed.error)}`, { file });
+  } catch (err) {
+    const aside = `${file}.broken-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    fs.renameSync(file, aside);
+    return { settings: UserSettingsSchema.parse({}), warning: `${(err as Error).message} It was kept as ${aside}; defaults apply.` };
+  }
+}
+
+/** Writes per-user settings atomically (temp file + rename), so a crash never leaves half a file. */
+export function saveUserSettings(file: string, settings: UserSettings): void {
+  const valid = UserSettingsSchema.parse(settings);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(valid, null, 2) + '\n', { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}

@@ -1,0 +1,157 @@
+/**
+ * The start-up gate (S14): on every start, before the app touches business data. One read of everything the decision
+ * needs, the decision (gateDecision.ts), one heartbeat write; then, for `upgrade`, the upgrade itself through the
+ * Upgrader seam, which the fleet fills with "package from the shared database → verify → install → restart".
+ */
+import { LockstepError, toLockstepError } from '../common/errors';
+import { GateDecision, OutdatedPolicy, mayUseDatabase } from '../common/gate';
+import { FleetStore } from '../../db/fleetStore';
+import { GateSnapshot, Release } from '../../db/types';
+import { decide } from './gateDecision';
+import { Identity } from './identity';
+import { InstalledVersionSource } from './installation';
+import { Ledger } from './ledger';
+import { Logger } from './log';
+import { Version, parseVersion, versionSortKey } from './version';
+
+export interface UpgradeTarget {
+  version: Version;
+  release: Release;
+  downgrade: boolean;
+}
+
+/** Installs the released version on this workstation. Resolves once installed and a restart is due. */
+export interface Upgrader {
+  upgrade(target: UpgradeTarget): Promise<void>;
+}
+
+/** Until the fleet issue provides the package path, a workstation cannot upgrade by itself. */
+export const unavailableUpgrader: Upgrader = {
+  async upgrade(target) {
+    throw new LockstepError('E_UPGRADE_UNAVAILABLE', `This workstation cannot install version ${target.version.raw} by itself.`, { version: target.version.raw });
+  },
+};
+
+export interface GateOptions {
+  channel: string;
+  policy: OutdatedPolicy;
+  ring: 'test' | 'regular';
+}
+
+export interface GateResult {
+  decision: GateDecision;
+  mayUseDatabase: boolean;
+  /** Set after a successful upgrade: the app restarts into this version. */
+  restartInto: string | null;
+  /** Show the "test version" marker. */
+  testVersion: boolean;
+  /** The channel pointer revision the decision was based on (the release answer compares-and-sets against it). */
+  revision: number;
+}
+
+export interface Evaluation {
+  decision: GateDecision;
+  installed: Version;
+  snapshot: GateSnapshot;
+}
+
+export class StartupGate {
+  constructor(
+    private readonly fleet: FleetStore,
+    private readonly identity: Identity,
+    private readonly installedSource: InstalledVersionSource,
+    private readonly ledger: Ledger,
+    private readonly log: Logger,
+    private readonly options: GateOptions,
+    private readonly upgrader: Upgrader = unavailableUpgrader,
+  ) {}
+
+  /** Reads and decides; writes nothing (the CLI's `status`). */
+  async evaluate(): Promise<Evaluation> {
+    const installed = this.installedSource.installedVersion();
+    const snapshot = await this.fleet.workstations.gateSnapshot(this.options.channel, this.identity.workstationId, versionSortKey(installed));
+    const current = snapshot.current?.release ?? null;
+    const decision = decide({
+      installed,
+      released: current ? parseStoredVersion(current) : null,
+      installedState: snapshot.installedState,
+      testMarked: snapshot.testMarked,
+      isAdmin: this.identity.isAdmin,
+      policy: this.options.policy,
+    });
+    return { decision, installed, snapshot };
+  }
+
+  /** The whole gate: decide, heartbeat, and for `upgrade` try it; a failed upgrade becomes `outdated`. */
+  async run(): Promise<GateResult> {
+    const { decision, installed, snapshot } = await this.evaluate();
+    await this.fleet.workstations.heartbeat({
+      workstationId: this.identity.workstationId,
+      hostName: this.identity.hostName,
+      osUser: this.identity.osUser,
+      installedVersion: installed.raw,
+      ring: decision.type === 'test-workstation' ? 'test' : this.options.ring,
+    });
+    this.log.info('gate.decision', { ...decision, workstation: this.identity.workstationId });
+    const revision = snapshot.current?.revision ?? 0;
+    if (decision.type !== 'upgrade') return this.result(decision, revision, null);
+
+    const release = snapshot.current!.release!;
+    try {
+      await this.upgrader.upgrade({ version: parseStoredVersion(release), release, downgrade: decision.downgrade });
+      await this.recordResult(`upgraded ${decision.installed} → ${decision.released}`);
+      this.log.info('gate.upgraded', { from: decision.installed, to: decision.released, downgrade: decision.downgrade });
+      return this.result(decision, revision, decision.released);
+    } catch (err) {
+      const e = toLockstepError(err);
+      await this.recordResult(`${e.code}: upgrade to ${decision.released} failed`);
+      this.log.error('gate.upgrade-failed', { to: decision.released, code: e.code, message: e.message });
+      const outdated: GateDecision = { type: 'outdated', installed: decision.installed, released: decision.released, policy: this.options.policy, reason: e.toInfo() };
+      return this.result(outdated, revision, null);
+    }
+  }
+
+  /**
+   * Answers "Release version I for all workstations?". Yes: I becomes the released version (compare-and-set against
+   * what the question was based on). No: this workstation is recorded as a test workstation for I.
+   */
+  async answer(answer: 'yes' | 'no'): Promise<GateResult> {
+    const { decision, snapshot } = await this.evaluate();
+    if (decision.type !== 'ask-release') {
+      throw new LockstepError('E_NO_QUESTION', `There is no release question to answer: the gate decided "${decision.type}".`, { decision: decision.type });
+    }
+    if (!this.identity.isAdmin) {
+      throw new LockstepError('E_NOT_ADMIN', `Version ${decision.installed} is a test installation awaiting release by an administrator.`, { user: this.identity.osUser });
+    }
+    if (answer === 'yes') {
+      await this.ledger.release(decision.installed, { expectedRevision: snapshot.current?.revision ?? 0 });
+    } else {
+      await this.ledger.markTest(decision.installed);
+    }
+    return this.run();
+  }
+
+  private async recordResult(text: string): Promise<void> {
+    try {
+      await this.fleet.workstations.recordResult(this.identity.workstationId, text);
+    } catch (err) {
+      this.log.warn('gate.record-result-failed', { message: (err as Error).message });
+    }
+  }
+
+  private result(decision: GateDecision, revision: number, restartInto: string | null): GateResult {
+    return { decision, mayUseDatabase: restartInto === null && mayUseDatabase(decision), restartInto, testVersion: decision.type === 'test-workstation', revision };
+  }
+}
+
+/** A version text in the shared database that does not parse is corruption (or tampering), never a guess. */
+function parseStoredVersion(release: Release): Version {
+  try {
+    return parseVersion(release.version);
+  } catch {
+    throw new LockstepError('E_DB_CORRUPT', `The released version "${release.version}" in the shared database (release ${release.id}) is not a version number; an administrator must withdraw it.`, {
+      releaseId: release.id,
+      version: release.version,
+    });
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Composition for plain Node (CLI, tests, benchmarks): config → identity → secrets → database → stores → gate.
+ * The Electron main process composes the same parts in electron/main.ts with its own adapters.
+ */
+import * as path from 'node:path';
+import { Db, openDatabase } from '../../db/connection';
+import { FleetStore } from '../../db/fleetStore';
+import { migrateLatest } from '../../db/migrate';
+import { parseDbUrl, secretAccountFor } from '../../db/url';
+import { MachineConfig, loadMachineConfig } from './config';
+import { Identity, OsFacts, realOs, resolveIdentity } from './identity';
+import { InstalledVersionSource, VersionFileSource } from './installation';
+import { Ledger } from './ledger';
+import { Logger, RotatingFileLogger } from './log';
+import { SecretStore, requireSecret } from './secrets';
+import { StartupGate, Upgrader } from './startupGate';
+
+export interface Workstation {
+  config: MachineConfig;
+  identity: Identity;
+  db: Db;
+  fleet: FleetStore;
+  ledger: Ledger;
+  gate: StartupGate;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+export interface WorkstationDeps {
+  /** Where logs go when the config names no folder (the platform's log folder, chosen by the entry point). */
+  defaultLogDir: string;
+  secrets: SecretStore;
+  os?: OsFacts;
+  installed?: InstalledVersionSource;
+  upgrader?: Upgrader;
+  logger?: Logger;
+  /** Run pending migrations on open (the embedded SQLite default does; shared servers are migrated by IT). */
+  migrate?: boolean;
+}
+
+/** Looks up the database password when the URL names a user and the config does not turn the keychain off. */
+export async function databasePassword(config: MachineConfig, secrets: SecretStore): Promise<string | null> {
+  const target = parseDbUrl(config.database.url, path.dirname(config.sourceFile));
+  const account = secretAccountFor(target);
+  if (!account || config.database.passwordFromKeychain === false) return null;
+  return requireSecret(secrets, account);
+}
+
+export async function openWorkstation(configOrFile: MachineConfig | string, deps: WorkstationDeps): Promise<Workstation> {
+  const config = typeof configOrFile === 'string' ? loadMachineConfig(configOrFile) : configOrFile;
+  const identity = resolveIdentity(config, deps.os ?? realOs);
+  const log = deps.logger ?? new RotatingFileLogger(path.join(config.log.dir ?? deps.defaultLogDir, 'lockstep.log'), config.log.maxBytes, config.log.keep);
+  const target = parseDbUrl(config.database.url, path.dirname(config.sourceFile));
+  const password = await databasePassword(config, deps.secrets);
+  const db = await openDatabase(target, { password, connectTimeoutMs: config.database.connectTimeoutMs });
+  try {
+    if (deps.migrate) await migrateLatest(db);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const fleet = new FleetStore(db);
+  const ledger = new Ledger(fleet, identity, log, { channel: config.channel });
+  const gate = new StartupGate(
+    fleet,
+    identity,
+    deps.installed ?? new VersionFileSource(config.installDir),
+    ledger,
+    log,
+    { channel: config.channel, policy: config.outdatedPolicy, ring: config.workstation.ring },
+    deps.upgrader,
+  );
+  return { config, identity, db, fleet, ledger, gate, log, close: () => db.close() };
+}
