@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the test suites need. Skips apt entirely when everything is present already.
+set -euo pipefail
+need=()
+command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+dpkg -s libsecret-1-dev >/dev/null 2>&1 || need+=(libsecret-1-dev)
+command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
+command -v dbus-run-session >/dev/null || need+=(dbus dbus-x11)
+command -v sudo >/dev/null || need+=(sudo)
+command -v chromium >/dev/null || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+echo "system packages ready"
