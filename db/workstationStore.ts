@@ -2,6 +2,7 @@
  * The workstation registry (S16) and the start-up gate's database work: one read of everything the decision needs,
  * and one heartbeat write afterwards.
  */
+import type { Knex } from 'knex';
 import { Db } from './connection';
 import { mapDbError } from './errors';
 import { toRelease, toWorkstation } from './mappers';
@@ -37,15 +38,10 @@ export class WorkstationStore {
   /** Everything the gate decides on, in one statement: the pointer with its release, the installed version's state, the test mark. */
   async gateSnapshot(channel: string, workstationId: string, installedKey: string): Promise<GateSnapshot> {
     return this.run(async () => {
-      const k = this.db.knex;
-      const installedState = k('lockstep_releases').select('state').where({ channel, version_key: installedKey }).as('installed_state');
-      const testMarked = k('lockstep_test_marks').count('*').where({ workstation_id: workstationId, channel, version_key: installedKey }).as('test_marked');
-      const row = (await k('lockstep_current as c')
-        .leftJoin('lockstep_releases as r', 'r.id', 'c.release_id')
-        .where('c.channel', channel)
-        .first('c.revision', 'c.release_id as current_release_id', 'r.*', installedState, testMarked)) as SnapshotRow | undefined;
+      const row = (await gateSnapshotQuery(this.db.knex, channel, workstationId, installedKey)) as SnapshotRow | undefined;
       if (!row) {
         // No release pointer yet for this channel (a new site): the two sub-reads on their own.
+        const k = this.db.knex;
         const st = (await k('lockstep_releases').where({ channel, version_key: installedKey }).first('state')) as { state: string } | undefined;
         const marks = (await k('lockstep_test_marks').where({ workstation_id: workstationId, channel, version_key: installedKey }).count('* as n')) as Array<{ n: number | string }>;
         return { current: null, installedState: narrowState(st?.state ?? null), testMarked: Number(marks[0]?.n ?? 0) > 0 };
@@ -87,6 +83,16 @@ export class WorkstationStore {
   async list(): Promise<Workstation[]> {
     return this.run(async () => (await this.db.knex<WorkstationRow>('lockstep_workstations').select('*').orderBy('host_name').orderBy('workstation_id')).map(toWorkstation));
   }
+}
+
+/** The gate's one read: the pointer joined to its release, with the installed version's state and test mark as sub-selects. */
+export function gateSnapshotQuery(k: Knex, channel: string, workstationId: string, installedKey: string) {
+  const installedState = k('lockstep_releases').select('state').where({ channel, version_key: installedKey }).as('installed_state');
+  const testMarked = k('lockstep_test_marks').count('*').where({ workstation_id: workstationId, channel, version_key: installedKey }).as('test_marked');
+  return k('lockstep_current as c')
+    .leftJoin('lockstep_releases as r', 'r.id', 'c.release_id')
+    .where('c.channel', channel)
+    .first('c.revision', 'c.release_id as current_release_id', 'r.*', installedState, testMarked);
 }
 
 function narrowState(value: string | null): ReleaseState | null {

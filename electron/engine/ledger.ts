@@ -54,13 +54,13 @@ export class Ledger {
   }
 
   /** Retries the read-decide-write cycle while other writers move the pointer under us. */
-  private async withRetry<T>(what: string, attempt: (current: CurrentPointer | null) => Promise<T>): Promise<T> {
+  private async withRetry<T>(what: string, attempt: (current: CurrentPointer | null) => Promise<T>, retry = true): Promise<T> {
     for (let i = 1; ; i++) {
       const current = await this.fleet.releases.current(this.options.channel);
       try {
         return await attempt(current);
       } catch (err) {
-        if (!isLockstepError(err, 'E_RELEASE_CONFLICT') || i >= MAX_ATTEMPTS) throw err;
+        if (!isLockstepError(err, 'E_RELEASE_CONFLICT') || !retry || i >= MAX_ATTEMPTS) throw err;
         this.log.info('ledger.retry', { what, attempt: i });
       }
     }
@@ -80,6 +80,13 @@ export class Ledger {
       if (currentRelease && compareVersions(v, currentRelease.version) === 0) {
         throw new LockstepError('E_ALREADY_RELEASED', `Version ${currentRelease.version} is already the released version.`, { version: currentRelease.version });
       }
+      // An answer to the gate's question was based on what the gate read: if the pointer moved since, the question
+      // itself is stale and the administrator must see the new situation (no silent retry).
+      if (options.expectedRevision !== undefined && (current?.revision ?? 0) !== options.expectedRevision) {
+        throw new LockstepError('E_RELEASE_CONFLICT', `The released version changed to ${currentRelease?.version ?? 'none'} while the question was open; decide again.`, {
+          released: currentRelease?.version ?? null,
+        });
+      }
       const down = currentRelease !== null && compareVersions(v, currentRelease.version) < 0;
       if (down && !options.rerelease) {
         throw new LockstepError('E_DOWNGRADE', `Version ${v.raw} is older than the released ${currentRelease.version}; re-releasing it moves every workstation back and must be asked for explicitly (--rerelease).`, {
@@ -89,7 +96,7 @@ export class Ledger {
       }
       const expected = options.expectedRevision ?? current?.revision ?? 0;
       return this.fleet.releases.release(ref, actorOf(this.identity), { expectedRevision: expected, action: down ? 'rerelease' : 'release' });
-    });
+    }, options.expectedRevision === undefined);
     this.log.info('ledger.release', { version: result.version, channel: this.channel, by: this.identity.osUser, from: this.identity.workstationId });
     return result;
   }

@@ -1,0 +1,60 @@
+/**
+ * No SQL Server can run on these machines, so every migration and the gate's main query are compiled with knex's
+ * mssql dialect and the T-SQL is checked for the types SQL Server needs. The live suite runs against a real server
+ * when LOCKSTEP_TEST_MSSQL_URL is set (test/helpers/backends.ts).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import knexFactory, { Knex } from 'knex';
+import { MIGRATIONS } from '../../db/migrations';
+import { gateSnapshotQuery } from '../../db/workstationStore';
+
+const mssql = knexFactory({ client: 'mssql' });
+
+/** Runs a migration's `up` against a knex whose schema builders are collected instead of executed. */
+async function compileMigration(up: (k: Knex) => Promise<void>): Promise<string> {
+  const collected: Array<{ toString(): string }> = [];
+  const schemaProxy = new Proxy(
+    {},
+    {
+      get(_t, method: string) {
+        return (...args: unknown[]) => {
+          const builder = (mssql.schema as unknown as Record<string, (...a: unknown[]) => { toString(): string }>)[method]!(...args);
+          collected.push(builder);
+          return Promise.resolve();
+        };
+      },
+    },
+  );
+  const k = new Proxy(mssql, { get: (t, p) => (p === 'schema' ? schemaProxy : (t as unknown as Record<string | symbol, unknown>)[p]) }) as Knex;
+  await up(k);
+  return collected.map((b) => b.toString()).join(';\n');
+}
+
+describe('T-SQL for SQL Server (mssql dialect)', () => {
+  test('every migration compiles to T-SQL with SQL Server types', async () => {
+    const sql: Record<string, string> = {};
+    for (const m of MIGRATIONS) sql[m.name] = await compileMigration(m.up);
+    const all = Object.values(sql).join('\n');
+    // Text is Unicode (nvarchar), binary package chunks are varbinary(max), timestamps datetime2, ids identity.
+    assert.match(sql['20261121_0001_releases']!, /\[version\] nvarchar\(64\) not null/);
+    assert.match(sql['20261121_0001_releases']!, /\[manifest\] nvarchar\(max\)/);
+    assert.match(sql['20261121_0001_releases']!, /\[created_at\] datetime2 not null/);
+    assert.match(sql['20261121_0001_releases']!, /\[id\] int identity\(1,1\) not null primary key/);
+    assert.match(sql['20261121_0001_releases']!, /\[package_size\] bigint/);
+    assert.match(sql["20261121_0001_releases"]!, /CREATE UNIQUE INDEX \[lockstep_releases_channel_version\] ON \[lockstep_releases\] \(\[channel\], \[version_key\]\)/);
+    assert.match(sql['20261121_0004_package_chunks']!, /\[bytes\] varbinary\(max\) not null/);
+    assert.match(sql['20261121_0003_events']!, /\[id\] bigint identity\(1,1\) not null primary key/);
+    assert.match(sql['20261121_0002_workstations']!, /\[host_name\] nvarchar\(255\) not null/);
+    assert.doesNotMatch(all, /\b(text|blob|bytea|timestamptz|varchar\()/i, 'no types SQL Server lacks, no non-Unicode text');
+    assert.match(all, /foreign key \(\[release_id\]\) references \[lockstep_releases\] \(\[id\]\)/i);
+  });
+
+  test('the gate snapshot query compiles to one parameterised T-SQL statement', () => {
+    const q = gateSnapshotQuery(mssql, 'stable', `ws'; drop table x;--`, 'key').toSQL().toNative();
+    assert.match(q.sql, /^select top \(@p0\) \[c\]\.\[revision\]/);
+    assert.match(q.sql, /left join \[lockstep_releases\] as \[r\] on \[r\]\.\[id\] = \[c\]\.\[release_id\]/);
+    assert.ok(!q.sql.includes('drop table'), 'values travel as bindings, never in the text');
+    assert.ok(q.bindings.includes(`ws'; drop table x;--`));
+  });
+});
