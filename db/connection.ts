@@ -23,7 +23,17 @@ export interface OpenOptions {
   poolMax?: number;
 }
 
+/**
+ * knex prints pool and deprecation warnings to the console by itself; the CLI's stdout must stay one JSON document,
+ * and every failure reaches the caller as a coded error anyway, so knex's own console output is dropped.
+ */
+const quietKnexLog = { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined };
+
 export function knexConfigFor(target: DbTarget, options: OpenOptions = {}): Knex.Config {
+  return { ...dialectConfig(target, options), log: quietKnexLog };
+}
+
+function dialectConfig(target: DbTarget, options: OpenOptions): Knex.Config {
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   switch (target.dialect) {
     case 'sqlite':

@@ -16,7 +16,7 @@ export interface SimWorkstation {
   installed(): string;
   cli(args: string[], options?: { stdin?: string; env?: NodeJS.ProcessEnv }): Promise<CliRun>;
   /** Runs the CLI with --json and parses stdout. */
-  json<T = Record<string, unknown>>(args: string[]): Promise<{ code: number; body: T; stderr: string }>;
+  json<T = Record<string, unknown>>(args: string[]): Promise<{ code: number; body: T; stdout: string; stderr: string }>;
 }
 
 export interface CliRun {
@@ -85,7 +85,7 @@ export function simWorkstation(o: SimOptions): SimWorkstation {
       } catch {
         throw new Error(`CLI did not print one JSON document (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
       }
-      return { code: r.code, body, stderr: r.stderr };
+      return { code: r.code, body, stdout: r.stdout, stderr: r.stderr };
     },
   };
   ws.setInstalled(o.installed);
