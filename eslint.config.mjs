@@ -20,19 +20,19 @@ export default tseslint.config(
     // The engine runs under plain Node: it never imports electron or the renderer.
     files: ['electron/engine/**/*.ts', 'db/**/*.ts', 'cli/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['electron', 'electron/*'], message: 'The engine runs under plain Node; Electron stays in electron/adapters.' },
-        { group: ['**/renderer/**'], message: 'The engine never imports the renderer.' },
-      ] }],
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', message: 'The engine runs under plain Node; Electron stays in electron/adapters.' }],
+        patterns: [{ group: ['**/renderer/**'], message: 'The engine never imports the renderer.' }],
+      }],
     },
   },
   {
     files: ['db/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/engine/**'], message: 'db/ must not import the engine: the engine calls the stores.' },
-        { group: ['electron', 'electron/*'], message: 'db/ runs under plain Node.' },
-      ] }],
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', message: 'db/ runs under plain Node.' }],
+        patterns: [{ group: ['**/engine/**'], message: 'db/ must not import the engine: the engine calls the stores.' }],
+      }],
     },
   },
   {

@@ -4,18 +4,11 @@
  */
 import type { Knex } from 'knex';
 import { Db } from './connection';
-import { mapDbError } from './errors';
 import { toRelease, toWorkstation } from './mappers';
-import { RELEASE_STATES, ReleaseRow, ReleaseState, Ring, WorkstationRow, nowIso } from './rows';
+import { isUniqueViolation, mapDbError } from './errors';
+import { GateArgs, HEARTBEAT_SQL, HeartbeatArgs, PG_GATE_SQL, SNAPSHOT_SQL, heartbeatBindings, snapshotBindings } from './gateQueries';
+import { RELEASE_STATES, ReleaseRow, ReleaseState, WorkstationRow, nowIso } from './rows';
 import { GateSnapshot, Workstation } from './types';
-
-export interface Heartbeat {
-  workstationId: string;
-  hostName: string;
-  osUser: string;
-  installedVersion: string;
-  ring: Ring;
-}
 
 interface SnapshotRow extends Partial<ReleaseRow> {
   revision: number;
@@ -35,36 +28,45 @@ export class WorkstationStore {
     }
   }
 
-  /** Everything the gate decides on, in one statement: the pointer with its release, the installed version's state, the test mark. */
+  /** Everything the gate decides on, in one statement, without writing (the CLI's `status`). */
   async gateSnapshot(channel: string, workstationId: string, installedKey: string): Promise<GateSnapshot> {
     return this.run(async () => {
-      const row = (await gateSnapshotQuery(this.db.knex, channel, workstationId, installedKey)) as SnapshotRow | undefined;
-      if (!row) {
-        // No release pointer yet for this channel (a new site): the two sub-reads on their own.
-        const k = this.db.knex;
-        const st = (await k('lockstep_releases').where({ channel, version_key: installedKey }).first('state')) as { state: string } | undefined;
-        const marks = (await k('lockstep_test_marks').where({ workstation_id: workstationId, channel, version_key: installedKey }).count('* as n')) as Array<{ n: number | string }>;
-        return { current: null, installedState: narrowState(st?.state ?? null), testMarked: Number(marks[0]?.n ?? 0) > 0 };
-      }
-      const release = row.current_release_id === null ? null : toRelease({ ...(row as ReleaseRow), id: row.current_release_id });
-      return {
-        current: { channel, revision: row.revision, release },
-        installedState: narrowState(row.installed_state),
-        testMarked: Number(row.test_marked) > 0,
-      };
+      const rows = await rawRows<SnapshotRow>(this.db, SNAPSHOT_SQL, snapshotBindings({ channel, workstationId, installedKey }));
+      return toSnapshot(channel, rows[0]);
     });
   }
 
-  /** The heartbeat: one write per start (update; insert on a workstation's first start). */
-  async heartbeat(hb: Heartbeat): Promise<void> {
+  /**
+   * The gate's database work on every start: the heartbeat write and the read, in one round trip on PostgreSQL and
+   * two prepared statements elsewhere. A workstation's very first start inserts its row.
+   */
+  async gateStart(args: GateArgs, hb: HeartbeatArgs): Promise<GateSnapshot> {
     return this.run(async () => {
       const now = nowIso();
-      const fields = { host_name: hb.hostName, os_user: hb.osUser, installed_version: hb.installedVersion, ring: hb.ring, last_start: now };
-      const updated = await this.db.knex('lockstep_workstations').where({ workstation_id: hb.workstationId }).update(fields);
-      if (updated === 0) {
-        await this.db.knex('lockstep_workstations').insert({ workstation_id: hb.workstationId, first_seen: now, ...fields });
+      let row: (SnapshotRow & { heartbeat_rows?: number | string }) | undefined;
+      let heartbeatRows: number;
+      if (this.db.dialect === 'postgres') {
+        row = (await rawRows<SnapshotRow & { heartbeat_rows: number | string }>(this.db, PG_GATE_SQL, [...heartbeatBindings(args, hb, now), ...snapshotBindings(args)]))[0];
+        heartbeatRows = Number(row?.heartbeat_rows ?? 0);
+      } else {
+        heartbeatRows = await rawUpdate(this.db, HEARTBEAT_SQL, heartbeatBindings(args, hb, now));
+        row = (await rawRows<SnapshotRow>(this.db, SNAPSHOT_SQL, snapshotBindings(args)))[0];
       }
+      if (heartbeatRows === 0) await this.firstStart(args, hb, now);
+      return toSnapshot(args.channel, row);
     });
+  }
+
+  private async firstStart(args: GateArgs, hb: HeartbeatArgs, now: string): Promise<void> {
+    try {
+      await this.db.knex('lockstep_workstations').insert({
+        workstation_id: args.workstationId, host_name: hb.hostName, os_user: hb.osUser, installed_version: hb.installedVersion, ring: hb.ring, first_seen: now, last_start: now,
+      });
+    } catch (err) {
+      // Two processes of one workstation starting at once: the other inserted the row; write ours over it.
+      if (!isUniqueViolation(err)) throw err;
+      await rawUpdate(this.db, HEARTBEAT_SQL, heartbeatBindings(args, hb, now));
+    }
   }
 
   async recordResult(workstationId: string, result: string): Promise<void> {
@@ -85,14 +87,30 @@ export class WorkstationStore {
   }
 }
 
-/** The gate's one read: the pointer joined to its release, with the installed version's state and test mark as sub-selects. */
-export function gateSnapshotQuery(k: Knex, channel: string, workstationId: string, installedKey: string) {
-  const installedState = k('lockstep_releases').select('state').where({ channel, version_key: installedKey }).as('installed_state');
-  const testMarked = k('lockstep_test_marks').count('*').where({ workstation_id: workstationId, channel, version_key: installedKey }).as('test_marked');
-  return k('lockstep_current as c')
-    .leftJoin('lockstep_releases as r', 'r.id', 'c.release_id')
-    .where('c.channel', channel)
-    .first('c.revision', 'c.release_id as current_release_id', 'r.*', installedState, testMarked);
+function toSnapshot(channel: string, row: SnapshotRow | undefined): GateSnapshot {
+  if (!row) return { current: null, installedState: null, testMarked: false };
+  const hasPointer = row.revision !== null && row.revision !== undefined;
+  const release = row.current_release_id === null || row.current_release_id === undefined ? null : toRelease({ ...(row as ReleaseRow), id: Number(row.current_release_id) });
+  return {
+    current: hasPointer ? { channel, revision: Number(row.revision), release } : null,
+    installedState: narrowState(row.installed_state),
+    testMarked: Number(row.test_marked) > 0,
+  };
+}
+
+/** knex.raw returns rows differently per driver (pg: {rows}, better-sqlite3: array, mssql: array). */
+async function rawRows<T>(db: Db, sql: string, bindings: unknown[]): Promise<T[]> {
+  const result = (await db.knex.raw(sql, bindings as Knex.RawBinding[])) as unknown;
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+/** Rows changed by an UPDATE through knex.raw, per driver. */
+async function rawUpdate(db: Db, sql: string, bindings: unknown[]): Promise<number> {
+  const result = (await db.knex.raw(sql, bindings as Knex.RawBinding[])) as unknown;
+  if (typeof result === 'number') return result;
+  const r = result as { rowCount?: number; changes?: number; rowsAffected?: number[] };
+  return r.rowCount ?? r.changes ?? (Array.isArray(r.rowsAffected) ? r.rowsAffected.reduce((a, b) => a + b, 0) : 0);
 }
 
 function narrowState(value: string | null): ReleaseState | null {

@@ -23,19 +23,19 @@ interface Keytar {
  * turns that into a coded error the user can act on.
  */
 export class KeytarSecretStore implements SecretStore {
-  private keytar: Keytar | null = null;
+  private keytar: Promise<Keytar> | null = null;
 
   constructor(private readonly timeoutMs = 10_000) {}
 
-  private load(): Keytar {
-    if (!this.keytar) {
-      try {
-        // Loaded lazily: a workstation on the embedded SQLite default never needs the native module.
-        this.keytar = require('keytar') as Keytar;
-      } catch (err) {
-        throw new LockstepError('E_KEYRING_UNAVAILABLE', `The OS keychain module cannot be loaded: ${(err as Error).message}`, {}, { cause: err });
-      }
-    }
+  /** Loaded lazily: a workstation on the embedded SQLite default never needs the native module. */
+  private load(): Promise<Keytar> {
+    this.keytar ??= import('keytar').then(
+      (m) => (m as unknown as { default?: Keytar }).default ?? (m as unknown as Keytar),
+      (err: Error) => {
+        this.keytar = null;
+        throw new LockstepError('E_KEYRING_UNAVAILABLE', `The OS keychain module cannot be loaded: ${err.message}`, {}, { cause: err });
+      },
+    );
     return this.keytar;
   }
 
@@ -58,13 +58,13 @@ export class KeytarSecretStore implements SecretStore {
   }
 
   get(account: string): Promise<string | null> {
-    return this.bounded('reading a secret', () => this.load().getPassword(KEYCHAIN_SERVICE, account));
+    return this.bounded('reading a secret', async () => (await this.load()).getPassword(KEYCHAIN_SERVICE, account));
   }
   set(account: string, secret: string): Promise<void> {
-    return this.bounded('storing a secret', () => this.load().setPassword(KEYCHAIN_SERVICE, account, secret));
+    return this.bounded('storing a secret', async () => (await this.load()).setPassword(KEYCHAIN_SERVICE, account, secret));
   }
   delete(account: string): Promise<boolean> {
-    return this.bounded('deleting a secret', () => this.load().deletePassword(KEYCHAIN_SERVICE, account));
+    return this.bounded('deleting a secret', async () => (await this.load()).deletePassword(KEYCHAIN_SERVICE, account));
   }
 }
 

@@ -70,8 +70,12 @@ export class StartupGate {
   async evaluate(): Promise<Evaluation> {
     const installed = this.installedSource.installedVersion();
     const snapshot = await this.fleet.workstations.gateSnapshot(this.options.channel, this.identity.workstationId, versionSortKey(installed));
+    return { decision: this.decideFrom(installed, snapshot), installed, snapshot };
+  }
+
+  private decideFrom(installed: Version, snapshot: GateSnapshot): GateDecision {
     const current = snapshot.current?.release ?? null;
-    const decision = decide({
+    return decide({
       installed,
       released: current ? parseStoredVersion(current) : null,
       installedState: snapshot.installedState,
@@ -79,19 +83,16 @@ export class StartupGate {
       isAdmin: this.identity.isAdmin,
       policy: this.options.policy,
     });
-    return { decision, installed, snapshot };
   }
 
-  /** The whole gate: decide, heartbeat, and for `upgrade` try it; a failed upgrade becomes `outdated`. */
+  /** The whole gate: heartbeat + read (one round trip where the database allows), decide, and for `upgrade` try it. */
   async run(): Promise<GateResult> {
-    const { decision, installed, snapshot } = await this.evaluate();
-    await this.fleet.workstations.heartbeat({
-      workstationId: this.identity.workstationId,
-      hostName: this.identity.hostName,
-      osUser: this.identity.osUser,
-      installedVersion: installed.raw,
-      ring: decision.type === 'test-workstation' ? 'test' : this.options.ring,
-    });
+    const installed = this.installedSource.installedVersion();
+    const snapshot = await this.fleet.workstations.gateStart(
+      { channel: this.options.channel, workstationId: this.identity.workstationId, installedKey: versionSortKey(installed) },
+      { hostName: this.identity.hostName, osUser: this.identity.osUser, installedVersion: installed.raw, ring: this.options.ring },
+    );
+    const decision = this.decideFrom(installed, snapshot);
     this.log.info('gate.decision', { ...decision, workstation: this.identity.workstationId });
     const revision = snapshot.current?.revision ?? 0;
     if (decision.type !== 'upgrade') return this.result(decision, revision, null);

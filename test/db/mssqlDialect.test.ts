@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import knexFactory, { Knex } from 'knex';
 import { MIGRATIONS } from '../../db/migrations';
-import { gateSnapshotQuery } from '../../db/workstationStore';
+import { HEARTBEAT_SQL, SNAPSHOT_SQL, heartbeatBindings, snapshotBindings } from '../../db/gateQueries';
 
 const mssql = knexFactory({ client: 'mssql' });
 
@@ -50,11 +50,17 @@ describe('T-SQL for SQL Server (mssql dialect)', () => {
     assert.match(all, /foreign key \(\[release_id\]\) references \[lockstep_releases\] \(\[id\]\)/i);
   });
 
-  test('the gate snapshot query compiles to one parameterised T-SQL statement', () => {
-    const q = gateSnapshotQuery(mssql, 'stable', `ws'; drop table x;--`, 'key').toSQL().toNative();
-    assert.match(q.sql, /^select top \(@p0\) \[c\]\.\[revision\]/);
-    assert.match(q.sql, /left join \[lockstep_releases\] as \[r\] on \[r\]\.\[id\] = \[c\]\.\[release_id\]/);
-    assert.ok(!q.sql.includes('drop table'), 'values travel as bindings, never in the text');
-    assert.ok(q.bindings.includes(`ws'; drop table x;--`));
+  test("the gate's read and heartbeat compile to parameterised T-SQL", () => {
+    const args = { channel: 'stable', workstationId: `ws'; drop table x;--`, installedKey: 'key' };
+    const read = mssql.raw(SNAPSHOT_SQL, snapshotBindings(args) as string[]).toSQL().toNative();
+    assert.match(read.sql, /from \(select 1 as one\) o\s+left join lockstep_current c on c\.channel = @p5/);
+    assert.equal(read.bindings.length, 6);
+    const hb = mssql.raw(HEARTBEAT_SQL, heartbeatBindings(args, { hostName: 'h', osUser: 'u', installedVersion: '1.0', ring: 'regular' }, 'now') as string[]).toSQL().toNative();
+    assert.match(hb.sql, /^update lockstep_workstations set host_name = @p0/);
+    assert.equal(hb.bindings.length, 11);
+    for (const q of [read, hb]) {
+      assert.ok(!q.sql.includes('drop table'), 'values travel as bindings, never in the text');
+      assert.ok(!/\?/.test(q.sql), 'every placeholder was bound');
+    }
   });
 });

@@ -57,6 +57,7 @@ describe('OS keychain through keytar and a real Secret Service', () => {
     admin = knexFactory({ client: 'pg', connection: pgAdminUrl, pool: { min: 0, max: 1 } });
     // DDL takes no bind parameters in PostgreSQL: quote with the driver's own escaping.
     const esc = new Client();
+    // eslint-disable-next-line no-restricted-syntax -- CREATE ROLE cannot take bind parameters; both parts are escaped.
     await admin.raw(`create role ${esc.escapeIdentifier(role)} login password ${esc.escapeLiteral(dbPassword)}`);
     await admin.raw('grant ?? to current_user', [role]);
     await admin.raw('create database ?? owner ??', [role, role]);

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { tempDir } from './backends';
 
@@ -54,7 +55,7 @@ export function simWorkstation(o: SimOptions): SimWorkstation {
   const installDir = path.join(dir, 'app');
   fs.mkdirSync(installDir);
   const configPath = path.join(dir, 'lockstep.machine.json');
-  const userName = (process.env['USER'] ?? require('node:os').userInfo().username) as string;
+  const userName = os.userInfo().username;
   const config = {
     installDir: 'app',
     database: { url: o.dbUrl, passwordFromKeychain: false },

@@ -1,0 +1,59 @@
+/**
+ * The start-up gate's SQL, written once as plain parameterised statements (knex.raw turns the ? placeholders into
+ * each dialect's own), because the gate runs on every start of every workstation and knex's query builder costs more
+ * than the query itself on SQLite. Every value is a binding.
+ *
+ * The read always returns exactly one row: the pointer (if any) joined to its release, the ledger state of the
+ * installed version and whether this workstation marked it test-only.
+ */
+
+const RELEASE_COLUMNS = [
+  'id', 'channel', 'version', 'version_key', 'state', 'manifest', 'manifest_signature', 'package_size', 'package_sha512', 'notes',
+  'created_by', 'created_from', 'created_at', 'released_by', 'released_from', 'released_at', 'withdrawn_by', 'withdrawn_from', 'withdrawn_at',
+].map((c) => `r.${c} as ${c}`).join(', ');
+
+/** Bindings: channel, installedKey, workstationId, channel, installedKey, channel. */
+const SNAPSHOT_SELECT = `select c.revision as revision, c.release_id as current_release_id, ${RELEASE_COLUMNS},
+  (select s.state from lockstep_releases s where s.channel = ? and s.version_key = ?) as installed_state,
+  (select count(*) from lockstep_test_marks m where m.workstation_id = ? and m.channel = ? and m.version_key = ?) as test_marked`;
+const SNAPSHOT_FROM = `from (select 1 as one) o
+  left join lockstep_current c on c.channel = ?
+  left join lockstep_releases r on r.id = c.release_id`;
+
+export const SNAPSHOT_SQL = `${SNAPSHOT_SELECT} ${SNAPSHOT_FROM}`;
+
+/**
+ * The heartbeat. The ring is "test" while the workstation runs a version it marked test-only that is not the
+ * released one, else the configured ring.
+ * Bindings: host, user, installed, now, workstationId, channel, installedKey, channel, installedKey, ring, workstationId.
+ */
+export const HEARTBEAT_SQL = `update lockstep_workstations set host_name = ?, os_user = ?, installed_version = ?, last_start = ?,
+  ring = case when exists (select 1 from lockstep_test_marks t where t.workstation_id = ? and t.channel = ? and t.version_key = ?)
+              and not exists (select 1 from lockstep_current p join lockstep_releases q on q.id = p.release_id where p.channel = ? and q.version_key = ?)
+         then 'test' else ? end
+  where workstation_id = ?`;
+
+/** PostgreSQL: heartbeat and read in one statement, so one round trip per start. Bindings: heartbeat's, then snapshot's. */
+export const PG_GATE_SQL = `with hb as (${HEARTBEAT_SQL} returning 1 as n)
+${SNAPSHOT_SELECT}, (select count(*) from hb) as heartbeat_rows ${SNAPSHOT_FROM}`;
+
+export interface GateArgs {
+  channel: string;
+  workstationId: string;
+  installedKey: string;
+}
+
+export interface HeartbeatArgs {
+  hostName: string;
+  osUser: string;
+  installedVersion: string;
+  ring: 'test' | 'regular';
+}
+
+export function snapshotBindings(a: GateArgs): unknown[] {
+  return [a.channel, a.installedKey, a.workstationId, a.channel, a.installedKey, a.channel];
+}
+
+export function heartbeatBindings(a: GateArgs, hb: HeartbeatArgs, now: string): unknown[] {
+  return [hb.hostName, hb.osUser, hb.installedVersion, now, a.workstationId, a.channel, a.installedKey, a.channel, a.installedKey, hb.ring, a.workstationId];
+}
