@@ -1,0 +1,110 @@
+/**
+ * The update lifecycle (S1–S7) as ONE discriminated union with a `type` field, and a factory object of the same name
+ * (VS Code's src/vs/platform/update/common/update.ts). The renderer receives whole snapshots and switches on
+ * `state.type`; the engine changes state only through UpdateService.setState, which logs and emits.
+ *
+ *   idle ──check()──▶ checking ──▶ up-to-date
+ *                        │   └────▶ available ──download(now)──▶ downloading ──▶ downloaded  (Install now)
+ *                        │              └──download(at)──▶ scheduled ──(time)──▶ downloading
+ *                        └──────────▶ failed {error}          any step ──▶ failed {error}
+ *
+ * `downloading.background` distinguishes "download and install now" (the app is busy) from the separate download
+ * (S7: "Download running in the background…"). Installing (issue 4) continues from `downloaded`.
+ * Shared with the renderer: no Node or Electron imports.
+ */
+import type { ErrorInfo } from './errors';
+
+export type ModuleStatusType = 'compatible' | 'update-available' | 'incompatible' | 'not-released';
+
+export interface ModuleStatus {
+  id: string;
+  name: string;
+  installed: string;
+  status: ModuleStatusType;
+  updateTo: string | null;
+  preselected: boolean;
+  requiresConfirmation: boolean;
+}
+
+export interface OfferedFile {
+  name: string;
+  platform: 'win' | 'mac' | 'linux';
+  kind: 'installer' | 'zip' | 'other';
+  size: number;
+  sha512: string;
+}
+
+/** One version newer than the installed one (S3), whether or not it may be installed. */
+export interface OfferedVersion {
+  version: string;
+  channel: string;
+  releaseDate: string;
+  /** Markdown as the vendor wrote it; the UI renders it safely. */
+  notes: string;
+  installable: boolean;
+  /** Why not (E_LICENSE, E_CONTRACT_ENDED, E_REINSTALL_REQUIRED, E_UPGRADE_PATH, E_BELOW_SECURITY_FLOOR…). */
+  reason: ErrorInfo | null;
+  /** Versions installed one after another, ascending, ending with this one (S5). */
+  chain: string[];
+  /** This workstation's platform file (null when the version has none for it). */
+  file: OfferedFile | null;
+  modules: ModuleStatus[];
+}
+
+export interface Warning {
+  code: string;
+  message: string;
+  [detail: string]: unknown;
+}
+
+export interface CheckResult {
+  installed: string;
+  checkedAt: string;
+  feedUrl: string;
+  catalog: { product: string; issuedAt: string; expiresAt: string; notModified: boolean; securityFloor: string | null };
+  license: { number: string; edition: string; contractUntil: string };
+  warnings: Warning[];
+  /** Newest first. */
+  versions: OfferedVersion[];
+  /** The newest installable version: the button reads "Update to version X". */
+  preselected: string | null;
+}
+
+/** One downloaded file of the chain, with its signed manifest (what later travels into the shared database). */
+export interface DownloadedStep {
+  version: string;
+  file: string;
+  manifestText: string;
+  manifestSignature: string;
+}
+
+export type UpdateState =
+  | { type: 'idle'; lastCheck: string | null }
+  | { type: 'checking' }
+  | { type: 'up-to-date'; installed: string; checkedAt: string; warnings: Warning[] }
+  | { type: 'available'; result: CheckResult }
+  | { type: 'scheduled'; version: string; at: string }
+  | { type: 'downloading'; version: string; transferred: number; total: number; bytesPerSecond: number; background: boolean }
+  | { type: 'downloaded'; version: string; file: string; steps: DownloadedStep[] }
+  | { type: 'failed'; error: ErrorInfo; during: 'check' | 'download' };
+
+export type UpdateStateType = UpdateState['type'];
+
+/** The factory: the only way states are built, so every field is always present. */
+export const UpdateState = {
+  idle: (lastCheck: string | null = null): UpdateState => ({ type: 'idle', lastCheck }),
+  checking: (): UpdateState => ({ type: 'checking' }),
+  upToDate: (installed: string, checkedAt: string, warnings: Warning[]): UpdateState => ({ type: 'up-to-date', installed, checkedAt, warnings }),
+  available: (result: CheckResult): UpdateState => ({ type: 'available', result }),
+  scheduled: (version: string, at: string): UpdateState => ({ type: 'scheduled', version, at }),
+  downloading: (version: string, transferred: number, total: number, bytesPerSecond: number, background: boolean): UpdateState => ({
+    type: 'downloading',
+    version,
+    transferred,
+    total,
+    bytesPerSecond,
+    background,
+  }),
+  downloaded: (version: string, file: string, steps: DownloadedStep[]): UpdateState => ({ type: 'downloaded', version, file, steps }),
+  failed: (error: ErrorInfo, during: 'check' | 'download'): UpdateState => ({ type: 'failed', error, during }),
+} as const;

@@ -1,0 +1,118 @@
+/**
+ * The shapes the vendor signs (S18, S20, S21): the catalog (every version, the modules, freshness), each version's
+ * manifest (signed on its own so it can travel into the shared database), and the licence. Validated with zod AFTER
+ * the signature verified, so a malformed but correctly signed feed is a vendor fault (E_FEED_INVALID) and a changed
+ * one is tampering (E_SIGNATURE).
+ */
+import { z } from 'zod';
+import { isVersion } from '../version';
+
+/**
+ * A plain file name: no folders, no "..", nothing a file system or URL would read as a path. Downloads are named by
+ * the feed, so a name like "../../x" must never reach a request or a path.join.
+ */
+export const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._+()-]{0,199}$/;
+
+export function isPlainName(name: string): boolean {
+  return PLAIN_NAME.test(name) && !name.includes('..') && !name.endsWith('.') && !name.endsWith(' ');
+}
+
+const version = z.string().refine(isVersion, { message: 'is not a version number' });
+const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'is not a date' });
+const sha512 = z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'is not a base64 SHA-512');
+const text = z.string().min(1).max(200);
+export const plainName = z.string().refine(isPlainName, { message: 'is not a plain file name' });
+
+export const PLATFORMS = ['win', 'mac', 'linux'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+export const ManifestFileSchema = z
+  .object({
+    name: plainName,
+    platform: z.enum(PLATFORMS),
+    /** installer (exe, dmg, AppImage, deb…), zip (mac auto-update), other. */
+    kind: z.enum(['installer', 'zip', 'other']),
+    size: z.number().int().min(0),
+    sha512,
+  })
+  .strict();
+
+export const ManifestSchema = z
+  .object({
+    type: z.literal('lockstep-manifest'),
+    product: text,
+    version,
+    channel: text,
+    releaseDate: isoDate,
+    files: z.array(ManifestFileSchema).min(1),
+  })
+  .strict();
+
+const signedManifest = z.object({ signed: ManifestSchema, signature: z.string() }).strict();
+
+export const CatalogVersionSchema = z
+  .object({
+    version,
+    channel: text,
+    releaseDate: isoDate,
+    /** Markdown release notes (rendered safely by the UI). */
+    notes: z.string().max(200_000),
+    /** Editions that may install this version; empty = every edition. */
+    editions: z.array(text),
+    /** Stepping stone: installs below `below` must install `version` first (S5). */
+    requires: z.object({ version, below: version }).strict().nullable(),
+    /** Installs below this cannot be updated in place: a full reinstall is needed (S5). */
+    reinstallBelow: version.nullable(),
+    manifest: signedManifest,
+  })
+  .strict();
+
+export const ModuleSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i),
+    name: text,
+    versions: z.array(z.object({ version, appRange: z.string().min(1).max(200), releaseDate: isoDate }).strict()),
+  })
+  .strict();
+
+export const CatalogSchema = z
+  .object({
+    type: z.literal('lockstep-catalog'),
+    product: text,
+    issuedAt: isoDate,
+    /** Freshness: a catalog older than this is refused (E_CATALOG_STALE), so a replayed old feed cannot hide updates. */
+    expiresAt: isoDate,
+    /** The vendor's security floor: no release or rollback below it (S15). */
+    securityFloor: version.nullable(),
+    versions: z.array(CatalogVersionSchema),
+    modules: z.array(ModuleSchema),
+  })
+  .strict();
+
+export const LicenseSchema = z
+  .object({
+    type: z.literal('lockstep-license'),
+    product: text,
+    number: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, 'must be letters, digits and dashes'),
+    edition: text,
+    /** Last day (inclusive, YYYY-MM-DD) of the update contract. */
+    contractUntil: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    issuedAt: isoDate,
+  })
+  .strict();
+
+export type ManifestFile = z.infer<typeof ManifestFileSchema>;
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type CatalogVersion = z.infer<typeof CatalogVersionSchema>;
+export type CatalogModule = z.infer<typeof ModuleSchema>;
+export type Catalog = z.infer<typeof CatalogSchema>;
+export type License = z.infer<typeof LicenseSchema>;
+
+export const CATALOG_FILE = 'catalog.json';
+
+export function describeZodIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`)
+    .join('; ');
+}

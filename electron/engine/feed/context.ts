@@ -1,0 +1,60 @@
+/**
+ * Composes a FeedContext from the machine configuration: feed URL, download cache (configurable, S7), trusted keys
+ * (trust.ts), the licence number as the only identifying header (S4), and the explicit proxy whose password is read
+ * from the OS keychain (S12). The platform is chosen by the entry point and passed in, never sniffed here.
+ */
+import * as path from 'node:path';
+import { LockstepError } from '../../common/errors';
+import { MachineConfig } from '../config';
+import { Logger } from '../log';
+import { SecretStore } from '../secrets';
+import { trustedKeys } from '../trust';
+import { Platform } from './catalogSchema';
+import { FeedContext } from './download';
+import { FeedHttp, ProxySettings } from './http';
+
+export function platformOf(nodePlatform: NodeJS.Platform): Platform {
+  return nodePlatform === 'win32' ? 'win' : nodePlatform === 'darwin' ? 'mac' : 'linux';
+}
+
+export function proxyAccount(proxyUrl: string, username: string): string {
+  return `proxy:${username}@${new URL(proxyUrl).host}`;
+}
+
+export function defaultCacheDir(config: MachineConfig): string {
+  return path.join(path.dirname(config.sourceFile), 'lockstep-cache');
+}
+
+export interface FeedContextDeps {
+  secrets: SecretStore;
+  log: Logger;
+  platform: Platform;
+  licenseNumber: string | null;
+  /** Tests inject a sleep that fake timers control. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export async function feedContext(config: MachineConfig, deps: FeedContextDeps): Promise<FeedContext> {
+  const feed = config.feed;
+  if (!feed) throw new LockstepError('E_CONFIG_INVALID', `The machine configuration ${config.sourceFile} has no "feed" section (feed.url, feed.licenseFile).`, { file: config.sourceFile });
+  let proxy: ProxySettings | null = null;
+  if (feed.proxy) {
+    proxy = { url: feed.proxy.url };
+    if (feed.proxy.username) {
+      const account = proxyAccount(feed.proxy.url, feed.proxy.username);
+      const password = await deps.secrets.get(account);
+      if (password === null) throw new LockstepError('E_SECRET_MISSING', `No proxy password for ${account} in the OS keychain. Store it with "lockstep secret set-proxy-password".`, { account });
+      proxy = { url: feed.proxy.url, username: feed.proxy.username, password };
+    }
+  }
+  const http = new FeedHttp({ licenseNumber: deps.licenseNumber, proxy, timeoutMs: feed.timeoutMs, retries: feed.retries, retryDelayMs: feed.retryDelayMs, log: deps.log, sleep: deps.sleep });
+  return {
+    feedUrl: feed.url.endsWith('/') ? feed.url : `${feed.url}/`,
+    cacheDir: feed.cacheDir ?? defaultCacheDir(config),
+    trustedKeys: trustedKeys(config),
+    http,
+    platform: deps.platform,
+    log: deps.log,
+  };
+}
+

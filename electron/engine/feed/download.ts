@@ -1,0 +1,100 @@
+/**
+ * Downloading one signed version through electron-updater (S7, S18): verify the manifest first (nothing unsigned is
+ * ever requested, and a non-plain file name is refused before any request), pin electron-updater's generic provider
+ * to that version, let it drive the transfer through Lockstep's executor (progress, Range resume, SHA-512, hard stop
+ * at the signed size), then check the manifest signature and the file on disk once more before anyone installs it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CancellationToken, ProgressInfo } from 'builder-util-runtime';
+import { LockstepError, toLockstepError } from '../../common/errors';
+import { Logger } from '../log';
+import { SignedDocument, canonicalJson, verifyDocument } from '../signing';
+import { NodeAppAdapter } from './appAdapter';
+import { Manifest, ManifestFile, ManifestSchema, Platform, describeZodIssues, isPlainName } from './catalogSchema';
+import { LockstepHttpExecutor } from './executor';
+import { FeedHttp } from './http';
+import { PinnedGenericProvider, pinnedUpdateInfo } from './pinnedProvider';
+import { ResumableDownloader } from './resumableDownload';
+import { DownloadOnlyUpdater, setExecutor, updaterLogger } from './updater';
+
+/** Everything a feed operation needs, composed once from the machine configuration (feed/context.ts). */
+export interface FeedContext {
+  /** Base URL, always ending in "/". */
+  feedUrl: string;
+  cacheDir: string;
+  trustedKeys: readonly string[];
+  http: FeedHttp;
+  platform: Platform;
+  log: Logger;
+}
+
+export interface DownloadedVersion {
+  version: string;
+  file: string;
+  fileInfo: ManifestFile;
+  /** The signed manifest as text + signature: what travels into the shared database with a release. */
+  manifestText: string;
+  manifestSignature: string;
+}
+
+export function partialDir(cacheDir: string): string {
+  return path.join(cacheDir, 'partial');
+}
+
+/** Verifies a signed manifest and returns it typed; E_SIGNATURE when changed, E_FEED_INVALID when malformed. */
+export function verifyManifest(doc: SignedDocument<unknown>, trustedKeys: readonly string[]): Manifest {
+  verifyDocument(doc, trustedKeys, 'manifest');
+  const parsed = ManifestSchema.safeParse(doc.signed);
+  if (!parsed.success) throw new LockstepError('E_FEED_INVALID', `The signed manifest is malformed: ${describeZodIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** The file this platform installs from: its installer, else its zip. */
+export function fileForPlatform(manifest: Manifest, platform: Platform): ManifestFile {
+  const mine = manifest.files.filter((f) => f.platform === platform);
+  const file = mine.find((f) => f.kind === 'installer') ?? mine.find((f) => f.kind === 'zip');
+  if (!file) throw new LockstepError('E_NOT_FOUND', `Version ${manifest.version} has no installer for ${platform}.`, { version: manifest.version, platform });
+  if (!isPlainName(file.name)) throw new LockstepError('E_FEED_INVALID', `The file name "${file.name}" is not a plain file name; nothing was requested.`, { name: file.name });
+  return file;
+}
+
+export async function downloadVersion(
+  ctx: FeedContext,
+  signedManifest: SignedDocument<unknown>,
+  options: { onProgress?: (p: ProgressInfo) => void; cancellationToken?: CancellationToken } = {},
+): Promise<DownloadedVersion> {
+  const manifest = verifyManifest(signedManifest, ctx.trustedKeys);
+  const file = fileForPlatform(manifest, ctx.platform);
+
+  const executor = new LockstepHttpExecutor(ctx.http, new ResumableDownloader(ctx.http, partialDir(ctx.cacheDir)));
+  executor.expect(file.sha512, file.size);
+  const updater = new DownloadOnlyUpdater(new NodeAppAdapter(ctx.cacheDir, ctx.feedUrl));
+  updater.logger = updaterLogger(ctx.log);
+  setExecutor(updater, executor); // before setFeedURL: the provider takes the executor when it is built
+  updater.setFeedURL({ provider: 'custom', url: ctx.feedUrl, updateProvider: PinnedGenericProvider, pinned: pinnedUpdateInfo(manifest.version, manifest.releaseDate, file) } as never);
+  if (options.onProgress) updater.on('download-progress', options.onProgress);
+  updater.on('error', () => undefined); // failures arrive as rejections below; the event would only duplicate them
+
+  let downloaded: string;
+  try {
+    const check = await updater.checkForUpdates();
+    if (!check?.isUpdateAvailable) throw new LockstepError('E_INTERNAL', `electron-updater did not accept version ${manifest.version}.`);
+    const files = await updater.downloadUpdate(options.cancellationToken ?? new CancellationToken());
+    downloaded = files[0]!;
+  } catch (err) {
+    const e = toLockstepError(err);
+    ctx.log.error('feed.download-failed', { version: manifest.version, file: file.name, code: e.code, message: e.message });
+    throw e;
+  }
+
+  // Then the manifest signature: what is handed to the installer must be exactly what the vendor signed.
+  verifyManifest(signedManifest, ctx.trustedKeys);
+  const size = fs.statSync(downloaded).size;
+  if (size !== file.size) {
+    fs.rmSync(downloaded, { force: true });
+    throw new LockstepError('E_CHECKSUM', `${file.name} has ${size} bytes, the signed manifest says ${file.size}.`, { file: file.name });
+  }
+  ctx.log.info('feed.downloaded', { version: manifest.version, file: downloaded, size });
+  return { version: manifest.version, file: downloaded, fileInfo: file, manifestText: canonicalJson(signedManifest.signed), manifestSignature: signedManifest.signature };
+}

@@ -1,0 +1,46 @@
+/**
+ * The `feed` section of the machine configuration (S1–S7, S12, S18), kept in its own file so the shared config schema
+ * only gains one optional field. Optional as a whole: configurations without a feed stay valid. Relative paths
+ * resolve against the configuration file's folder (resolveFeedPaths).
+ */
+import * as path from 'node:path';
+import { z } from 'zod';
+
+const nonEmpty = z.string().trim().min(1);
+
+export const FeedConfigSchema = z
+  .object({
+    /** Base URL of the feed: the folder holding catalog.json and the electron-builder latest*.yml files. */
+    url: nonEmpty.refine((u) => /^https?:\/\/[^/]+/i.test(u) && !/^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(u), {
+      message: 'must be an http(s) URL without a password',
+    }),
+    /** The signed licence file the vendor issued (lockstep license issue). */
+    licenseFile: nonEmpty.optional(),
+    /** Where downloads and their half-done parts live (IT policies forbid running from some folders). */
+    cacheDir: nonEmpty.optional(),
+    /** Extra vendor public keys (base64) IT trusts beside the one built into the app: demo or test feeds. */
+    trustedKeys: z.array(nonEmpty).default([]),
+    /** Installed modules and their versions, JSON {"id": "version"}; default lockstep-modules.json in installDir. */
+    modulesFile: nonEmpty.optional(),
+    /** Explicit proxy (S12); its password comes from the OS keychain, account "proxy:<user>@<host:port>". */
+    proxy: z
+      .object({
+        url: nonEmpty.refine((u) => /^http:\/\/[^/@:]+(:\d+)?\/?$/i.test(u), { message: 'must be http://host:port without credentials' }),
+        username: nonEmpty.optional(),
+      })
+      .strict()
+      .optional(),
+    /** Idle time-out of one request; how often a failed transfer is retried (with back-off) before E_CONNECT. */
+    timeoutMs: z.number().int().min(50).max(600_000).default(30_000),
+    retries: z.number().int().min(0).max(20).default(4),
+    retryDelayMs: z.number().int().min(0).max(60_000).default(1_000),
+  })
+  .strict();
+
+export type FeedConfig = z.infer<typeof FeedConfigSchema>;
+
+export function resolveFeedPaths(feed: FeedConfig | undefined, base: string): FeedConfig | undefined {
+  if (!feed) return undefined;
+  const abs = (p: string | undefined) => (p ? path.resolve(base, p) : undefined);
+  return { ...feed, licenseFile: abs(feed.licenseFile), cacheDir: abs(feed.cacheDir), modulesFile: abs(feed.modulesFile) };
+}
