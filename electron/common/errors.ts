@@ -35,6 +35,12 @@ export const ERROR_CODES = [
   'E_NO_WRITE_ACCESS',
   'E_INSTALL_FAILED',
   'E_INTERNAL',
+  // issue 3 (vendor feed)
+  'E_CONTRACT_ENDED',
+  'E_REINSTALL_REQUIRED',
+  'E_UPGRADE_PATH',
+  'E_FEED_INVALID',
+  'E_CANCELLED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { LockstepError } from '../common/errors';
 import { urlHasPassword } from '../../db/url';
+import { FeedConfigSchema, resolveFeedPaths } from './feed/feedConfig';
 
 const nonEmpty = z.string().trim().min(1);
 
@@ -50,6 +51,8 @@ export const MachineConfigSchema = z
       .default({ maxBytes: 5 * 1024 * 1024, keep: 5 }),
     /** Per-user settings file; defaults to the user's config folder. */
     userSettingsFile: nonEmpty.optional(),
+    /** The vendor feed (issue 3): electron/engine/feed/feedConfig.ts. */
+    feed: FeedConfigSchema.optional(),
   })
   .strict();
 
@@ -100,6 +103,7 @@ export function loadMachineConfig(file: string): MachineConfig {
     installDir: path.resolve(base, cfg.installDir),
     log: { ...cfg.log, ...(cfg.log.dir ? { dir: path.resolve(base, cfg.log.dir) } : {}) },
     ...(cfg.userSettingsFile ? { userSettingsFile: path.resolve(base, cfg.userSettingsFile) } : {}),
+    feed: resolveFeedPaths(cfg.feed, base),
     sourceFile: abs,
   };
 }
