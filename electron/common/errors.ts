@@ -41,6 +41,9 @@ export const ERROR_CODES = [
   'E_UPGRADE_PATH',
   'E_FEED_INVALID',
   'E_CANCELLED',
+  // issue 4 (installing)
+  'E_NOT_PERMITTED',
+  'E_INSTALL_IN_PROGRESS',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

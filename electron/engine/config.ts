@@ -49,6 +49,24 @@ export const MachineConfigSchema = z
       })
       .strict()
       .default({ maxBytes: 5 * 1024 * 1024, keep: 5 }),
+    /** Installing (S8–S10): backups, data folders kept out of them, health confirmation, who may update. */
+    installer: z
+      .object({
+        /** Folders inside the install folder (relative paths) that hold data: never backed up, never replaced. */
+        dataFolders: z.array(nonEmpty).default([]),
+        /** Backups of earlier versions kept after a successful install (older ones are pruned). */
+        keepBackups: z.number().int().min(1).max(20).default(2),
+        /** The new version must confirm a healthy start within this time, or the next start reverts it. */
+        healthTimeoutMs: z.number().int().min(1_000).max(7 * 24 * 3600_000).default(10 * 60_000),
+        /** OS user names (case-insensitive) who may start an update; absent: anyone who can elevate (S10). */
+        allowedUsers: z.array(nonEmpty).optional(),
+        /** Journal, backups and staging; default: a hidden sibling of the install folder (same file system). */
+        stateDir: nonEmpty.optional(),
+        /** Linux: how to elevate; auto = pkexec where a polkit agent runs, otherwise the credentials dialog + sudo. */
+        linuxElevation: z.enum(['auto', 'pkexec', 'sudo', 'su']).default('auto'),
+      })
+      .strict()
+      .default({ dataFolders: [], keepBackups: 2, healthTimeoutMs: 10 * 60_000, linuxElevation: 'auto' }),
     /** Per-user settings file; defaults to the user's config folder. */
     userSettingsFile: nonEmpty.optional(),
     /** The vendor feed (issue 3): electron/engine/feed/feedConfig.ts. */
@@ -103,6 +121,7 @@ export function loadMachineConfig(file: string): MachineConfig {
     installDir: path.resolve(base, cfg.installDir),
     log: { ...cfg.log, ...(cfg.log.dir ? { dir: path.resolve(base, cfg.log.dir) } : {}) },
     ...(cfg.userSettingsFile ? { userSettingsFile: path.resolve(base, cfg.userSettingsFile) } : {}),
+    installer: { ...cfg.installer, ...(cfg.installer.stateDir ? { stateDir: path.resolve(base, cfg.installer.stateDir) } : {}) },
     feed: resolveFeedPaths(cfg.feed, base),
     sourceFile: abs,
   };

@@ -1,0 +1,154 @@
+/**
+ * The apply pipeline, run by whoever holds the rights (the privileged helper, or the app itself when it may write the
+ * install folder): stage (verify + extract) → back up → install → verify the installed version → await a healthy
+ * start; on any failure the backup is restored. Every phase is recorded in the journal before its work starts.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LockstepError, toLockstepError } from '../electron/common/errors';
+import { VERSION_FILE } from '../electron/engine/installation';
+import { Logger } from '../electron/engine/log';
+import { versionsEqual } from '../electron/engine/version';
+import { Exclusions, clearInto, copyOut, moveBack, moveIn, moveOut, relativeInside } from './backup';
+import { diskFullOr, removeTree } from './fsOps';
+import { InstallRequest, Journal, StateDir, advance, withError } from './journal';
+import { stagePackage } from './package';
+import { runInPlaceInstaller } from './runners';
+import { Spawner } from './spawn';
+
+export interface InstallSettings {
+  installDir: string;
+  stateDir: string;
+  dataFolders: readonly string[];
+  keepBackups: number;
+  healthTimeoutMs: number;
+}
+
+export interface ApplyContext {
+  state: StateDir;
+  log: Logger;
+  spawner: Spawner;
+  now?: () => Date;
+}
+
+export function readInstalledVersion(installDir: string): string | null {
+  try {
+    const v = (JSON.parse(fs.readFileSync(path.join(installDir, VERSION_FILE), 'utf8')) as { version?: unknown }).version;
+    return typeof v === 'string' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function exclusionsFor(j: Pick<Journal, 'installDir' | 'stateDir' | 'dataFolders'>): Exclusions {
+  const stateInside = relativeInside(j.installDir, j.stateDir);
+  return new Exclusions([...j.dataFolders, ...(stateInside ? [stateInside] : [])]);
+}
+
+export function newJournal(request: InstallRequest, s: InstallSettings, startedBy: string, now = new Date()): Journal {
+  return {
+    format: 1,
+    request,
+    installDir: s.installDir,
+    stateDir: s.stateDir,
+    dataFolders: [...s.dataFolders],
+    keepBackups: s.keepBackups,
+    healthTimeoutMs: s.healthTimeoutMs,
+    fromVersion: readInstalledVersion(s.installDir),
+    backupStrategy: request.kind === 'portable' ? 'move' : 'copy',
+    phase: 'prepared',
+    startedBy,
+    history: [{ phase: 'prepared', at: now.toISOString() }],
+  };
+}
+
+function installFailed(err: unknown, restored: boolean): LockstepError {
+  const e = toLockstepError(err);
+  if (e.code !== 'E_INTERNAL') return e;
+  const tail = restored ? ' The previous version was restored.' : ' Nothing was changed.';
+  return new LockstepError('E_INSTALL_FAILED', `The installer failed: ${e.message}.${tail}`, { cause: e.message });
+}
+
+/** Runs the pipeline from `prepared`. Resolves with the journal in awaiting-health, failed or reverted. */
+export async function runApply(start: Journal, ctx: ApplyContext): Promise<Journal> {
+  const { state, log } = ctx;
+  const id = start.request.id;
+  const ex = exclusionsFor(start);
+  let j = start;
+  const where = start.installDir;
+
+  j = advance(state, j, 'staging');
+  let staged: string;
+  try {
+    staged = (await stagePackage(j.request.kind, j.request.packagePath, j.request.sha512, state.staging(id))).path;
+    if (j.request.kind === 'portable') {
+      const stagedVersion = readInstalledVersion(staged);
+      if (!stagedVersion || !versionsEqual(stagedVersion, j.request.toVersion)) {
+        throw new LockstepError('E_INSTALL_FAILED', `The package holds version ${stagedVersion ?? '(none)'}, not ${j.request.toVersion}. Nothing was installed.`, { found: stagedVersion });
+      }
+    }
+  } catch (err) {
+    removeTree(state.staging(id));
+    const e = installFailed(diskFullOr(err, where), false);
+    log.error('apply.stage-failed', { id, code: e.code, message: e.message });
+    return advance(state, j, 'failed', withError(j, e.toInfo()));
+  }
+
+  j = advance(state, j, 'backing-up');
+  try {
+    if (j.backupStrategy === 'move') moveOut(j.installDir, state.backup(id), ex);
+    else copyOut(j.installDir, state.backup(id), ex);
+  } catch (err) {
+    const e = installFailed(diskFullOr(err, where), j.backupStrategy === 'move');
+    log.error('apply.backup-failed', { id, code: e.code, message: e.message });
+    if (j.backupStrategy === 'move') return revert(j, ctx, e);
+    removeTree(state.backup(id));
+    removeTree(state.staging(id));
+    return advance(state, j, 'failed', withError(j, e.toInfo()));
+  }
+
+  j = advance(state, j, 'installing');
+  try {
+    if (j.request.kind === 'portable') moveIn(staged, j.installDir, ex);
+    else await runInPlaceInstaller(j.request.kind, staged, j.installDir, j.request.toVersion, ctx.spawner);
+    j = advance(state, j, 'verifying');
+    const installed = readInstalledVersion(j.installDir);
+    if (!installed || !versionsEqual(installed, j.request.toVersion)) {
+      throw new LockstepError('E_INSTALL_FAILED', `After installing, the install folder reports version ${installed ?? '(none)'} instead of ${j.request.toVersion}. The previous version was restored.`, { found: installed });
+    }
+  } catch (err) {
+    const e = installFailed(diskFullOr(err, where), true);
+    log.error('apply.install-failed', { id, code: e.code, message: e.message });
+    return revert(j, ctx, e);
+  }
+
+  removeTree(state.staging(id));
+  const now = (ctx.now ?? (() => new Date()))();
+  j = advance(state, j, 'awaiting-health', { installedAt: now.toISOString(), healthDeadline: new Date(now.getTime() + j.healthTimeoutMs).toISOString() });
+  log.info('apply.installed', { id, from: j.fromVersion, to: j.request.toVersion, kind: j.request.kind });
+  return j;
+}
+
+/**
+ * Restores the backup byte for byte. Repeatable from any revert phase: a crash halfway is finished by running it again.
+ * From `backing-up` with a move backup, the install folder still holds only old entries, so nothing is cleared.
+ */
+export async function revert(start: Journal, ctx: ApplyContext, error: LockstepError): Promise<Journal> {
+  const { state, log } = ctx;
+  const id = start.request.id;
+  const ex = exclusionsFor(start);
+  let j = start;
+  const onlyOldInside = j.phase === 'backing-up' && j.backupStrategy === 'move';
+  if (!onlyOldInside && j.phase !== 'revert-return') {
+    j = advance(state, j, 'revert-clear', withError(j, error.toInfo()));
+    clearInto(j.installDir, state.trash(id), ex);
+  }
+  j = advance(state, j, 'revert-return', withError(j, error.toInfo()));
+  moveBack(state.backup(id), j.installDir, state.trash(id), ex);
+  removeTree(state.trash(id));
+  removeTree(state.staging(id));
+  removeTree(state.backup(id)); // now only the empty folders that held data folders
+  j = advance(state, j, 'reverted', withError(j, error.toInfo()));
+  log.warn('apply.reverted', { id, code: error.code, restored: j.fromVersion });
+  return j;
+}

@@ -1,0 +1,58 @@
+/**
+ * Composition: the platform is chosen once, here (called by the CLI entry or main.ts), never by scattered checks.
+ * Plain Node runs the helper script with the same node binary; the packaged Electron app runs its own executable
+ * (ELECTRON_RUN_AS_NODE on macOS/Linux, the --lockstep-privileged-apply argument on Windows).
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MachineConfig } from '../electron/engine/config';
+import { Logger } from '../electron/engine/log';
+import { DarwinElevator } from './elevation/darwin';
+import { LinuxElevator, polkitAgentRunning } from './elevation/linux';
+import { CredentialsPrompt, Elevator, PrivilegedCommand } from './elevation/types';
+import { WindowsApp, WindowsElevator } from './elevation/win32';
+import { Relauncher } from './relaunch';
+import { Spawner, hasCommand, nodeSpawner } from './spawn';
+import { Installer } from './updater';
+
+export const HELPER_SCRIPT = path.join(__dirname, 'privilegedApply.js');
+
+export interface PlatformOptions {
+  config: MachineConfig;
+  log: Logger;
+  platform?: NodeJS.Platform;
+  spawner?: Spawner;
+  /** Linux credentials dialog (or standard input in the CLI). */
+  prompt: CredentialsPrompt;
+  relauncher?: Relauncher;
+  /** Packaged Electron app: its executable and resources folder; absent under plain Node. */
+  electronApp?: WindowsApp;
+  user?: string;
+}
+
+export function createElevator(o: PlatformOptions, spawner: Spawner, user: string): Elevator {
+  const platform = o.platform ?? process.platform;
+  if (platform === 'win32') return new WindowsElevator(spawner, o.electronApp ?? { resourcesPath: path.dirname(process.execPath), execPath: process.execPath });
+  if (platform === 'darwin') return new DarwinElevator(spawner);
+  return new LinuxElevator(spawner, { hasCommand: (n) => hasCommand(spawner, n), polkitAgentRunning: () => polkitAgentRunning(), currentUser: user }, o.config.installer.linuxElevation, o.prompt);
+}
+
+export function helperCommandFor(o: PlatformOptions): (args: string[]) => PrivilegedCommand {
+  if (!o.electronApp) return (args) => ({ command: process.execPath, args: [HELPER_SCRIPT, ...args] });
+  const exe = o.electronApp.execPath;
+  return (args) => ({ command: exe, args: [HELPER_SCRIPT, ...args], env: { ELECTRON_RUN_AS_NODE: '1' } });
+}
+
+export function createInstaller(o: PlatformOptions): Installer {
+  const spawner = o.spawner ?? nodeSpawner;
+  const user = o.user ?? os.userInfo().username;
+  return new Installer({
+    config: o.config,
+    log: o.log,
+    user,
+    elevator: createElevator(o, spawner, user),
+    helperCommand: helperCommandFor(o),
+    spawner,
+    ...(o.relauncher ? { relauncher: o.relauncher } : {}),
+  });
+}
