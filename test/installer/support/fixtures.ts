@@ -1,0 +1,125 @@
+/**
+ * Install-folder fixtures: a root-owned install folder holding an "old version", portable packages built with the
+ * system tar, and a hash of a whole tree (paths, types, modes, owners, bytes, link targets) to prove byte identity.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export interface TreeFile {
+  path: string;
+  content?: string | Buffer;
+  link?: string;
+  mode?: number;
+}
+
+export function writeTree(root: string, files: readonly TreeFile[]): void {
+  fs.mkdirSync(root, { recursive: true });
+  for (const f of files) {
+    const abs = path.join(root, f.path);
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    if (f.link !== undefined) fs.symlinkSync(f.link, abs);
+    else fs.writeFileSync(abs, f.content ?? '', { mode: f.mode ?? 0o644 });
+  }
+}
+
+export function appTree(version: string, extra: readonly TreeFile[] = []): TreeFile[] {
+  return [
+    { path: 'lockstep-version.json', content: JSON.stringify({ version }) + '\n' },
+    { path: 'app', content: `#!/bin/sh\necho app ${version}\n`, mode: 0o755 },
+    { path: 'resources/app.asar', content: `asar of ${version}\n`.repeat(200) },
+    { path: 'resources/locales/de.pak', content: `de ${version}` },
+    { path: 'lib/libapp.so', link: '../app' },
+    ...extra,
+  ];
+}
+
+/** Hash of a whole tree; `listing` says what differs when an assertion fails. */
+export function treeHash(root: string): { hash: string; listing: string[] } {
+  const listing: string[] = [];
+  const walk = (rel: string): void => {
+    for (const name of fs.readdirSync(path.join(root, rel)).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      const abs = path.join(root, r);
+      const st = fs.lstatSync(abs);
+      const meta = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
+      if (st.isSymbolicLink()) listing.push(`${r} -> ${fs.readlinkSync(abs)} ${meta}`);
+      else if (st.isDirectory()) {
+        listing.push(`${r}/ ${meta}`);
+        walk(r);
+      } else listing.push(`${r} ${st.size} ${createHash('sha256').update(fs.readFileSync(abs)).digest('hex')} ${meta}`);
+    }
+  };
+  walk('');
+  return { hash: createHash('sha256').update(listing.join('\n')).digest('hex'), listing };
+}
+
+export function sha512File(file: string): string {
+  return createHash('sha512').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** A .tar.gz of `files` (made with the system tar, like a vendor's build would). */
+export function makeTarGz(dir: string, name: string, files: readonly TreeFile[]): string {
+  const src = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-pkgsrc-'));
+  writeTree(src, files);
+  const out = path.join(dir, name);
+  execFileSync('tar', ['-czf', out, '-C', src, '.']);
+  fs.rmSync(src, { recursive: true, force: true });
+  fs.chmodSync(out, 0o644);
+  return out;
+}
+
+export function randomContent(bytes: number): Buffer {
+  return randomBytes(bytes);
+}
+
+/** A folder anyone may enter (mkdtemp makes 0700 ones). */
+export function openTempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(dir, 0o755);
+  return dir;
+}
+
+export interface MachineFixture {
+  root: string;
+  installDir: string;
+  stateDir: string;
+  configPath: string;
+  logDir: string;
+  packages: string;
+}
+
+/**
+ * root/               root-owned, 0755
+ *   config/machine.json   root-owned config (the helper refuses anything else)
+ *   mnt/app/           the install folder (root-owned), mnt/.app.lockstep the state folder
+ *   packages/          readable packages
+ *   logs/              the user's log folder
+ */
+export function machineFixture(opts: { user?: { uid: number }; installer?: Record<string, unknown>; beforeInstall?: (mnt: string) => void; installed: readonly TreeFile[] }): MachineFixture {
+  const root = openTempDir('lockstep-inst-');
+  const mnt = path.join(root, 'mnt');
+  fs.mkdirSync(mnt, { mode: 0o755 });
+  opts.beforeInstall?.(mnt);
+  const installDir = path.join(mnt, 'app');
+  writeTree(installDir, opts.installed);
+  const configDir = path.join(root, 'config');
+  fs.mkdirSync(configDir, { mode: 0o755 });
+  const packages = path.join(root, 'packages');
+  fs.mkdirSync(packages, { mode: 0o755 });
+  const logDir = path.join(root, 'logs');
+  fs.mkdirSync(logDir, { mode: 0o755 });
+  if (opts.user) fs.chownSync(logDir, opts.user.uid, 0);
+  const configPath = path.join(configDir, 'machine.json');
+  const config = { installDir, database: { url: `sqlite:${path.join(root, 'shared.db')}` }, log: { dir: logDir }, installer: { ...(opts.installer ?? {}) } };
+  fs.writeFileSync(configPath, JSON.stringify(config, null, 2), { mode: 0o644 });
+  return { root, installDir, stateDir: path.join(mnt, '.app.lockstep'), configPath, logDir, packages };
+}
+
+/** Every file below `dir` (for "the password is in no file"). */
+export function filesBelow(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
+}
