@@ -8,5 +8,14 @@ import { events, workstations } from './workstations';
 import { markTest, release, releases, withdraw } from './ledger';
 import { setDbPassword } from './secret';
 import { status } from './status';
+import { check } from './check';
+import { download } from './download';
+import { feedAdd } from './feedAdd';
+import { feedDemo } from './feedDemo';
+import { feedRefresh } from './feedRefresh';
+import { feedServe } from './feedServe';
+import { keygen } from './keygen';
+import { licenseIssue } from './licenseIssue';
+import { setProxyPassword } from './proxySecret';
 
-export const COMMANDS: readonly Command[] = [status, gate, release, markTest, withdraw, releases, workstations, events, dbMigrate, setDbPassword, demo, installRecover, installConfirm, install];
+export const COMMANDS: readonly Command[] = [status, gate, release, markTest, withdraw, releases, workstations, events, dbMigrate, setDbPassword, demo, installRecover, installConfirm, install, check, download, keygen, feedAdd, feedRefresh, feedServe, feedDemo, licenseIssue, setProxyPassword];

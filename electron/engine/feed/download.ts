@@ -4,6 +4,7 @@
  * to that version, let it drive the transfer through Lockstep's executor (progress, Range resume, SHA-512, hard stop
  * at the signed size), then check the manifest signature and the file on disk once more before anyone installs it.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CancellationToken, ProgressInfo } from 'builder-util-runtime';
@@ -66,6 +67,12 @@ export async function downloadVersion(
 ): Promise<DownloadedVersion> {
   const manifest = verifyManifest(signedManifest, ctx.trustedKeys);
   const file = fileForPlatform(manifest, ctx.platform);
+  const finalPath = path.join(downloadsDir(ctx.cacheDir), file.name);
+  const result = (): DownloadedVersion => ({ version: manifest.version, file: finalPath, fileInfo: file, manifestText: canonicalJson(signedManifest.signed), manifestSignature: signedManifest.signature });
+  if (await alreadyDownloaded(finalPath, file)) {
+    ctx.log.info('feed.already-downloaded', { version: manifest.version, file: finalPath });
+    return result();
+  }
 
   const executor = new LockstepHttpExecutor(ctx.http, new ResumableDownloader(ctx.http, partialDir(ctx.cacheDir)));
   executor.expect(file.sha512, file.size);
@@ -95,6 +102,25 @@ export async function downloadVersion(
     fs.rmSync(downloaded, { force: true });
     throw new LockstepError('E_CHECKSUM', `${file.name} has ${size} bytes, the signed manifest says ${file.size}.`, { file: file.name });
   }
-  ctx.log.info('feed.downloaded', { version: manifest.version, file: downloaded, size });
-  return { version: manifest.version, file: downloaded, fileInfo: file, manifestText: canonicalJson(signedManifest.signed), manifestSignature: signedManifest.signature };
+  // electron-updater's pending folder holds one update; a chain needs every step, so finished files move out of it.
+  fs.mkdirSync(path.dirname(finalPath), { recursive: true });
+  fs.renameSync(downloaded, finalPath);
+  ctx.log.info('feed.downloaded', { version: manifest.version, file: finalPath, size });
+  return result();
+}
+
+export function downloadsDir(cacheDir: string): string {
+  return path.join(cacheDir, 'downloads');
+}
+
+/** A finished earlier download (e.g. before a restart) is reused only if its bytes still match the signed manifest. */
+async function alreadyDownloaded(file: string, info: ManifestFile): Promise<boolean> {
+  try {
+    if (fs.statSync(file).size !== info.size) return false;
+  } catch {
+    return false;
+  }
+  const hash = createHash('sha512');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('base64') === info.sha512;
 }

@@ -29,6 +29,9 @@ export class DownloadOnlyUpdater extends AppUpdater {
       fileInfo,
       downloadUpdateOptions: options,
       task: (destination, downloadOptions) => executorOf(this).download(fileInfo.url, destination, downloadOptions),
+      done: async (event) => {
+        this.dispatchUpdateDownloaded(event);
+      },
     });
   }
 

@@ -1,0 +1,177 @@
+/**
+ * `lockstep feed add` (S20, S21): copies installers into the feed folder and writes, beside them, the electron-builder
+ * `generic` layout (latest*.yml for the platforms given, when the version is the newest of its channel) and the signed
+ * catalog: every version with date, notes, files, stepping stone, reinstall barrier, editions, its own signed manifest,
+ * plus the modules, the security floor and an expiry. The whole catalog is re-signed on every change, which also
+ * refreshes its freshness (`feed refresh` does only that).
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LockstepError } from '../../common/errors';
+import { CATALOG_FILE, Catalog, CatalogSchema, CatalogVersion, Manifest, ManifestFile, Platform, describeZodIssues, isPlainName } from '../feed/catalogSchema';
+import { Signer, SignedDocument, signDocument, verifyDocument } from '../signing';
+import { compareVersions, parseVersion } from '../version';
+import { isValidRange } from '../versionRange';
+import { buildUpdateInfo, builderChannel, serializeUpdateInfo, updateInfoFileName } from './updateInfoYaml';
+
+export interface ModuleRelease {
+  id: string;
+  name?: string;
+  version: string;
+  appRange: string;
+}
+
+export interface CatalogOptions {
+  product?: string;
+  /** undefined keeps the current floor; null removes it. */
+  securityFloor?: string | null;
+  modules?: ModuleRelease[];
+  validDays?: number;
+  now?: Date;
+}
+
+export interface AddVersionInput extends CatalogOptions {
+  installers: string[];
+  version: string;
+  channel?: string;
+  notes?: string | null;
+  platform?: Platform;
+  editions?: string[];
+  requires?: { version: string; below: string } | null;
+  reinstallBelow?: string | null;
+  releaseDate?: string;
+}
+
+export interface FeedWriteResult {
+  catalogFile: string;
+  updateInfoFiles: string[];
+  manifest: SignedDocument<Manifest>;
+  catalog: Catalog;
+}
+
+const DEFAULT_PRODUCT = 'Lockstep Demo';
+
+export function platformOfFile(name: string): { platform: Platform; kind: ManifestFile['kind'] } {
+  const n = name.toLowerCase();
+  if (n.endsWith('.exe') || n.endsWith('.msi') || n.endsWith('.appx')) return { platform: 'win', kind: 'installer' };
+  if (n.endsWith('.dmg') || n.endsWith('.pkg')) return { platform: 'mac', kind: 'installer' };
+  if (n.endsWith('.zip')) return { platform: /mac|darwin|osx/.test(n) ? 'mac' : 'win', kind: 'zip' };
+  if (/\.(appimage|deb|rpm|snap|pacman|tar\.gz|tar\.xz)$/.test(n)) return { platform: 'linux', kind: 'installer' };
+  throw new LockstepError('E_USAGE', `Cannot tell the platform of "${name}" from its extension; pass --platform win|mac|linux.`, { file: name });
+}
+
+async function describeFile(file: string): Promise<{ size: number; sha512: string }> {
+  const hash = createHash('sha512');
+  let size = 0;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { size, sha512: hash.digest('base64') };
+}
+
+function writeAtomic(file: string, text: string): void {
+  fs.writeFileSync(`${file}.tmp`, text);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+/** The current catalog, verified against the vendor's own key so an edited feed folder is noticed before re-signing. */
+export function readCatalog(feedDir: string, signer: Signer): Catalog | null {
+  const file = path.join(feedDir, CATALOG_FILE);
+  if (!fs.existsSync(file)) return null;
+  const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as SignedDocument<unknown>;
+  verifyDocument(doc, [signer.publicKey], 'catalog in the feed folder');
+  return CatalogSchema.parse(doc.signed);
+}
+
+function applyModules(catalog: Catalog, modules: readonly ModuleRelease[], releaseDate: string): void {
+  for (const m of modules) {
+    parseVersion(m.version);
+    if (!isValidRange(m.appRange)) throw new LockstepError('E_USAGE', `"${m.appRange}" is not a version range (module ${m.id}).`);
+    let mod = catalog.modules.find((x) => x.id === m.id);
+    if (!mod) {
+      mod = { id: m.id, name: m.name ?? m.id, versions: [] };
+      catalog.modules.push(mod);
+    }
+    if (m.name) mod.name = m.name;
+    mod.versions = [...mod.versions.filter((v) => compareVersions(v.version, m.version) !== 0), { version: m.version, appRange: m.appRange, releaseDate }].sort((a, b) => compareVersions(a.version, b.version));
+  }
+}
+
+function finish(feedDir: string, catalog: Catalog, options: CatalogOptions, signer: Signer): Catalog {
+  const now = options.now ?? new Date();
+  const validDays = options.validDays ?? 30;
+  if (!(validDays > 0)) throw new LockstepError('E_USAGE', '--valid-days must be a positive number.');
+  if (options.product) catalog.product = options.product;
+  if (options.securityFloor !== undefined) catalog.securityFloor = options.securityFloor === null ? null : parseVersion(options.securityFloor).raw;
+  applyModules(catalog, options.modules ?? [], now.toISOString());
+  catalog.issuedAt = now.toISOString();
+  catalog.expiresAt = new Date(now.getTime() + validDays * 24 * 3600_000).toISOString();
+  const parsed = CatalogSchema.safeParse(catalog);
+  if (!parsed.success) throw new LockstepError('E_USAGE', `The catalog would be invalid: ${describeZodIssues(parsed.error)}`);
+  writeAtomic(path.join(feedDir, CATALOG_FILE), JSON.stringify(signDocument(parsed.data, signer), null, 2) + '\n');
+  return parsed.data;
+}
+
+function emptyCatalog(product: string): Catalog {
+  return { type: 'lockstep-catalog', product, issuedAt: '', expiresAt: '', securityFloor: null, versions: [], modules: [] };
+}
+
+export async function addVersion(feedDir: string, input: AddVersionInput, signer: Signer): Promise<FeedWriteResult> {
+  const version = parseVersion(input.version).raw;
+  const channel = input.channel ?? 'stable';
+  const now = input.now ?? new Date();
+  const releaseDate = input.releaseDate ? new Date(input.releaseDate).toISOString() : now.toISOString();
+  if (input.installers.length === 0) throw new LockstepError('E_USAGE', 'Name at least one installer.');
+  fs.mkdirSync(feedDir, { recursive: true });
+  const catalog = readCatalog(feedDir, signer) ?? emptyCatalog(input.product ?? DEFAULT_PRODUCT);
+
+  const files: ManifestFile[] = [];
+  for (const installer of input.installers) {
+    const name = path.basename(installer);
+    if (!isPlainName(name)) throw new LockstepError('E_USAGE', `"${name}" is not a plain file name (letters, digits, space, . _ + ( ) -).`, { file: name });
+    if (!fs.existsSync(installer)) throw new LockstepError('E_USAGE', `${installer} does not exist.`, { file: installer });
+    const inFeed = path.join(feedDir, name);
+    if (path.resolve(installer) !== path.resolve(inFeed)) fs.copyFileSync(installer, inFeed);
+    const detected = platformOfFile(name);
+    files.push({ name, platform: input.platform ?? detected.platform, kind: detected.kind, ...(await describeFile(inFeed)) });
+  }
+  for (const other of catalog.versions) {
+    if (compareVersions(other.version, version) === 0) continue;
+    const clash = other.manifest.signed.files.find((f) => files.some((n) => n.name === f.name));
+    if (clash) throw new LockstepError('E_USAGE', `${clash.name} already belongs to version ${other.version}; installers need version-specific names.`, { file: clash.name });
+  }
+
+  const manifest = signDocument<Manifest>({ type: 'lockstep-manifest', product: catalog.product, version, channel, releaseDate, files }, signer);
+  const entry: CatalogVersion = {
+    version,
+    channel,
+    releaseDate,
+    notes: input.notes ?? '',
+    editions: input.editions ?? [],
+    requires: input.requires ? { version: parseVersion(input.requires.version).raw, below: parseVersion(input.requires.below).raw } : null,
+    reinstallBelow: input.reinstallBelow ? parseVersion(input.reinstallBelow).raw : null,
+    manifest,
+  };
+  catalog.versions = [...catalog.versions.filter((v) => compareVersions(v.version, version) !== 0), entry].sort((a, b) => compareVersions(a.version, b.version));
+  const written = finish(feedDir, catalog, { ...input, now }, signer);
+
+  const updateInfoFiles: string[] = [];
+  const newest = written.versions.filter((v) => v.channel === channel).at(-1)!;
+  if (compareVersions(newest.version, version) === 0) {
+    for (const platform of new Set(files.map((f) => f.platform))) {
+      const file = path.join(feedDir, updateInfoFileName(builderChannel(channel), platform));
+      writeAtomic(file, serializeUpdateInfo(buildUpdateInfo(version, files.filter((f) => f.platform === platform), releaseDate, input.notes ?? null)));
+      updateInfoFiles.push(file);
+    }
+  }
+  return { catalogFile: path.join(feedDir, CATALOG_FILE), updateInfoFiles, manifest, catalog: written };
+}
+
+/** Re-signs the catalog with a new expiry (a vendor's periodic job), optionally adding module releases or a floor. */
+export function refreshCatalog(feedDir: string, options: CatalogOptions, signer: Signer): Catalog {
+  const catalog = readCatalog(feedDir, signer);
+  if (!catalog) throw new LockstepError('E_NOT_FOUND', `${path.join(feedDir, CATALOG_FILE)} does not exist; add a version first.`);
+  return finish(feedDir, catalog, options, signer);
+}
