@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { isPlainName } from '../feed/catalogSchema';
 
-function etagOf(stat: fs.Stats): string {
+export function etagOf(stat: fs.Stats): string {
   return `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
 }
 
