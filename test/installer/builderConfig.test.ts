@@ -1,0 +1,39 @@
+/**
+ * The electron-builder configuration, validated offline the way electron-builder itself does before packaging
+ * (app-builder-lib's getConfig + validateConfiguration); packaging cannot run on these machines.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+
+// Deep imports: app-builder-lib exports neither function from its index.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/config/config') as {
+  getConfig(projectDir: string, configPath: string | null, fromOptions: unknown): Promise<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  validateConfiguration(config: unknown, logger: unknown): Promise<void>;
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled?: boolean) => unknown };
+
+const root = path.resolve(__dirname, '../../..');
+
+test('installer/electron-builder.yml passes electron-builder validation and says what S9 needs', async () => {
+  const config = await getConfig(root, path.join(root, 'installer/electron-builder.yml'), null);
+  await validateConfiguration(config, new DebugLogger(false));
+  assert.deepEqual(
+    {
+      nsis: { oneClick: config['nsis'].oneClick, perMachine: config['nsis'].perMachine, allowElevation: config['nsis'].allowElevation },
+      win: config['win'].target.map((t: { target: string }) => t.target),
+      mac: config['mac'].target.map((t: { target: string }) => t.target),
+      linux: config['linux'].target.map((t: { target: string }) => t.target),
+      publish: config['publish'].map((p: { provider: string }) => p.provider),
+      versionFile: config['extraFiles'][0].to,
+    },
+    { nsis: { oneClick: false, perMachine: true, allowElevation: true }, win: ['nsis'], mac: ['dmg', 'zip'], linux: ['AppImage', 'deb'], publish: ['generic'], versionFile: 'lockstep-version.json' },
+  );
+});
+
+test('a broken configuration is rejected by the same validation (the test can fail)', async () => {
+  const config = await getConfig(root, path.join(root, 'installer/electron-builder.yml'), null);
+  await assert.rejects(validateConfiguration({ ...config, nsis: { ...config['nsis'], perMachine: 'yes' } }, new DebugLogger(false)), /perMachine|configuration/i);
+});
