@@ -1,0 +1,112 @@
+/**
+ * The separate download (S7): scheduled with fake timers in-process; and a half-done scheduled download that survives
+ * a restart — the CLI process is killed mid-transfer, a new one continues with a Range request, bytes match.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { describe, mock, test } from 'node:test';
+import { UpdateState } from '../../electron/common/update';
+import { partialDir } from '../../electron/engine/feed/download';
+import { ScheduleStore, parseStartTime } from '../../electron/engine/schedule';
+import { CLI, runNode } from '../helpers/workstationSim';
+import { faults } from './feedServer';
+import { feedFixture, linuxInstaller } from './fixture';
+
+function waitFor(service: { onState(l: (s: UpdateState) => void): () => void }, type: UpdateState['type']): Promise<UpdateState> {
+  return new Promise((resolve) => {
+    const off = service.onState((s) => {
+      if (s.type === type || s.type === 'failed') {
+        off();
+        resolve(s);
+      }
+    });
+  });
+}
+
+describe('separate download (S7)', () => {
+  test('runs at the chosen time (fake timers), survives a restart of the service, then offers install', async () => {
+    const fx = await feedFixture();
+    try {
+      const service = await fx.service();
+      await service.check();
+      mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.parse('2030-01-01T12:00:00Z') });
+      try {
+        const at = new Date('2030-01-02T02:00:00Z');
+        const record = service.scheduleDownload('2.0.0', at);
+        assert.deepEqual([record.version, record.at, record.state, record.steps.map((s) => s.version)], ['2.0.0', at.toISOString(), 'pending', ['1.1.0', '2.0.0']]);
+        assert.deepEqual(service.getState(), UpdateState.scheduled('2.0.0', at.toISOString()));
+
+        // The app restarts before the time: a new service picks the schedule up from the cache folder.
+        service.scheduler.disarm();
+        const restarted = await fx.service();
+        restarted.resume();
+        assert.equal(restarted.getState().type, 'scheduled');
+        mock.timers.tick(14 * 3600_000 - 1);
+        assert.equal(fx.server.log.filter((r) => r.name.endsWith('.AppImage')).length, 0, 'nothing before 02:00');
+        const done = waitFor(restarted, 'downloaded');
+        mock.timers.tick(1);
+        mock.timers.reset(); // the transfer itself runs on real time
+        const final = await done;
+        assert.equal(final.type, 'downloaded');
+        assert.ok(final.type === 'downloaded' && final.steps.map((s) => s.version).join() === '1.1.0,2.0.0');
+        assert.deepEqual(fs.readFileSync(final.type === 'downloaded' ? final.file : ''), fx.server.file(linuxInstaller('2.0.0')));
+        // runScheduled writes the record after the state change; give it its turn.
+        await new Promise((r) => setImmediate(r));
+        assert.equal(new ScheduleStore(fx.cacheDir).load()!.state, 'done');
+
+        // After another restart "Install now" is still on offer.
+        const third = await fx.service();
+        third.resume();
+        const s = third.getState();
+        assert.ok(s.type === 'downloaded' && s.version === '2.0.0');
+      } finally {
+        mock.timers.reset();
+      }
+    } finally {
+      await fx.cleanup();
+    }
+  });
+
+  test('"HH:MM" means the next such time', () => {
+    const now = new Date(2030, 0, 1, 23, 30);
+    assert.deepEqual(parseStartTime('02:00', now), new Date(2030, 0, 2, 2, 0));
+    assert.deepEqual(parseStartTime('23:45', now), new Date(2030, 0, 1, 23, 45));
+    assert.throws(() => parseStartTime('25:00', now), /not a time/);
+  });
+
+  test('a half-done scheduled download survives killing the process and resumes with a Range request', async () => {
+    const fx = await feedFixture({ installed: '1.1.0', feed: { timeoutMs: 10_000 } }); // the stall must outlast the kill
+    try {
+      const name = linuxInstaller('2.0.0');
+      const cli = (args: string[]) => runNode(CLI, [...args, '--config', fx.configPath, '--json']);
+      const scheduled = await cli(['download', '2.0.0', '--at', new Date(Date.now() - 1000).toISOString()]);
+      assert.equal(scheduled.code, 0, scheduled.stdout + scheduled.stderr);
+      assert.equal(JSON.parse(scheduled.stdout).scheduled, true);
+
+      fx.server.fault = faults(fx.server).stallAfter(name, 150_000);
+      const child = spawn(process.execPath, [CLI, 'download', '--run-scheduled', '--config', fx.configPath, '--json'], { stdio: 'ignore' });
+      const part = () => fs.readdirSync(partialDir(fx.cacheDir)).filter((f) => f.endsWith('.part')).map((f) => fs.statSync(path.join(partialDir(fx.cacheDir), f)).size)[0] ?? 0;
+      for (let i = 0; i < 200 && !(fs.existsSync(partialDir(fx.cacheDir)) && part() >= 150_000); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.equal(part(), 150_000);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      assert.equal(new ScheduleStore(fx.cacheDir).load()!.state, 'running');
+
+      fx.server.fault = null;
+      const resumed = await cli(['download', '--run-scheduled']);
+      assert.equal(resumed.code, 0, resumed.stdout + resumed.stderr);
+      const body = JSON.parse(resumed.stdout);
+      assert.equal(body.version, '2.0.0');
+      assert.deepEqual(fs.readFileSync(body.file), fx.server.file(name));
+      const reqs = fx.server.requestsFor(name);
+      assert.equal(reqs.length, 2);
+      assert.equal(reqs[1]!.headers.range, 'bytes=150000-');
+      assert.equal(reqs[1]!.status, 206);
+      assert.equal(new ScheduleStore(fx.cacheDir).load()!.state, 'done');
+    } finally {
+      await fx.cleanup();
+    }
+  });
+});
