@@ -9,7 +9,7 @@ import { LockstepError, toLockstepError } from '../electron/common/errors';
 import { VERSION_FILE } from '../electron/engine/installation';
 import { Logger } from '../electron/engine/log';
 import { versionsEqual } from '../electron/engine/version';
-import { Exclusions, clearInto, copyOut, moveBack, moveIn, moveOut, relativeInside } from './backup';
+import { Exclusions, clearInto, copyOut, moveBack, moveIn, moveOut, parkData, relativeInside, unparkData } from './backup';
 import { diskFullOr, removeTree } from './fsOps';
 import { InstallRequest, Journal, StateDir, advance, withError } from './journal';
 import { stagePackage } from './package';
@@ -110,7 +110,12 @@ export async function runApply(start: Journal, ctx: ApplyContext): Promise<Journ
   j = advance(state, j, 'installing');
   try {
     if (j.request.kind === 'portable') moveIn(staged, j.installDir, ex);
-    else await runInPlaceInstaller(j.request.kind, staged, j.installDir, j.request.toVersion, ctx.spawner);
+    else {
+      parkData(j.installDir, state.parkedData(id), j.dataFolders);
+      await runInPlaceInstaller(j.request.kind, staged, j.installDir, j.request.toVersion, ctx.spawner);
+      unparkData(j.installDir, state.parkedData(id), state.trash(id), j.dataFolders);
+      removeTree(state.trash(id));
+    }
     j = advance(state, j, 'verifying');
     const installed = readInstalledVersion(j.installDir);
     if (!installed || !versionsEqual(installed, j.request.toVersion)) {
@@ -145,6 +150,7 @@ export async function revert(start: Journal, ctx: ApplyContext, error: LockstepE
   }
   j = advance(state, j, 'revert-return', withError(j, error.toInfo()));
   moveBack(state.backup(id), j.installDir, state.trash(id), ex);
+  unparkData(j.installDir, state.parkedData(id), state.trash(id), j.dataFolders);
   removeTree(state.trash(id));
   removeTree(state.staging(id));
   removeTree(state.backup(id)); // now only the empty folders that held data folders

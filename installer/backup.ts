@@ -116,3 +116,35 @@ export function pruneBackups(backupsRoot: string, keep: number, protect: readonl
   for (const id of removable) removeTree(path.join(backupsRoot, id));
   return removable;
 }
+
+/**
+ * Moves the data folders out of the way of an in-place installer (which could overwrite them, and they are not in
+ * the backup). Repeatable: what was parked already is skipped.
+ */
+export function parkData(installDir: string, parkDir: string, dataFolders: readonly string[]): void {
+  for (const rel of dataFolders.map(normalizeRelative)) {
+    const from = path.join(installDir, rel);
+    const to = path.join(parkDir, rel);
+    if (!exists(from) || exists(to)) continue;
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    moveEntry(from, to);
+  }
+}
+
+/** Puts parked data folders back; whatever an installer created in their place goes to the trash. Repeatable. */
+export function unparkData(installDir: string, parkDir: string, trashDir: string, dataFolders: readonly string[]): void {
+  for (const rel of dataFolders.map(normalizeRelative)) {
+    const from = path.join(parkDir, rel);
+    if (!exists(from)) continue;
+    const to = path.join(installDir, rel);
+    if (exists(to)) {
+      const aside = path.join(trashDir, 'installer-data', rel);
+      fs.mkdirSync(path.dirname(aside), { recursive: true });
+      removeTree(aside);
+      moveEntry(to, aside);
+    }
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    moveEntry(from, to);
+  }
+  removeTree(parkDir);
+}

@@ -6,7 +6,8 @@
  *        \________\___________\____________\___________\______________\→ revert-clear → revert-return → reverted
  *   (prepared | staging | backing-up with a copy backup) → failed   (the install folder was never touched)
  *
- * State folder layout: journal.json, backups/<id>/, staging/<id>/, trash/<id>/, health/<id>.ok, history/<id>.json.
+ * State folder layout: journal.json, backups/<id>/, staging/<id>/, trash/<id>/, parked/<id>/, health/<id>.ok,
+ * history/<id>.json.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -85,6 +86,10 @@ export class StateDir {
   trash(id: string): string {
     return path.join(this.root, 'trash', id);
   }
+  /** Data folders parked here while an in-place installer (deb, NSIS, AppImage) runs, so it cannot touch them. */
+  parkedData(id: string): string {
+    return path.join(this.root, 'parked', id);
+  }
   healthMarker(id: string): string {
     return path.join(this.root, 'health', `${id}.ok`);
   }
@@ -100,7 +105,7 @@ export class StateDir {
 
   /** Creates the layout. The health folder is sticky and world-writable: any user's start of the new version confirms it. */
   ensure(): void {
-    for (const sub of ['backups', 'staging', 'trash', 'history']) fs.mkdirSync(path.join(this.root, sub), { recursive: true, mode: 0o755 });
+    for (const sub of ['backups', 'staging', 'trash', 'parked', 'history']) fs.mkdirSync(path.join(this.root, sub), { recursive: true, mode: 0o755 });
     const health = path.join(this.root, 'health');
     fs.mkdirSync(health, { recursive: true });
     fs.chmodSync(health, 0o1777);

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -128,6 +128,34 @@ describe('lockstep install as an unprivileged user (sudo -S)', () => {
     const journal = JSON.parse(fs.readFileSync(path.join(fx.stateDir, 'journal.json'), 'utf8'));
     assert.equal(journal.phase, 'failed');
     assert.ok(journal.history.some((h: { phase: string }) => h.phase === 'staging'));
+  });
+
+  test('a real installer (.deb via dpkg) that fails halfway after writing files: rolled back byte-identical, E_INSTALL_FAILED', async () => {
+    const fx = fixture({ installed: appTree('1.0.0', [{ path: 'data/customer.db', content: 'customer data' }]), installer: { dataFolders: ['data'] } });
+    const name = `lockstep-test-${path.basename(fx.root).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+    const debRoot = path.join(fx.packages, 'debroot');
+    writeTree(path.join(debRoot, fx.installDir.slice(1)), appTree('2.0.0', [{ path: 'data/customer.db', content: 'overwritten!' }, { path: 'new-only.bin', content: 'new' }]));
+    writeTree(path.join(debRoot, 'DEBIAN'), [
+      { path: 'control', content: `Package: ${name}\nVersion: 2.0.0\nArchitecture: all\nMaintainer: Lockstep tests <t@example.invalid>\nDescription: fails in postinst\n` },
+      { path: 'postinst', content: '#!/bin/sh\necho "postinst fails on purpose" >&2\nexit 1\n', mode: 0o755 },
+    ]);
+    const deb = path.join(fx.packages, `${name}.deb`);
+    execFileSync('dpkg-deb', ['--root-owner-group', '--build', debRoot, deb], { stdio: 'ignore' });
+    fs.chmodSync(deb, 0o644);
+    fixtures.push(deb); // removed with the fixture; the dpkg record is purged below
+    const before = treeHash(fx.installDir);
+    try {
+      const run = await runAs(user, ['install', deb, '--kind', 'deb', '--version', '2.0.0', '--sha512', sha512File(deb), '--password-stdin', '--config', fx.configPath], user.password + '\n');
+      assert.equal(run.json.error?.code, 'E_INSTALL_FAILED', run.stdout + run.stderr);
+      assert.match(run.json.error?.message ?? '', /postinst|dpkg/);
+      // dpkg really unpacked its files before failing: it records the package as half-configured.
+      assert.match(execFileSync('dpkg-query', ['-W', '-f', '${Status}', name]).toString(), /half-configured/);
+      assert.equal(treeHash(fx.installDir).hash, before.hash, 'the install folder is byte-identical again');
+      const journal = JSON.parse(fs.readFileSync(path.join(fx.stateDir, 'journal.json'), 'utf8'));
+      assert.deepEqual(journal.history.map((h: { phase: string }) => h.phase), ['prepared', 'staging', 'backing-up', 'installing', 'revert-clear', 'revert-return', 'reverted']);
+    } finally {
+      spawnSync('dpkg', ['--purge', '--force-all', name], { stdio: 'ignore' });
+    }
   });
 
   test('a package that does not match its sha512: E_CHECKSUM, nothing changed', async () => {
