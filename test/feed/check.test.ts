@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { isLockstepError } from '../../electron/common/errors';
 import { CheckResult } from '../../electron/common/update';
 import { CATALOG_FILE } from '../../electron/engine/feed/catalogSchema';
-import { canonicalJson, signDocument } from '../../electron/engine/signing';
+import { canonicalJson, generateKeyPair, signDocument, signerFromPem } from '../../electron/engine/signing';
 import { issueLicense } from '../../electron/engine/vendor/licenseIssuer';
 import { feedFixture } from './fixture';
 
@@ -155,8 +155,8 @@ describe('check', () => {
       fx.setFeed({ licenseFile: `${fx.dir}/nowhere.json` });
       await assert.rejects((await fx.service()).check(), (e) => isLockstepError(e, 'E_REGISTRATION_MISSING'));
       // A licence signed by someone else's key is no licence either.
-      const other = require('../../electron/engine/signing').generateKeyPair();
-      issueLicense({ product: 'x', number: 'N-1', edition: 'enterprise', contractUntil: '2099-01-01' }, require('../../electron/engine/signing').signerFromPem(other.privateKeyPem), `${fx.dir}/forged.json`);
+      const other = generateKeyPair();
+      issueLicense({ product: 'x', number: 'N-1', edition: 'enterprise', contractUntil: '2099-01-01' }, signerFromPem(other.privateKeyPem), `${fx.dir}/forged.json`);
       fx.setFeed({ licenseFile: `${fx.dir}/forged.json` });
       await assert.rejects((await fx.service()).check(), (e) => isLockstepError(e, 'E_LICENSE') && /does not trust/.test(e.message));
       assert.ok(canonicalJson({ b: 1, a: [2, { d: 3, c: 4 }] }) === '{"a":[2,{"c":4,"d":3}],"b":1}');
