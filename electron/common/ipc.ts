@@ -1,0 +1,135 @@
+/**
+ * The ONE typed IPC contract between the windows and the main process. The renderer never sees Node or Electron: the
+ * preload exposes one function per channel (window.lockstep) plus onState(cb), and every call answers with a Result
+ * envelope, because Electron flattens errors thrown in ipcMain.handle into a message string and would lose the code.
+ * The main process pushes whole ShellSnapshots on STATE_CHANNEL (VS Code's habit: snapshots, not loose events).
+ * Shared with the renderer: no Node or Electron imports, type-only imports so the browser build stays import-free.
+ */
+import type { ErrorInfo } from './errors';
+import type { GateDecision } from './gate';
+import type { Locale } from './messages';
+import type { CheckResult, UpdateState } from './update';
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
+
+/** The windows (one HTML page each under renderer/). */
+export const WINDOW_KINDS = ['home', 'update', 'release', 'outdated', 'credentials', 'admin'] as const;
+export type WindowKind = (typeof WINDOW_KINDS)[number];
+
+/** Installing continues where the update lifecycle (common/update.ts) stops: at `downloaded`. */
+export type InstallPhase =
+  | { type: 'none' }
+  | { type: 'installing'; version: string }
+  /** Installed; the app restarts into `version` (in Electron: app.relaunch + exit right after this snapshot). */
+  | { type: 'restart-requested'; version: string; from: string | null; elevation: string }
+  | { type: 'failed'; version: string; error: ErrorInfo };
+
+/** Lockstep's own dialog for an account with write rights (Linux without a polkit agent, S9). */
+export interface CredentialsRequest {
+  id: number;
+  account: string;
+  reason: string;
+}
+
+export interface AppFacts {
+  installed: string;
+  product: string;
+  hostName: string;
+  osUser: string;
+  isAdmin: boolean;
+  /** S14: installed > released and recorded as test: the visible "test version" marker. */
+  testVersion: boolean;
+}
+
+export interface ShellSnapshot {
+  locale: Locale;
+  app: AppFacts;
+  settings: { checkAtStart: boolean };
+  update: UpdateState;
+  /** Release notes of the versions in `update`, Markdown rendered and sanitized in the main process, by version. */
+  notesHtml: Record<string, string>;
+  install: InstallPhase;
+  /** The start-up gate's last decision; null before it ran. */
+  gate: GateDecision | null;
+  credentials: CredentialsRequest | null;
+}
+
+/** now: download and install at once; background: download now, install later; at: start the download at HH:MM (S7). */
+export type DownloadWhen = { type: 'now' } | { type: 'background' } | { type: 'at'; time: string };
+
+export interface DownloadRequest {
+  version: string;
+  when: DownloadWhen;
+  /** Module ids the user left ticked (S6); modules that need confirmation must be confirmed explicitly. */
+  modules: string[];
+  confirmIncompatible: boolean;
+}
+
+export interface WorkstationRow {
+  workstationId: string;
+  hostName: string;
+  osUser: string;
+  installedVersion: string;
+  lastStart: string;
+  ring: 'test' | 'regular';
+  lastResult: string | null;
+}
+
+export interface ReleaseRow {
+  version: string;
+  state: string;
+  releasedBy: string | null;
+  releasedFrom: string | null;
+  releasedAt: string | null;
+  withdrawnAt: string | null;
+  current: boolean;
+}
+
+export interface AdminOverview {
+  channel: string;
+  released: string | null;
+  workstations: WorkstationRow[];
+  releases: ReleaseRow[];
+}
+
+/** Channel → [argument tuple, answer]. The handler table (electron/ipc.ts) implements exactly these. */
+export interface IpcContract {
+  'lockstep:snapshot': [[], ShellSnapshot];
+  'lockstep:check': [[], CheckResult | null];
+  'lockstep:set-check-at-start': [[enabled: boolean], void];
+  'lockstep:download': [[request: DownloadRequest], void];
+  'lockstep:cancel-download': [[], void];
+  'lockstep:install': [[], void];
+  'lockstep:answer-release': [[answer: 'yes' | 'no'], GateDecision];
+  'lockstep:continue': [[], void];
+  'lockstep:credentials': [[answer: { account: string; password: string } | null], void];
+  'lockstep:admin-overview': [[], AdminOverview];
+  'lockstep:withdraw': [[version: string], AdminOverview];
+  'lockstep:rerelease': [[version: string], AdminOverview];
+  'lockstep:open-window': [[kind: WindowKind], void];
+}
+
+export type Channel = keyof IpcContract;
+export type ArgsOf<C extends Channel> = IpcContract[C][0];
+export type AnswerOf<C extends Channel> = IpcContract[C][1];
+
+export const STATE_CHANNEL = 'lockstep:state';
+
+/** What the preload puts on window.lockstep: one named function per channel, and the snapshot subscription. */
+export interface LockstepApi {
+  snapshot(): Promise<Result<ShellSnapshot>>;
+  check(): Promise<Result<CheckResult | null>>;
+  setCheckAtStart(enabled: boolean): Promise<Result<void>>;
+  download(request: DownloadRequest): Promise<Result<void>>;
+  cancelDownload(): Promise<Result<void>>;
+  install(): Promise<Result<void>>;
+  answerRelease(answer: 'yes' | 'no'): Promise<Result<GateDecision>>;
+  continueStart(): Promise<Result<void>>;
+  credentials(answer: { account: string; password: string } | null): Promise<Result<void>>;
+  adminOverview(): Promise<Result<AdminOverview>>;
+  withdraw(version: string): Promise<Result<AdminOverview>>;
+  rerelease(version: string): Promise<Result<AdminOverview>>;
+  openWindow(kind: WindowKind): Promise<Result<void>>;
+  /** Calls `cb` with every new snapshot; returns the unsubscribe. */
+  onState(cb: (snapshot: ShellSnapshot) => void): () => void;
+}

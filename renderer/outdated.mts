@@ -1,0 +1,28 @@
+/**
+ * Outdated software version (S14): installed and released versions and what happens next — upgrading, or "contact
+ * your administrator". Under the block policy there is no way past it: the only button quits.
+ */
+import type { ShellSnapshot } from '../electron/common/ipc.js';
+import { api, errorBox, h, header, mount, replace, run, t } from './lib/page.mjs';
+
+const root = document.getElementById('app')!;
+const errors = h('div', { id: 'errors', 'aria-live': 'assertive' });
+
+function render(s: ShellSnapshot): void {
+  const g = s.gate;
+  const parts: Array<Node | string> = [];
+  if (g?.type === 'upgrade') {
+    parts.push(h('p', {}, t('outdated.text', { installed: g.installed, released: g.released })), h('p', { role: 'status', 'aria-busy': 'true' }, t('outdated.upgrading', { released: g.released })));
+  } else if (g?.type === 'outdated') {
+    parts.push(h('p', { id: 'versions' }, t('outdated.text', { installed: g.installed, released: g.released })));
+    if (g.reason) parts.push(h('p', {}, t('outdated.reason')), errorBox(g.reason));
+    if (g.policy === 'block') {
+      parts.push(h('p', { id: 'next', class: 'blocked' }, t('outdated.block', { released: g.released })), h('button', { id: 'quit', class: 'primary', onclick: () => window.close() }, t('outdated.quit')));
+    } else {
+      parts.push(h('p', { id: 'next' }, t('outdated.warn', { released: g.released })), h('div', { class: 'buttons' }, h('button', { id: 'continue', class: 'primary', onclick: () => void run(api().continueStart(), errors) }, t('outdated.continue')), h('button', { id: 'quit', onclick: () => window.close() }, t('outdated.quit'))));
+    }
+  }
+  replace(root, header(s, 'outdated.title'), errors, h('main', { id: 'state', role: 'alertdialog', 'aria-labelledby': 'title', 'aria-describedby': 'versions', 'data-state': g?.type === 'outdated' ? `outdated-${g.policy}` : g?.type ?? 'none' }, ...parts));
+}
+
+void mount('outdated.title', render);

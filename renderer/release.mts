@@ -1,0 +1,51 @@
+/**
+ * Release for all? (S14): an administrator answers for version I — Yes (every workstation follows) or No (a test on
+ * this workstation only); anyone else learns that this installation awaits release. The "test version" marker shows
+ * in the header while I is not released.
+ */
+import type { ShellSnapshot } from '../electron/common/ipc.js';
+import { api, h, header, mount, replace, run, t } from './lib/page.mjs';
+
+const root = document.getElementById('app')!;
+const errors = h('div', { id: 'errors', 'aria-live': 'assertive' });
+let answered: 'yes' | 'no' | null = null;
+
+async function answer(a: 'yes' | 'no'): Promise<void> {
+  if ((await run(api().answerRelease(a), errors)) !== null) answered = a;
+  const s = await api().snapshot();
+  if (s.ok) render(s.value);
+}
+
+function render(s: ShellSnapshot): void {
+  const g = s.gate;
+  const parts: Array<Node | string> = [];
+  const goOn = h('button', { id: 'continue', class: 'primary', onclick: () => void run(api().continueStart(), errors) }, t('release.continue'));
+  if (g?.type === 'ask-release') {
+    const released = g.released ?? t('release.noneReleased');
+    parts.push(h('p', {}, t('release.explain', { version: g.installed, released })));
+    if (g.canAnswer) {
+      parts.push(
+        h('h2', { id: 'question' }, t('release.question', { version: g.installed })),
+        s.notesHtml[g.installed] ? notes(s.notesHtml[g.installed]!) : '',
+        h('div', { class: 'buttons' }, h('button', { id: 'yes', class: 'primary', onclick: () => void answer('yes') }, t('release.yes')), h('button', { id: 'no', onclick: () => void answer('no') }, t('release.no'))),
+      );
+    } else {
+      parts.push(h('p', { id: 'awaiting', role: 'status' }, t('release.awaiting', { version: g.installed })), goOn);
+    }
+  } else if (g && answered) {
+    parts.push(h('p', { id: 'answered', role: 'status', class: 'done' }, answered === 'yes' ? t('release.doneYes', { version: g.installed }) : t('release.doneNo', { version: g.installed, released: g.released ?? t('release.noneReleased') })), goOn);
+  } else if (g) {
+    parts.push(goOn);
+  }
+  replace(root, header(s, 'release.title'), errors, h('main', { id: 'state', 'data-state': g?.type ?? 'none' }, ...parts));
+  if (g?.type === 'ask-release' && g.canAnswer && !root.contains(document.activeElement)) document.getElementById('no')?.focus();
+}
+
+function notes(html: string): HTMLElement {
+  const el = h('div', { class: 'notes', id: 'notes' });
+  el.innerHTML = html; // sanitized in the main process; CSP forbids inline script
+  return el;
+}
+
+// Escape must never answer the question: it does nothing here (the dialog has no "cancel").
+void mount('release.title', render, () => undefined);
