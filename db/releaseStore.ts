@@ -49,6 +49,11 @@ async function withChannelLock<T>(db: Db, channel: string, fn: (tx: Knex.Transac
   });
 }
 
+async function packageComplete(tx: Knex.Transaction, releaseId: number): Promise<boolean> {
+  const row: { state: string } | undefined = await tx('lockstep_release_packages').where({ release_id: releaseId }).first('state');
+  return row?.state === 'complete';
+}
+
 async function findRow(q: Knex | Knex.Transaction, ref: { channel: string; versionKey: string }): Promise<ReleaseRow | undefined> {
   return q<ReleaseRow>('lockstep_releases').where({ channel: ref.channel, version_key: ref.versionKey }).first();
 }
@@ -111,7 +116,7 @@ export class ReleaseStore {
    * Makes `ref` the released version of its channel. Fails with E_ALREADY_RELEASED when it already is, and with
    * E_RELEASE_CONFLICT when the pointer moved since `expectedRevision` (the caller re-reads and decides again).
    */
-  async release(ref: VersionRef, actor: Actor, change: PointerChange, extra: { notes?: string | null } = {}): Promise<Release> {
+  async release(ref: VersionRef, actor: Actor, change: PointerChange, extra: { notes?: string | null; requirePackage?: boolean } = {}): Promise<Release> {
     return this.run(() =>
       withChannelLock(this.db, ref.channel, async (tx, current) => {
         const existing = await findRow(tx, ref);
@@ -122,8 +127,11 @@ export class ReleaseStore {
           });
         }
         conflictUnlessRevision(current, change.expectedRevision);
-        if (existing?.state === 'uploading') {
-          throw new LockstepError('E_INVALID_STATE', `Version ${existing.version} is still being uploaded; its package is not complete.`, { version: existing.version });
+        // A half-written package is never visible as released (S19): the flip needs the package complete, checked
+        // inside the same transaction that moves the pointer.
+        const complete = existing ? await packageComplete(tx, existing.id) : false;
+        if ((existing?.state === 'uploading' || extra.requirePackage) && !complete) {
+          throw new LockstepError('E_INVALID_STATE', `Version ${ref.version} is still being uploaded; its package is not complete.`, { version: ref.version });
         }
         const stamp = { state: 'released' as ReleaseState, released_by: actor.user, released_from: actor.workstationId, released_at: nowIso() };
         let id: number;
@@ -140,7 +148,7 @@ export class ReleaseStore {
           actor,
           channel: ref.channel,
           version: ref.version,
-          detail: { previousReleaseId: current.release_id, releaseId: id, revision: current.revision + 1 },
+          detail: { previousReleaseId: current.release_id, releaseId: id, revision: current.revision + 1, withPackage: complete },
         });
         return toRelease((await tx<ReleaseRow>('lockstep_releases').where({ id }).first())!);
       }),
@@ -213,7 +221,8 @@ export class ReleaseStore {
   }
 }
 
-async function insertRelease(tx: Knex.Transaction, ref: VersionRef, actor: Actor, stamp: Record<string, unknown>, notes: string | null): Promise<number> {
+/** Inserts a ledger row and returns its id (also used by the package store for rows that start as `uploading`). */
+export async function insertRelease(tx: Knex.Transaction, ref: VersionRef, actor: Actor, stamp: Record<string, unknown>, notes: string | null): Promise<number> {
   const inserted = await tx('lockstep_releases')
     .insert({
       channel: ref.channel,

@@ -7,6 +7,8 @@ import * as releases from './20261121_0001_releases';
 import * as workstations from './20261121_0002_workstations';
 import * as events from './20261121_0003_events';
 import * as chunks from './20261121_0004_package_chunks';
+import * as packages from './20261122_0005_release_packages';
+import * as leases from './20261122_0006_transfer_leases';
 
 export interface Migration {
   name: string;
@@ -14,7 +16,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [releases, workstations, events, chunks];
+export const MIGRATIONS: readonly Migration[] = [releases, workstations, events, chunks, packages, leases];
 
 export class InCodeMigrationSource implements Knex.MigrationSource<Migration> {
   constructor(private readonly migrations: readonly Migration[] = MIGRATIONS) {}

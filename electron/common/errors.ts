@@ -44,6 +44,8 @@ export const ERROR_CODES = [
   // issue 4 (installing)
   'E_NOT_PERMITTED',
   'E_INSTALL_IN_PROGRESS',
+  // issue 5 (fleet)
+  'E_TRANSFER_BUSY',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { LockstepError } from '../common/errors';
 import { urlHasPassword } from '../../db/url';
 import { FeedConfigSchema, resolveFeedPaths } from './feed/feedConfig';
+import { FleetConfigSchema, resolveFleetPaths } from './fleet/fleetConfig';
 
 const nonEmpty = z.string().trim().min(1);
 
@@ -71,6 +72,8 @@ export const MachineConfigSchema = z
     userSettingsFile: nonEmpty.optional(),
     /** The vendor feed (issue 3): electron/engine/feed/feedConfig.ts. */
     feed: FeedConfigSchema.optional(),
+    /** The fleet (issue 5): package store, chunking, bounded transfers — electron/engine/fleet/fleetConfig.ts. */
+    fleet: FleetConfigSchema.optional(),
   })
   .strict();
 
@@ -123,6 +126,7 @@ export function loadMachineConfig(file: string): MachineConfig {
     ...(cfg.userSettingsFile ? { userSettingsFile: path.resolve(base, cfg.userSettingsFile) } : {}),
     installer: { ...cfg.installer, ...(cfg.installer.stateDir ? { stateDir: path.resolve(base, cfg.installer.stateDir) } : {}) },
     feed: resolveFeedPaths(cfg.feed, base),
+    fleet: resolveFleetPaths(cfg.fleet, base),
     sourceFile: abs,
   };
 }

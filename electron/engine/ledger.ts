@@ -17,6 +17,17 @@ export interface LedgerOptions {
   channel: string;
   /** The vendor's security floor: no release pointer may move below it (S15). */
   securityFloor?: Version | null;
+  /** Carries the package into the shared store before the pointer flips (S14 "Yes", S17); the fleet fills it. */
+  packages?: ReleasePackages;
+}
+
+/**
+ * The seam through which "release for all" carries the package (electron/engine/fleet/publisher.ts). `publish`
+ * resolves true once the package of `ref` is complete in the site's package store, false when this workstation has no
+ * package for it (the release then only moves the pointer, and older workstations get the outdated notice).
+ */
+export interface ReleasePackages {
+  publish(ref: VersionRef): Promise<boolean>;
 }
 
 export class Ledger {
@@ -75,6 +86,7 @@ export class Ledger {
     const v = parseVersion(versionText);
     this.checkFloor(v);
     const ref = this.ref(v);
+    let withPackage: boolean | undefined; // published once, even when a pointer conflict makes us decide again
     const result = await this.withRetry('release', async (current) => {
       const currentRelease = current?.release ?? null;
       if (currentRelease && compareVersions(v, currentRelease.version) === 0) {
@@ -95,7 +107,9 @@ export class Ledger {
         });
       }
       const expected = options.expectedRevision ?? current?.revision ?? 0;
-      return this.fleet.releases.release(ref, actorOf(this.identity), { expectedRevision: expected, action: down ? 'rerelease' : 'release' });
+      // Upload first (the row stays `uploading`, invisible as a release), then ONE transaction flips it (S19).
+      withPackage ??= this.options.packages ? await this.options.packages.publish(ref) : false;
+      return this.fleet.releases.release(ref, actorOf(this.identity), { expectedRevision: expected, action: down ? 'rerelease' : 'release' }, { requirePackage: withPackage });
     }, options.expectedRevision === undefined);
     this.log.info('ledger.release', { version: result.version, channel: this.channel, by: this.identity.osUser, from: this.identity.workstationId });
     return result;

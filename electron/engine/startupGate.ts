@@ -18,6 +18,8 @@ export interface UpgradeTarget {
   version: Version;
   release: Release;
   downgrade: boolean;
+  /** The version this workstation runs (a move back is checked against who withdrew it). */
+  installed?: Version;
 }
 
 /** Installs the released version on this workstation. Resolves once installed and a restart is due. */
@@ -99,7 +101,7 @@ export class StartupGate {
 
     const release = snapshot.current!.release!;
     try {
-      await this.upgrader.upgrade({ version: parseStoredVersion(release), release, downgrade: decision.downgrade });
+      await this.upgrader.upgrade({ version: parseStoredVersion(release), release, downgrade: decision.downgrade, installed });
       await this.recordResult(`upgraded ${decision.installed} → ${decision.released}`);
       this.log.info('gate.upgraded', { from: decision.installed, to: decision.released, downgrade: decision.downgrade });
       return this.result(decision, revision, decision.released);

@@ -14,6 +14,8 @@ import { Ledger } from './ledger';
 import { Logger, RotatingFileLogger } from './log';
 import { SecretStore, requireSecret } from './secrets';
 import { StartupGate, Upgrader } from './startupGate';
+import { FleetComposeDeps, FleetParts, composeFleet } from './fleet/compose';
+import { parseVersion } from './version';
 
 export interface Workstation {
   config: MachineConfig;
@@ -23,6 +25,8 @@ export interface Workstation {
   ledger: Ledger;
   gate: StartupGate;
   log: Logger;
+  /** Package store, upgrader, publisher and release watcher (issue 5). */
+  fleetParts: FleetParts;
   close(): Promise<void>;
 }
 
@@ -36,6 +40,10 @@ export interface WorkstationDeps {
   logger?: Logger;
   /** Run pending migrations on open (the embedded SQLite default does; shared servers are migrated by IT). */
   migrate?: boolean;
+  /** The OS the entry point runs on (chooses the package file and the elevation); default: this process's. */
+  platform?: NodeJS.Platform;
+  /** Overrides for the fleet composition (installer, package sources, clock, progress hooks). */
+  fleet?: Partial<Pick<FleetComposeDeps, 'installer' | 'sources' | 'clock' | 'onChunk'>>;
 }
 
 /** Looks up the database password when the URL names a user and the config does not turn the keychain off. */
@@ -60,15 +68,18 @@ export async function openWorkstation(configOrFile: MachineConfig | string, deps
     throw err;
   }
   const fleet = new FleetStore(db);
-  const ledger = new Ledger(fleet, identity, log, { channel: config.channel });
+  const installed = deps.installed ?? new VersionFileSource(config.installDir);
+  const fleetParts = composeFleet({ config, fleet, identity, log, secrets: deps.secrets, platform: deps.platform ?? process.platform, installed, ...deps.fleet });
+  const floor = config.fleet?.securityFloor ? parseVersion(config.fleet.securityFloor) : null;
+  const ledger = new Ledger(fleet, identity, log, { channel: config.channel, securityFloor: floor, packages: fleetParts.publisher });
   const gate = new StartupGate(
     fleet,
     identity,
-    deps.installed ?? new VersionFileSource(config.installDir),
+    installed,
     ledger,
     log,
     { channel: config.channel, policy: config.outdatedPolicy, ring: config.workstation.ring },
-    deps.upgrader,
+    deps.upgrader ?? fleetParts.upgrader,
   );
-  return { config, identity, db, fleet, ledger, gate, log, close: () => db.close() };
+  return { config, identity, db, fleet, ledger, gate, log, fleetParts, close: () => db.close() };
 }

@@ -1,0 +1,235 @@
+/**
+ * Release packages in the shared database (S17, S19): chunks written while the release is not yet released, each with
+ * its own SHA-256; one upload claim per package (with expiry) so two administrators answering "yes" at once upload it
+ * once; reads one chunk at a time so memory stays constant whatever the package size.
+ *
+ * Nothing here decides whether bytes are trustworthy: the engine checks every package against the vendor-signed
+ * manifest. The per-chunk hashes only let a transfer notice a damaged chunk early and resume at the right place.
+ */
+import type { Knex } from 'knex';
+import { LockstepError } from '../electron/common/errors';
+import { Db } from './connection';
+import { isUniqueViolation, mapDbError } from './errors';
+import { VersionRef, insertRelease } from './releaseStore';
+import { ReleaseRow, nowIso, toIso, toNumber } from './rows';
+import { Actor } from './types';
+
+export type PackageStoreKind = 'database' | 'http' | 'share';
+
+export interface PackageMeta {
+  fileName: string;
+  size: number;
+  /** Base64 SHA-512 of the whole file, as in the signed manifest. */
+  sha512: string;
+  chunkSize: number;
+  store: PackageStoreKind;
+  /** The signed catalog (JSON text) the releasing workstation verified: it carries the vendor's security floor. */
+  catalog: string | null;
+}
+
+export interface PackageInfo extends PackageMeta {
+  releaseId: number;
+  chunkCount: number;
+  state: 'uploading' | 'complete';
+  uploader: string | null;
+  uploadUntil: string | null;
+  startedBy: string;
+  startedAt: string;
+  completedAt: string | null;
+}
+
+export interface StoredChunk {
+  seq: number;
+  size: number;
+  sha256: string;
+}
+
+interface PackageRow {
+  release_id: number;
+  file_name: string;
+  size: number | string;
+  sha512: string;
+  chunk_size: number;
+  chunk_count: number;
+  store: string;
+  state: string;
+  catalog: string | null;
+  uploader: string | null;
+  upload_until: Date | string | null;
+  started_by: string;
+  started_at: Date | string;
+  completed_at: Date | string | null;
+}
+
+export function chunkCountFor(size: number, chunkSize: number): number {
+  return Math.max(1, Math.ceil(size / chunkSize));
+}
+
+function toInfo(row: PackageRow): PackageInfo {
+  return {
+    releaseId: Number(row.release_id),
+    fileName: row.file_name,
+    size: toNumber(row.size)!,
+    sha512: row.sha512,
+    chunkSize: Number(row.chunk_size),
+    chunkCount: Number(row.chunk_count),
+    store: (['database', 'http', 'share'].includes(row.store) ? row.store : 'database') as PackageStoreKind,
+    state: row.state === 'complete' ? 'complete' : 'uploading',
+    catalog: row.catalog,
+    uploader: row.uploader,
+    uploadUntil: toIso(row.upload_until),
+    startedBy: row.started_by,
+    startedAt: toIso(row.started_at)!,
+    completedAt: toIso(row.completed_at),
+  };
+}
+
+export class PackageStore {
+  constructor(private readonly db: Db) {}
+
+  private async run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw mapDbError(err, this.db.target);
+    }
+  }
+
+  async info(releaseId: number): Promise<PackageInfo | null> {
+    return this.run(async () => {
+      const row = await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: releaseId }).first();
+      return row ? toInfo(row) : null;
+    });
+  }
+
+  /** Every stored package's signed catalog (for the highest security floor the vendor ever signed). */
+  async catalogs(): Promise<string[]> {
+    return this.run(async () => (await this.db.knex<PackageRow>('lockstep_release_packages').whereNotNull('catalog').select('catalog')).map((r) => r.catalog!));
+  }
+
+  /**
+   * Makes sure the ledger row of `ref` exists (new rows start as `uploading`, invisible to the gate as a release)
+   * carrying the signed manifest, and that its package row describes `meta`. Idempotent and safe to race: the loser
+   * of an insert reads the winner's row. A different package than the one already complete is refused.
+   */
+  async begin(ref: VersionRef, actor: Actor, manifest: { text: string; signature: string }, meta: PackageMeta): Promise<PackageInfo> {
+    return this.run(async () => {
+      const release = await this.ensureReleaseRow(ref, actor, manifest, meta);
+      const chunkCount = meta.store === 'database' ? chunkCountFor(meta.size, meta.chunkSize) : 0;
+      const fields = { file_name: meta.fileName, size: meta.size, sha512: meta.sha512, chunk_size: meta.chunkSize, chunk_count: chunkCount, store: meta.store, catalog: meta.catalog };
+      let row = await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: release.id }).first();
+      if (!row) {
+        try {
+          await this.db.knex('lockstep_release_packages').insert({ release_id: release.id, ...fields, state: 'uploading', started_by: actor.user, started_at: nowIso() });
+        } catch (err) {
+          if (!isUniqueViolation(err)) throw err;
+        }
+        row = (await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: release.id }).first())!;
+      }
+      const same = row.sha512 === meta.sha512 && toNumber(row.size) === meta.size && Number(row.chunk_size) === meta.chunkSize && row.store === meta.store;
+      if (!same) {
+        if (row.state === 'complete') {
+          throw new LockstepError('E_INVALID_STATE', `Version ${ref.version} already has a different complete package in the shared database; withdraw it before releasing another build.`, { version: ref.version });
+        }
+        // A half-written upload of another build (or chunk size): start over, in one transaction.
+        await this.db.knex.transaction(async (tx) => {
+          await tx('lockstep_release_chunks').where({ release_id: release.id }).delete();
+          await tx('lockstep_release_packages').where({ release_id: release.id }).update({ ...fields, uploader: null, upload_until: null });
+        });
+        row = (await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: release.id }).first())!;
+      }
+      return toInfo(row);
+    });
+  }
+
+  private async ensureReleaseRow(ref: VersionRef, actor: Actor, manifest: { text: string; signature: string }, meta: PackageMeta): Promise<ReleaseRow> {
+    const find = () => this.db.knex<ReleaseRow>('lockstep_releases').where({ channel: ref.channel, version_key: ref.versionKey }).first();
+    let row = await find();
+    if (!row) {
+      try {
+        await this.db.knex.transaction((tx) =>
+          insertRelease(tx, ref, actor, { state: 'uploading', manifest: manifest.text, manifest_signature: manifest.signature, package_size: meta.size, package_sha512: meta.sha512 }, null),
+        );
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+      row = (await find())!;
+    }
+    if (row.manifest !== manifest.text || row.manifest_signature !== manifest.signature || row.package_sha512 !== meta.sha512) {
+      const pkg = await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: row.id }).first();
+      if (pkg?.state !== 'complete') {
+        await this.db.knex('lockstep_releases').where({ id: row.id }).update({ manifest: manifest.text, manifest_signature: manifest.signature, package_size: meta.size, package_sha512: meta.sha512 });
+        row = (await find())!;
+      }
+    }
+    return row;
+  }
+
+  /**
+   * Claims the upload of a package for `holder` until now + ttl. True when this holder may write chunks: nobody held
+   * the claim, this holder already did, or the previous holder's claim expired (it crashed or lost its connection).
+   */
+  async claimUpload(releaseId: number, holder: string, ttlMs: number): Promise<boolean> {
+    return this.run(async () => {
+      const now = nowIso();
+      const changed = await this.db.knex('lockstep_release_packages')
+        .where({ release_id: releaseId, state: 'uploading' })
+        .andWhere((q) => q.whereNull('uploader').orWhere('uploader', holder).orWhere('upload_until', '<', now))
+        .update({ uploader: holder, upload_until: new Date(Date.now() + ttlMs).toISOString() });
+      return changed === 1;
+    });
+  }
+
+  /** Seq, size and hash of every chunk already stored (no bytes): what a resumed upload can skip. */
+  async storedChunks(releaseId: number): Promise<Map<number, StoredChunk>> {
+    return this.run(async () => {
+      const rows: StoredChunk[] = await this.db.knex('lockstep_release_chunks').where({ release_id: releaseId }).select('seq', 'size', 'sha256');
+      return new Map(rows.map((r) => [Number(r.seq), { seq: Number(r.seq), size: Number(r.size), sha256: r.sha256 }]));
+    });
+  }
+
+  /** Writes one chunk (replacing a damaged one with the same seq). Each chunk is its own short transaction. */
+  async putChunk(releaseId: number, seq: number, bytes: Buffer, sha256: string): Promise<void> {
+    return this.run(() =>
+      this.db.knex.transaction(async (tx: Knex.Transaction) => {
+        await tx('lockstep_release_chunks').where({ release_id: releaseId, seq }).delete();
+        await tx('lockstep_release_chunks').insert({ release_id: releaseId, seq, bytes, size: bytes.length, sha256 });
+      }),
+    );
+  }
+
+  /**
+   * Marks the upload complete once every chunk is there with the right total size. Only the claim holder may;
+   * completing twice is a no-op. From now on the release flip may make the version current.
+   */
+  async complete(releaseId: number, holder: string): Promise<PackageInfo> {
+    return this.run(async () => {
+      const row = await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: releaseId }).first();
+      if (!row) throw new LockstepError('E_NOT_FOUND', `Release ${releaseId} has no package row.`, { releaseId });
+      if (row.state === 'complete') return toInfo(row);
+      if (row.store === 'database') {
+        const agg = (await this.db.knex('lockstep_release_chunks').where({ release_id: releaseId }).count({ n: '*' }).sum({ bytes: 'size' }).first()) as { n: number | string; bytes: number | string | null };
+        if (Number(agg.n) !== Number(row.chunk_count) || Number(agg.bytes ?? 0) !== toNumber(row.size)) {
+          throw new LockstepError('E_INVALID_STATE', `The package of release ${releaseId} is incomplete (${agg.n} of ${row.chunk_count} chunks).`, { releaseId });
+        }
+      }
+      const changed = await this.db.knex('lockstep_release_packages')
+        .where({ release_id: releaseId, state: 'uploading', uploader: holder })
+        .update({ state: 'complete', completed_at: nowIso(), uploader: null, upload_until: null });
+      const after = toInfo((await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: releaseId }).first())!);
+      if (changed !== 1 && after.state !== 'complete') {
+        throw new LockstepError('E_RELEASE_CONFLICT', `Another workstation took over the upload of release ${releaseId}.`, { releaseId });
+      }
+      return after;
+    });
+  }
+
+  /** One chunk's bytes and recorded hash. */
+  async readChunk(releaseId: number, seq: number): Promise<{ bytes: Buffer; size: number; sha256: string }> {
+    return this.run(async () => {
+      const row: { bytes: Buffer; size: number; sha256: string } | undefined = await this.db.knex('lockstep_release_chunks').where({ release_id: releaseId, seq }).first('bytes', 'size', 'sha256');
+      if (!row) throw new LockstepError('E_SIGNATURE', `Chunk ${seq} of release ${releaseId} is missing from the shared database.`, { releaseId, seq });
+      return { bytes: Buffer.isBuffer(row.bytes) ? row.bytes : Buffer.from(row.bytes as unknown as Uint8Array), size: Number(row.size), sha256: row.sha256 };
+    });
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Composition of the fleet for one workstation (plain Node: CLI, tests, benchmarks; main.ts composes the same with
+ * Electron's relauncher): the upgrader the start-up gate calls, the publisher "release for all" calls, and the
+ * watcher a running app asks about newer releases. The platform is passed in by the entry point.
+ */
+import * as path from 'node:path';
+import { FleetStore } from '../../../db/fleetStore';
+import { LeaseStore } from '../../../db/leaseStore';
+import { PackageStore } from '../../../db/packageStore';
+import { createInstaller } from '../../../installer/platform';
+import { MachineConfig } from '../config';
+import { feedContext, platformOf } from '../feed/context';
+import { Identity } from '../identity';
+import { InstalledVersionSource } from '../installation';
+import { Logger } from '../log';
+import { SecretStore } from '../secrets';
+import { trustedKeys } from '../trust';
+import { ChunkProgress } from './dbTransfer';
+import { FeedPackageSource, FirstOf } from './feedPackageSource';
+import { DEFAULT_FLEET_CONFIG, FleetConfig } from './fleetConfig';
+import { LocalPackageSource, PackagePublisher } from './publisher';
+import { ReleaseWatcher } from './releaseWatcher';
+import { securityFloor } from './securityFloor';
+import { SlotClock } from './transferSlots';
+import { FleetUpgrader, PackageInstaller } from './upgrader';
+
+export interface FleetParts {
+  settings: FleetConfig;
+  packages: PackageStore;
+  leases: LeaseStore;
+  upgrader: FleetUpgrader;
+  publisher: PackagePublisher;
+  watcher: ReleaseWatcher;
+}
+
+export interface FleetComposeDeps {
+  config: MachineConfig;
+  fleet: FleetStore;
+  identity: Identity;
+  log: Logger;
+  secrets: SecretStore;
+  platform: NodeJS.Platform;
+  installed: InstalledVersionSource;
+  /** Default: the installer's apply pipeline (installer/platform.ts), with no credentials prompt. */
+  installer?: PackageInstaller;
+  /** Extra places the releasing workstation looks for a package before the feed (CLI --package). */
+  sources?: LocalPackageSource[];
+  clock?: SlotClock;
+  onChunk?: (p: ChunkProgress) => Promise<void> | void;
+}
+
+export function fleetSettings(config: MachineConfig): FleetConfig {
+  return config.fleet ?? DEFAULT_FLEET_CONFIG;
+}
+
+export function packageCacheDir(config: MachineConfig): string {
+  return fleetSettings(config).cacheDir ?? path.join(path.dirname(config.sourceFile), 'lockstep-packages');
+}
+
+export function composeFleet(d: FleetComposeDeps): FleetParts {
+  const settings = fleetSettings(d.config);
+  const packages = new PackageStore(d.fleet.db);
+  const leases = new LeaseStore(d.fleet.db);
+  const keys = trustedKeys(d.config);
+  const platform = platformOf(d.platform);
+  const installer = d.installer ?? createInstaller({ config: d.config, log: d.log, prompt: async () => null, platform: d.platform, user: d.identity.osUser });
+  const feedSources = d.config.feed ? [new FeedPackageSource(() => feedContext(d.config, { secrets: d.secrets, log: d.log, platform, licenseNumber: null }))] : [];
+  const upgrader = new FleetUpgrader({
+    fleet: d.fleet,
+    packages,
+    leases,
+    settings,
+    cacheDir: packageCacheDir(d.config),
+    trustedKeys: keys,
+    platform,
+    identity: d.identity,
+    administrators: d.config.administrators,
+    installer,
+    floor: () => securityFloor(settings.securityFloor, packages, keys, d.log),
+    log: d.log,
+    ...(d.clock ? { clock: d.clock } : {}),
+    ...(d.onChunk ? { onChunk: d.onChunk } : {}),
+  });
+  const publisher = new PackagePublisher({
+    fleet: d.fleet,
+    packages,
+    settings,
+    trustedKeys: keys,
+    platform,
+    identity: d.identity,
+    source: new FirstOf([...(d.sources ?? []), ...feedSources]),
+    log: d.log,
+    ...(d.clock ? { clock: d.clock } : {}),
+  });
+  const watcher = new ReleaseWatcher(d.fleet, d.log, { channel: d.config.channel, policy: d.config.outdatedPolicy, checkIntervalMs: settings.checkIntervalMs, installed: () => d.installed.installedVersion() });
+  return { settings, packages, leases, upgrader, publisher, watcher };
+}

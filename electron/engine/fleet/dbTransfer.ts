@@ -1,0 +1,133 @@
+/**
+ * Streams a package out of the shared database into a part file (S17): one chunk in flight and one being written, so
+ * memory stays at two chunks whatever the package size; SHA-512 over the whole file computed on the way; each chunk's
+ * size and SHA-256 checked as it arrives. A dropped connection costs only the chunk in flight: the transfer resumes at
+ * that chunk on a fresh connection, and a part file left by an earlier process resumes at its last whole chunk.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { LockstepError, toLockstepError } from '../../common/errors';
+import { isTransientDbError } from '../../../db/errors';
+import { PackageInfo, PackageStore } from '../../../db/packageStore';
+import { Logger } from '../log';
+
+export interface ChunkProgress {
+  seq: number;
+  chunkCount: number;
+  bytes: number;
+  total: number;
+}
+
+export interface DbTransferOptions {
+  retries: number;
+  log: Logger;
+  /** Awaited after each chunk is on disk: progress, lease renewal, and the tests' fault injection. */
+  onChunk?: (p: ChunkProgress) => Promise<void> | void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface TransferResult {
+  sha512: string;
+  bytes: number;
+  /** Chunk the transfer started at (non-zero: continued a part file). */
+  resumedAt: number;
+  /** Chunks fetched again after a dropped connection. */
+  reconnects: number;
+}
+
+interface PartMeta {
+  releaseId: number;
+  sha512: string;
+  chunkSize: number;
+}
+
+function expectedSize(info: PackageInfo, seq: number): number {
+  return seq === info.chunkCount - 1 ? info.size - seq * info.chunkSize : info.chunkSize;
+}
+
+/** Whole chunks of a part file from an earlier attempt of the same package, re-hashed into `hash`. */
+function continuePart(part: string, metaFile: string, info: PackageInfo, hash: ReturnType<typeof createHash>): number {
+  let meta: PartMeta;
+  try {
+    meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as PartMeta;
+  } catch {
+    return 0;
+  }
+  if (meta.releaseId !== info.releaseId || meta.sha512 !== info.sha512 || meta.chunkSize !== info.chunkSize || !fs.existsSync(part)) return 0;
+  const whole = Math.min(Math.floor(fs.statSync(part).size / info.chunkSize), info.chunkCount - 1);
+  fs.truncateSync(part, whole * info.chunkSize);
+  const fd = fs.openSync(part, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(info.chunkSize, 1 << 20));
+    let left = whole * info.chunkSize;
+    while (left > 0) {
+      const n = fs.readSync(fd, buf, 0, Math.min(buf.length, left), null);
+      if (n <= 0) break;
+      hash.update(buf.subarray(0, n));
+      left -= n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return whole;
+}
+
+export async function downloadFromDatabase(store: PackageStore, info: PackageInfo, destination: string, o: DbTransferOptions): Promise<TransferResult> {
+  const part = `${destination}.part`;
+  const metaFile = `${destination}.part.json`;
+  const hash = createHash('sha512');
+  const resumedAt = continuePart(part, metaFile, info, hash);
+  if (resumedAt === 0) fs.writeFileSync(part, '');
+  fs.writeFileSync(metaFile, JSON.stringify({ releaseId: info.releaseId, sha512: info.sha512, chunkSize: info.chunkSize } satisfies PartMeta));
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let reconnects = 0;
+
+  const fetchChunk = async (seq: number): Promise<Buffer> => {
+    for (let failures = 0; ; failures++) {
+      try {
+        const c = await store.readChunk(info.releaseId, seq);
+        if (c.bytes.length !== expectedSize(info, seq) || createHash('sha256').update(c.bytes).digest('hex') !== c.sha256) {
+          throw new LockstepError('E_SIGNATURE', `Chunk ${seq} of version package ${info.fileName} in the shared database was changed or damaged; nothing was installed.`, { releaseId: info.releaseId, seq });
+        }
+        return c.bytes;
+      } catch (err) {
+        const e = toLockstepError(err);
+        if (!isTransientDbError(e) || failures >= o.retries) throw e;
+        reconnects++;
+        o.log.warn('fleet.chunk-retry', { releaseId: info.releaseId, seq, attempt: failures + 1, code: e.code });
+        await sleep(Math.min(100 * 2 ** failures, 5_000));
+      }
+    }
+  };
+  // The next chunk is requested while the current one is hashed and written; its failure is held until awaited.
+  const prefetch = (seq: number) => {
+    const p = fetchChunk(seq);
+    p.catch(() => undefined);
+    return p;
+  };
+
+  const fd = fs.openSync(part, 'a');
+  let bytes = resumedAt * info.chunkSize;
+  try {
+    let next = resumedAt < info.chunkCount ? prefetch(resumedAt) : null;
+    for (let seq = resumedAt; seq < info.chunkCount; seq++) {
+      const chunk = await next!;
+      next = seq + 1 < info.chunkCount ? prefetch(seq + 1) : null;
+      hash.update(chunk);
+      fs.writeSync(fd, chunk);
+      bytes += chunk.length;
+      await o.onChunk?.({ seq, chunkCount: info.chunkCount, bytes, total: info.size });
+    }
+  } catch (err) {
+    fs.closeSync(fd);
+    if (toLockstepError(err).code === 'E_SIGNATURE') dropPart(part, metaFile);
+    throw err;
+  }
+  fs.closeSync(fd);
+  return { sha512: hash.digest('base64'), bytes, resumedAt, reconnects };
+}
+
+export function dropPart(part: string, metaFile: string): void {
+  fs.rmSync(part, { force: true });
+  fs.rmSync(metaFile, { force: true });
+}

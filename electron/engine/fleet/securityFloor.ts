@@ -1,0 +1,32 @@
+/**
+ * The vendor's security floor (S15): no release pointer may take a workstation below it. Known from the machine
+ * configuration (IT) and from every vendor-signed catalog stored with a release; the highest wins. A catalog that
+ * does not verify is ignored (and logged): a database writer can delete catalogs but never lower the floor with a
+ * forged one, and the configuration floor holds regardless.
+ */
+import { PackageStore } from '../../../db/packageStore';
+import { CatalogSchema } from '../feed/catalogSchema';
+import { Logger } from '../log';
+import { verifyDocument } from '../signing';
+import { Version, compareVersions, parseVersion } from '../version';
+
+function higher(a: Version | null, b: Version | null): Version | null {
+  if (!a) return b;
+  if (!b) return a;
+  return compareVersions(a, b) >= 0 ? a : b;
+}
+
+export async function securityFloor(configured: string | undefined, packages: PackageStore, trustedKeys: readonly string[], log: Logger): Promise<Version | null> {
+  let floor: Version | null = configured ? parseVersion(configured) : null;
+  for (const text of await packages.catalogs()) {
+    try {
+      const doc = JSON.parse(text) as { signed: unknown; signature: string };
+      verifyDocument(doc, trustedKeys, 'stored catalog');
+      const catalog = CatalogSchema.parse(doc.signed);
+      if (catalog.securityFloor) floor = higher(floor, parseVersion(catalog.securityFloor));
+    } catch (err) {
+      log.warn('fleet.catalog-ignored', { message: (err as Error).message });
+    }
+  }
+  return floor;
+}

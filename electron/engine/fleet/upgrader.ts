@@ -1,0 +1,156 @@
+/**
+ * The start-up gate's upgrade action (S14 "I < R", S17–S19): verify the stored release against the trusted vendor
+ * keys → wait for one of K transfer slots → stream the package from the shared database (or the site's package store)
+ * into the cache → check the assembled file against the signed SHA-512 → hand it to the installer (backup, elevation,
+ * rollback, restart). Every outcome leaves an audit row; a tampered package ends as E_SIGNATURE with nothing installed.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LockstepError, toLockstepError } from '../../common/errors';
+import { FleetStore } from '../../../db/fleetStore';
+import { LeaseStore } from '../../../db/leaseStore';
+import { PackageStore } from '../../../db/packageStore';
+import { Release } from '../../../db/types';
+import { PackageKind } from '../../../installer/journal';
+import { ManifestFile, Platform } from '../feed/catalogSchema';
+import { Identity, actorOf } from '../identity';
+import { Logger } from '../log';
+import { UpgradeTarget, Upgrader } from '../startupGate';
+import { Version, compareVersions } from '../version';
+import { ChunkProgress, TransferResult, downloadFromDatabase, dropPart } from './dbTransfer';
+import { FleetConfig } from './fleetConfig';
+import { packageKindOf } from './packageKind';
+import { copyFromShare, downloadFromHttp } from './siteStores';
+import { SlotClock, acquireSlot, realClock } from './transferSlots';
+import { checkAssembled, verifyStoredRelease } from './verify';
+
+/** The installer's entry point as the fleet needs it (installer/updater.ts Installer.install). */
+export interface PackageInstaller {
+  install(input: { packagePath: string; sha512: string; kind: PackageKind; version: string }): Promise<{ from: string | null; to: string; elevation: string }>;
+}
+
+export interface FleetUpgraderDeps {
+  fleet: FleetStore;
+  packages: PackageStore;
+  leases: LeaseStore;
+  settings: FleetConfig;
+  cacheDir: string;
+  trustedKeys: readonly string[];
+  platform: Platform;
+  identity: Identity;
+  /** OS users the machine configuration names as administrators: only they can move a workstation back (S15). */
+  administrators: readonly string[];
+  installer: PackageInstaller;
+  floor: () => Promise<Version | null>;
+  log: Logger;
+  clock?: SlotClock;
+  onChunk?: (p: ChunkProgress) => Promise<void> | void;
+}
+
+function sameUser(a: string | null, list: readonly string[]): boolean {
+  if (!a) return false;
+  const short = (s: string) => s.trim().toLowerCase().split('\\').pop()!;
+  return list.some((x) => short(x) === short(a));
+}
+
+export class FleetUpgrader implements Upgrader {
+  constructor(private readonly d: FleetUpgraderDeps) {}
+
+  async upgrade(target: UpgradeTarget): Promise<void> {
+    const started = Date.now();
+    const release = target.release;
+    try {
+      const { file } = verifyStoredRelease(release, this.d.trustedKeys, this.d.platform);
+      await this.checkDirection(target);
+      const kind = packageKindOf(file.name);
+      const packagePath = await this.fetch(release, file);
+      const outcome = await this.d.installer.install({ packagePath, sha512: file.sha512, kind, version: release.version });
+      await this.audit('upgrade', 'ok', release, { from: outcome.from, to: outcome.to, elevation: outcome.elevation, downgrade: target.downgrade, ms: Date.now() - started });
+      fs.rmSync(path.dirname(packagePath), { recursive: true, force: true });
+    } catch (err) {
+      const e = toLockstepError(err);
+      // A release without a package is not an attempt (the gate records it as this workstation's last result);
+      // everything else — above all a tampered package — leaves an audit row for the administrators.
+      if (e.code !== 'E_UPGRADE_UNAVAILABLE') await this.audit('upgrade', e.code, release, { message: e.message, downgrade: target.downgrade });
+      throw e;
+    }
+  }
+
+  /**
+   * Moving down is followed only when an administrator made it: the installed version withdrawn and the target
+   * (re-)released by users this machine's configuration names as administrators — and never below the floor.
+   */
+  private async checkDirection(target: UpgradeTarget): Promise<void> {
+    const floor = await this.d.floor();
+    if (!target.downgrade) return;
+    if (floor && compareVersions(target.version, floor) < 0) {
+      throw new LockstepError('E_BELOW_SECURITY_FLOOR', `Version ${target.version.raw} is below the vendor's security floor ${floor.raw}; this workstation does not move back to it.`, { version: target.version.raw, floor: floor.raw });
+    }
+    const from = target.installed;
+    const installed = from ? (await this.d.fleet.releases.list(target.release.channel)).find((r) => compareVersions(r.version, from) === 0) : undefined;
+    if (!installed || installed.state !== 'withdrawn' || !sameUser(installed.withdrawnBy, this.d.administrators) || !sameUser(target.release.releasedBy, this.d.administrators)) {
+      throw new LockstepError('E_DOWNGRADE', `The released version moved back to ${target.version.raw}, but not by an administrator this workstation knows; it stays where it is.`, {
+        version: target.version.raw,
+        releasedBy: target.release.releasedBy,
+      });
+    }
+  }
+
+  /** Holds a transfer slot only for the transfer itself; installing can take long and needs no database. */
+  private async fetch(release: Release, file: ManifestFile): Promise<string> {
+    const dir = path.join(this.d.cacheDir, `release-${release.id}-${Buffer.from(file.sha512, 'base64').subarray(0, 8).toString('hex')}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const destination = path.join(dir, file.name);
+    const slot = await acquireSlot(this.d.leases, this.d.settings, this.d.identity.workstationId, this.d.log, this.d.clock ?? realClock);
+    const startedAt = new Date().toISOString();
+    let result: TransferResult;
+    try {
+      result = await this.transfer(release, file, destination, slot.keepAlive);
+    } finally {
+      const endedAt = new Date().toISOString();
+      await slot.release().catch((err) => this.d.log.warn('fleet.slot-release-failed', { message: (err as Error).message }));
+      this.d.log.info('fleet.transfer', { releaseId: release.id, startedAt, endedAt });
+      await this.audit('package-transfer', 'ok', release, { slot: slot.lease.slot, waitedMs: slot.waitedMs, attempts: slot.attempts, startedAt, endedAt, store: this.d.settings.packageStore.type });
+    }
+    try {
+      checkAssembled(release, file, result.sha512, result.bytes);
+    } catch (err) {
+      dropPart(`${destination}.part`, `${destination}.part.json`);
+      fs.rmSync(destination, { force: true });
+      throw err;
+    }
+    if (fs.existsSync(`${destination}.part`)) fs.renameSync(`${destination}.part`, destination);
+    fs.rmSync(`${destination}.part.json`, { force: true });
+    this.d.log.info('fleet.fetched', { version: release.version, bytes: result.bytes, resumedAt: result.resumedAt, reconnects: result.reconnects });
+    return destination;
+  }
+
+  private async transfer(release: Release, file: ManifestFile, destination: string, keepAlive: () => Promise<void>): Promise<TransferResult> {
+    const store = this.d.settings.packageStore;
+    if (store.type === 'http') return downloadFromHttp(store.url, file, destination, this.d.log);
+    if (store.type === 'share') return copyFromShare(store.path, file, destination);
+    const info = await this.d.packages.info(release.id);
+    if (!info || info.store !== 'database' || info.state !== 'complete') {
+      throw new LockstepError('E_UPGRADE_UNAVAILABLE', `Release ${release.version} has no complete package in the shared database.`, { version: release.version });
+    }
+    if (info.sha512 !== file.sha512 || info.size !== file.size) {
+      throw new LockstepError('E_SIGNATURE', `The package row of version ${release.version} does not describe the vendor-signed file; nothing was installed.`, { releaseId: release.id });
+    }
+    return downloadFromDatabase(this.d.packages, info, destination, {
+      retries: this.d.settings.chunkRetries,
+      log: this.d.log,
+      onChunk: async (p) => {
+        await keepAlive();
+        await this.d.onChunk?.(p);
+      },
+    });
+  }
+
+  private async audit(action: string, outcome: string, release: Release, detail: Record<string, unknown>): Promise<void> {
+    try {
+      await this.d.fleet.audit({ action, outcome, actor: actorOf(this.d.identity), channel: release.channel, version: release.version, detail });
+    } catch (err) {
+      this.d.log.warn('fleet.audit-failed', { action, message: (err as Error).message });
+    }
+  }
+}
