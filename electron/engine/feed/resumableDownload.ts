@@ -160,44 +160,99 @@ export class ResumableDownloader {
     fs.rmSync(meta, { force: true });
   }
 
-  /** Appends the body to the part file, never past the signed size; cuts the connection when the limit is reached. */
+  /**
+   * Appends the body to the part file, never past the signed size; cuts the connection when the limit is reached.
+   * Chunks are gathered into 4 MiB buffers that are written by the thread pool while the main thread goes on reading
+   * and hashing the next one (two buffers: double buffering). With both in flight the socket is paused, so memory
+   * stays bounded at a few slabs whatever the server's pace. Measured in bench/download.
+   */
   private pump(res: NodeJSReadable, req: { destroy(): void }, part: string, target: DownloadTarget, onChunk: (b: Buffer) => void, token?: CancellationToken): Promise<void> {
+    const SLAB = 4 * 1024 * 1024;
     return new Promise((resolve, reject) => {
-      const out = fs.createWriteStream(part, { flags: 'a', highWaterMark: 1024 * 1024 });
-      let written = fs.statSync(part).size;
+      const fd = fs.openSync(part, 'a');
+      let written = fs.fstatSync(fd).size;
+      const free: Buffer[] = [Buffer.allocUnsafe(SLAB), Buffer.allocUnsafe(SLAB)];
+      let current = free.pop()!;
+      let filled = 0;
+      let inFlight = 0;
+      let writeError: Error | null = null;
+      let ended: Error | null | undefined; // undefined: still receiving
       let settled = false;
-      let failure: Error | null = null;
+      const queue: Array<{ buf: Buffer; len: number }> = [];
+
+      const settle = () => {
+        if (settled || ended === undefined || inFlight > 0 || queue.length > 0) return;
+        settled = true;
+        fs.closeSync(fd);
+        const failure = writeError ?? ended;
+        if (failure) reject(failure);
+        else resolve();
+      };
+      const pumpQueue = () => {
+        if (inFlight > 0 || queue.length === 0) return;
+        const { buf, len } = queue.shift()!;
+        inFlight++;
+        const writeAll = (off: number) => {
+          fs.write(fd, buf, off, len - off, null, (err, n) => {
+            if (err) {
+              writeError ??= diskError(err as NodeJS.ErrnoException, path.dirname(part));
+              queue.length = 0;
+              res.destroy();
+            } else if (off + n < len) {
+              return writeAll(off + n);
+            }
+            inFlight--;
+            free.push(buf);
+            if (res.isPaused() && ended === undefined && !writeError) res.resume();
+            pumpQueue();
+            settle();
+          });
+        };
+        writeAll(0);
+      };
+      // A slow or stalled transfer still reaches the disk within a quarter second, so a crash or a kill loses little.
+      let flushTimer: NodeJS.Timeout | null = null;
+      const submit = () => {
+        if (flushTimer) clearTimeout(flushTimer);
+        flushTimer = null;
+        if (filled === 0) return;
+        queue.push({ buf: current, len: filled });
+        filled = 0;
+        current = free.pop() ?? Buffer.allocUnsafe(0);
+        pumpQueue();
+      };
+      const finish = (err: Error | null) => {
+        if (ended !== undefined) return;
+        ended = err;
+        token?.removeListener('cancel', onCancel);
+        res.removeAllListeners('data');
+        if (!writeError) submit(); // whatever arrived is kept: the next attempt continues after it
+        settle();
+      };
       const onCancel = () => {
         res.destroy();
         finish(new LockstepError('E_CANCELLED', 'The download was cancelled; it resumes where it stopped.'));
       };
-      const finish = (err: Error | null) => {
-        if (settled) return;
-        settled = true;
-        failure = err;
-        token?.removeListener('cancel', onCancel);
-        res.removeAllListeners('data');
-        out.end(() => (failure ? reject(failure) : resolve()));
-      };
       token?.once('cancel', onCancel);
-      out.on('error', (err) => {
-        res.destroy();
-        if (!settled) {
-          settled = true;
-          reject(diskError(err as NodeJS.ErrnoException, path.dirname(part)));
-        }
-      });
       res.on('data', (chunk: Buffer) => {
+        if (writeError) return;
         const room = target.size - written;
-        const take = chunk.length > room ? chunk.subarray(0, room) : chunk;
-        if (take.length > 0) {
-          written += take.length;
-          onChunk(take);
-          if (!out.write(take)) {
-            res.pause();
-            out.once('drain', () => res.resume());
+        let take = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        written += take.length;
+        if (take.length > 0) onChunk(take);
+        while (take.length > 0) {
+          if (current.length === 0) {
+            // Both slabs are with the disk and a chunk was already read: one more slab joins the pool.
+            current = Buffer.allocUnsafe(SLAB);
           }
+          const n = Math.min(take.length, current.length - filled);
+          take.copy(current, filled, 0, n);
+          if (filled === 0 && !flushTimer) flushTimer = setTimeout(submit, 250);
+          filled += n;
+          take = take.subarray(n);
+          if (filled === current.length) submit();
         }
+        if (queue.length > 0) res.pause(); // one slab writing, one waiting: enough in memory
         if (written >= target.size) {
           // Hard stop at the signed size: whatever else the server sends is never read.
           req.destroy();
