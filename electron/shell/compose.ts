@@ -68,7 +68,11 @@ function tryLicense(config: MachineConfig): License | null {
 export async function composeShell(o: ShellOptions): Promise<Shell> {
   const { config } = o;
   const log = o.logger ?? new RotatingFileLogger(path.join(config.log.dir ?? o.defaultLogDir, 'lockstep.log'), config.log.maxBytes, config.log.keep);
-  const workstation = await openWorkstation(config, { defaultLogDir: o.defaultLogDir, secrets: o.secrets, logger: log, migrate: o.migrate ?? false, ...(o.upgrader ? { upgrader: o.upgrader } : {}) });
+  // One installer for everything this app installs: Extras → Update… and the gate's own upgrade (issue 5), both
+  // asking for credentials through the same window where the OS has no prompt.
+  const broker = new CredentialsBroker();
+  const installer = createInstaller({ config, log, platform: o.platform, prompt: broker.prompt, ...(o.spawner ? { spawner: o.spawner } : {}), ...(o.electronApp ? { electronApp: o.electronApp } : {}) });
+  const workstation = await openWorkstation(config, { defaultLogDir: o.defaultLogDir, secrets: o.secrets, logger: log, migrate: o.migrate ?? false, platform: o.platform, fleet: { installer }, ...(o.upgrader ? { upgrader: o.upgrader } : {}) });
   try {
     const license = tryLicense(config);
     const feed = await feedContext(config, { secrets: o.secrets, log, platform: platformOf(o.platform), licenseNumber: license?.number ?? null });
@@ -81,8 +85,6 @@ export async function composeShell(o: ShellOptions): Promise<Shell> {
       modules: () => readInstalledModules(config.feed?.modulesFile ?? defaultModulesFile(config.installDir)),
       log,
     });
-    const broker = new CredentialsBroker();
-    const installer = createInstaller({ config, log, platform: o.platform, prompt: broker.prompt, ...(o.spawner ? { spawner: o.spawner } : {}), ...(o.electronApp ? { electronApp: o.electronApp } : {}) });
     const session = new ShellSession({
       workstation,
       updates,

@@ -5,6 +5,7 @@
  * stays in the demo folder (no demo private key is ever committed, see trust.ts); its public key is trusted through
  * the demo machine configuration only.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeVersionFile } from '../engine/installation';
@@ -68,7 +69,7 @@ function packageFor(dir: string, v: DemoVersion, platform: Platform, now: Date):
     'lockstep-version.json': JSON.stringify({ version: v.version }) + '\n',
     'README.txt': `${DEMO_PRODUCT} ${v.version}\n`,
   };
-  if (v.padBytes) files['data/filler.bin'] = Buffer.from(Array.from({ length: v.padBytes }, (_, i) => (i * 2654435761) >>> 24));
+  if (v.padBytes) files['data/filler.bin'] = randomBytes(v.padBytes); // incompressible: the download really is that big
   fs.writeFileSync(file, tarGz(files, now));
   return file;
 }
@@ -111,6 +112,8 @@ export interface DemoWorkstation {
   outdatedPolicy?: 'block' | 'warn';
   ring?: 'test' | 'regular';
   modules?: Record<string, string>;
+  /** installer.allowedUsers (S10): absent = anyone who can elevate. */
+  allowedUsers?: string[];
 }
 
 /** Writes (or rewrites: the demo feed's port changes per start) the machine configuration; returns its path. */
@@ -127,6 +130,7 @@ export function writeDemoWorkstation(w: DemoWorkstation): string {
     workstation: { id: w.id, hostName: w.hostName, ring: w.ring ?? 'regular' },
     log: { dir: 'logs' },
     userSettingsFile: 'user-settings.json',
+    ...(w.allowedUsers ? { installer: { allowedUsers: w.allowedUsers } } : {}),
     feed: { url: w.feedUrl, licenseFile: w.feed.licenseFile, trustedKeys: [w.feed.publicKey], cacheDir: 'cache', retries: 1, retryDelayMs: 100, timeoutMs: 5000 },
   };
   const file = path.join(w.dir, 'lockstep.machine.json');

@@ -1,0 +1,91 @@
+/**
+ * Real Chromium for the windows (Debian's /usr/bin/chromium through playwright-core). The page gets the app's real
+ * preload (build/electron/preload.js) with the one part that cannot exist here — Electron's ipcRenderer and
+ * contextBridge — replaced by a shim that forwards to the REAL handler table through exposeBinding, with the calling
+ * frame's URL as the sender. Snapshots are pushed the way main.ts pushes them (session.onState → the state channel).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { chromium, Browser, Page } from 'playwright-core';
+import type { Shell } from '../../../electron/shell/compose';
+import { serveFolder, ServedFolder } from '../../../electron/shell/feedServer';
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'ui');
+const README_SHOTS = path.join(ROOT, 'docs', 'screenshots');
+/** The same policy the HTML pages declare; sent as a header as Electron's protocol handler does. */
+export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'none'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+export async function launchChromium(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/setup-system.sh installs it).`);
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+}
+
+let built = false;
+/** Builds the windows from the current sources (once per test process) and serves build/web on 127.0.0.1. */
+export async function serveWindows(): Promise<ServedFolder> {
+  if (!built) {
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-renderer.js')], { cwd: ROOT, stdio: 'pipe' });
+    built = true;
+  }
+  return serveFolder(path.join(ROOT, 'build', 'web'), { headers: { 'content-security-policy': CSP } });
+}
+
+function preloadShim(): string {
+  const preload = fs.readFileSync(path.join(ROOT, 'build', 'electron', 'preload.js'), 'utf8');
+  return `(() => {
+  const listeners = new Map();
+  window.__lockstepEmit = (channel, payload) => { for (const l of listeners.get(channel) ?? []) l({}, payload); };
+  const ipcRenderer = {
+    invoke: (channel, ...args) => window.__lockstepInvoke(channel, args),
+    on: (channel, l) => { listeners.set(channel, [...(listeners.get(channel) ?? []), l]); },
+    removeListener: (channel, l) => { listeners.set(channel, (listeners.get(channel) ?? []).filter((x) => x !== l)); },
+  };
+  const contextBridge = { exposeInMainWorld: (key, value) => Object.defineProperty(window, key, { value: Object.freeze(value), writable: false, configurable: false }) };
+  const require = (name) => { if (name !== 'electron') throw new Error('a sandboxed preload may only require electron, not ' + name); return { ipcRenderer, contextBridge }; };
+  const exports = {}; const module = { exports };
+  (function (require, exports, module) {\n${preload}\n})(require, exports, module);
+})();`;
+}
+
+export interface Window {
+  page: Page;
+  /** Messages Chromium printed (CSP violations land here). */
+  console: string[];
+  close(): Promise<void>;
+}
+
+/** Opens renderer/<kind>.html for `shell`, as Electron would: preload first, then the page, snapshots pushed. */
+export async function openWindow(browser: Browser, web: ServedFolder, shell: Shell, kind: string, pageOrigin = web.origin): Promise<Window> {
+  const context = await browser.newContext({ viewport: { width: 900, height: 700 }, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  const consoleLines: string[] = [];
+  page.on('console', (m) => consoleLines.push(m.text()));
+  page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+  await page.exposeBinding('__lockstepInvoke', (source, channel: string, args: unknown[]) => shell.handlers.invoke(channel, { url: source.frame.url() }, args));
+  await page.addInitScript({ content: preloadShim() });
+  const unsubscribe = shell.session.onState((s) => void page.evaluate((snap) => (globalThis as unknown as { __lockstepEmit?: (c: string, p: unknown) => void }).__lockstepEmit?.('lockstep:state', snap), s).catch(() => undefined));
+  await page.goto(`${pageOrigin}/renderer/${kind}.html`);
+  await page.waitForSelector('body[data-ready="true"]');
+  return {
+    page,
+    console: consoleLines,
+    async close() {
+      unsubscribe();
+      await context.close();
+    },
+  };
+}
+
+/** Saves test-artifacts/ui/<locale>/<name>.png; English main screens also go to docs/screenshots for the README. */
+export async function screenshot(page: Page, name: string, locale: string, forReadme = false): Promise<void> {
+  const file = path.join(ARTIFACTS, locale, `${name}.png`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await page.screenshot({ path: file, fullPage: true });
+  if (forReadme && locale === 'en') {
+    fs.mkdirSync(README_SHOTS, { recursive: true });
+    fs.copyFileSync(file, path.join(README_SHOTS, `${name}.png`));
+  }
+}
