@@ -7,6 +7,7 @@ dpkg -s libsecret-1-dev >/dev/null 2>&1 || need+=(libsecret-1-dev)
 command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 command -v dbus-run-session >/dev/null || need+=(dbus dbus-x11)
 command -v sudo >/dev/null || need+=(sudo)
+command -v curl >/dev/null || need+=(curl)
 command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
