@@ -55,9 +55,17 @@ export const releases: Command = {
     const ws = await ctx.workstation();
     const list = await ws.ledger.list();
     const current = await ws.fleet.releases.current(ws.config.channel);
+    // The package each release carries (issue 5): file, size, chunks, store, upload state — not the stored catalog.
+    const withPackages = await Promise.all(
+      list.map(async (r) => {
+        const info = await ws.fleetParts.packages.info(r.id);
+        return { ...r, package: info ? { fileName: info.fileName, size: info.size, sha512: info.sha512, chunkSize: info.chunkSize, chunkCount: info.chunkCount, store: info.store, state: info.state, completedAt: info.completedAt } : null };
+      }),
+    );
+    const pkgText = (p: (typeof withPackages)[number]['package']) => (p ? `  package ${p.fileName} ${p.size} bytes (${p.store}, ${p.state})` : '  no package');
     return {
-      json: { channel: ws.config.channel, current: current?.release?.version ?? null, releases: list },
-      text: list.length ? list.map((r) => (r.id === current?.release?.id ? '* ' : '  ') + releaseLine(r)).join('\n') : 'No releases recorded yet.',
+      json: { channel: ws.config.channel, current: current?.release?.version ?? null, releases: withPackages },
+      text: withPackages.length ? withPackages.map((r) => (r.id === current?.release?.id ? '* ' : '  ') + releaseLine(r) + pkgText(r.package)).join('\n') : 'No releases recorded yet.',
     };
   },
 };

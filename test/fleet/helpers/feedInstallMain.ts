@@ -1,0 +1,19 @@
+/** Child-process entry for the fleet tests: `node feedInstallMain.js CONFIG VERSION` installs VERSION from the feed. */
+import { loadMachineConfig } from '../../../electron/engine/config';
+import { installFromFeed } from '../../../electron/engine/fleet/feedInstall';
+import { MemoryLogger } from '../../../electron/engine/log';
+import { SecretStore } from '../../../electron/engine/secrets';
+
+/** Simulated workstations keep no secrets: trust-auth database, feed without proxy. */
+const noSecrets: SecretStore = { get: async () => null, set: async () => undefined, delete: async () => false };
+
+async function main(): Promise<void> {
+  const [configFile, version] = process.argv.slice(2);
+  const out = await installFromFeed(loadMachineConfig(configFile!), version!, { secrets: noSecrets, log: new MemoryLogger(), platform: process.platform });
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});
