@@ -97,7 +97,8 @@ describe('lockstep install as an unprivileged user (sudo -S)', () => {
 
     assert.ok(scan.scansWithHelper > 0, `the /proc scan overlapped the elevated helper (${scan.scans} scans)`);
     assert.deepEqual(scan.leaks, []);
-    const leakedInFiles = [...filesBelow(fx.root), ...filesBelow('/tmp').filter((f) => f.includes('lockstep-request-'))].filter((f) => fs.readFileSync(f).includes(user.password));
+    const requestDirs = fs.readdirSync('/tmp').filter((n) => n.startsWith('lockstep-request-')).map((n) => path.join('/tmp', n));
+    const leakedInFiles = [...filesBelow(fx.root), ...requestDirs.flatMap(filesBelow)].filter((f) => fs.readFileSync(f).includes(user.password));
     assert.deepEqual(leakedInFiles, []);
     assert.ok(filesBelow(fx.logDir).length > 0 && fs.existsSync(path.join(fx.stateDir, 'apply.log')), 'both sides wrote their logs');
   });
