@@ -24,6 +24,8 @@ export interface DbTransferOptions {
   /** Awaited after each chunk is on disk: progress, lease renewal, and the tests' fault injection. */
   onChunk?: (p: ChunkProgress) => Promise<void> | void;
   sleep?: (ms: number) => Promise<void>;
+  /** Chunks requested ahead (memory: about this many chunks more). */
+  prefetch?: number;
 }
 
 export interface TransferResult {
@@ -108,11 +110,23 @@ export async function downloadFromDatabase(store: PackageStore, info: PackageInf
 
   const fd = fs.openSync(part, 'a');
   let bytes = resumedAt * info.chunkSize;
+  const depth = Math.max(1, o.prefetch ?? 2);
   try {
-    let next = resumedAt < info.chunkCount ? prefetch(resumedAt) : null;
+    // Up to `depth` chunks in flight (each on its own pooled connection): the database's per-connection send rate,
+    // not the hashing, limits a single stream on PostgreSQL.
+    const inFlight = new Map<number, Promise<Buffer>>();
+    let requested = resumedAt;
+    const fill = () => {
+      while (requested < info.chunkCount && inFlight.size < depth) {
+        inFlight.set(requested, prefetch(requested));
+        requested++;
+      }
+    };
     for (let seq = resumedAt; seq < info.chunkCount; seq++) {
-      const chunk = await next!;
-      next = seq + 1 < info.chunkCount ? prefetch(seq + 1) : null;
+      fill();
+      const chunk = await inFlight.get(seq)!;
+      inFlight.delete(seq);
+      fill();
       hash.update(chunk);
       fs.writeSync(fd, chunk);
       bytes += chunk.length;

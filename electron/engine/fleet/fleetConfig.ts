@@ -34,6 +34,8 @@ export const FleetConfigSchema = z
     maxWaitMs: z.number().int().min(0).max(24 * 3_600_000).default(15 * 60_000),
     /** A dropped database connection mid-transfer: resume at the chunk it stopped, at most this many times. */
     chunkRetries: z.number().int().min(0).max(50).default(6),
+    /** Chunks read ahead from the database while one is hashed and written (memory: chunkBytes × (1 + this)). */
+    prefetchChunks: z.number().int().min(1).max(8).default(2),
     /** Where packages are assembled before installing; default lockstep-packages beside the machine config. */
     cacheDir: nonEmpty.optional(),
     /** A running workstation checks for a newer release this often (and at its next database access). */

@@ -138,6 +138,7 @@ export class FleetUpgrader implements Upgrader {
     }
     return downloadFromDatabase(this.d.packages, info, destination, {
       retries: this.d.settings.chunkRetries,
+      prefetch: this.d.settings.prefetchChunks,
       log: this.d.log,
       onChunk: async (p) => {
         await keepAlive();

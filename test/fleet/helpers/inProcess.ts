@@ -1,0 +1,47 @@
+/** In-process fleet parts over one database handle, for tests that inject faults between chunks. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Db } from '../../../db/connection';
+import { FleetStore } from '../../../db/fleetStore';
+import { PackageStore } from '../../../db/packageStore';
+import { Release } from '../../../db/types';
+import { Identity } from '../../../electron/engine/identity';
+import { LocalPackage, LocalPackageSource, PackagePublisher } from '../../../electron/engine/fleet/publisher';
+import { FleetConfig, FleetConfigSchema } from '../../../electron/engine/fleet/fleetConfig';
+import { Ledger } from '../../../electron/engine/ledger';
+import { MemoryLogger } from '../../../electron/engine/log';
+import { FleetDemoFeed } from '../../../electron/engine/fleet/demoFeed';
+
+/** The package of `version` as a releasing workstation holds it: the feed's file and its signed manifest. */
+export function feedPackage(feed: FleetDemoFeed, version: string): LocalPackage {
+  const catalogText = fs.readFileSync(path.join(feed.feedDir, 'catalog.json'), 'utf8');
+  const catalog = JSON.parse(catalogText) as { signed: { versions: Array<{ version: string; manifest: LocalPackage['manifest'] }> } };
+  const entry = catalog.signed.versions.find((v) => v.version === version)!;
+  return { file: path.join(feed.feedDir, feed.packages[version]!.name), manifest: entry.manifest, catalogText };
+}
+
+export function feedSource(feed: FleetDemoFeed): LocalPackageSource {
+  return { locate: async (version) => (feed.packages[version] ? feedPackage(feed, version) : null) };
+}
+
+export function settings(extra: Record<string, unknown> = {}): FleetConfig {
+  return FleetConfigSchema.parse({ chunkBytes: 64 * 1024, retryMinMs: 5, retryMaxMs: 20, ...extra });
+}
+
+export function admin(id: string): Identity {
+  return { workstationId: id, hostName: id.toUpperCase(), osUser: 'admin', isAdmin: true };
+}
+
+/** An administrator's ledger whose "release for all" uploads from the feed folder. */
+export function releasingLedger(db: Db, feed: FleetDemoFeed, who: Identity, fleetSettings: FleetConfig = settings(), channel = 'stable') {
+  const fleet = new FleetStore(db);
+  const log = new MemoryLogger();
+  const packages = new PackageStore(db);
+  const publisher = new PackagePublisher({ fleet, packages, settings: fleetSettings, trustedKeys: [feed.publicKey], platform: 'linux', identity: who, source: feedSource(feed), log });
+  const ledger = new Ledger(fleet, who, log, { channel, packages: publisher });
+  return { fleet, packages, publisher, ledger, log };
+}
+
+export async function releaseWithPackage(db: Db, feed: FleetDemoFeed, version: string, fleetSettings?: FleetConfig): Promise<Release> {
+  return releasingLedger(db, feed, admin('releaser'), fleetSettings).ledger.release(version);
+}
