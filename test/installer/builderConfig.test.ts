@@ -12,14 +12,24 @@ const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/c
   getConfig(projectDir: string, configPath: string | null, fromOptions: unknown): Promise<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
   validateConfiguration(config: unknown, logger: unknown): Promise<void>;
 };
+// the builder-util instance app-builder-lib itself loads (it may carry its own copy)
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled?: boolean) => unknown };
+const builderUtil = require(require.resolve('builder-util', { paths: [require.resolve('app-builder-lib')] })) as {
+  DebugLogger: new (enabled?: boolean) => unknown;
+  log: { stream: { write(s: string): boolean } };
+};
+const { DebugLogger } = builderUtil;
+
+// electron-builder logs to stdout, which the test runner uses to talk to this process: keep its lines for the assertion.
+const builderLog: string[] = [];
+builderUtil.log.stream = { write: (s: string) => builderLog.push(s) > 0 };
 
 const root = path.resolve(__dirname, '../../..');
 
 test('installer/electron-builder.yml passes electron-builder validation and says what S9 needs', async () => {
   const config = await getConfig(root, path.join(root, 'installer/electron-builder.yml'), null);
   await validateConfiguration(config, new DebugLogger(false));
+  assert.ok(builderLog.some((l) => l.includes('electron-builder.yml')), 'electron-builder loaded our file');
   assert.deepEqual(
     {
       nsis: { oneClick: config['nsis'].oneClick, perMachine: config['nsis'].perMachine, allowElevation: config['nsis'].allowElevation },

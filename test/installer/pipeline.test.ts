@@ -2,7 +2,7 @@
  * The pipeline pieces on real files (no elevation): the write probe, archive safety, zip extraction, data folders
  * kept out of backup and replacement, the recovery decision table.
  */
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -17,8 +17,13 @@ import { nodeSpawner } from '../../installer/spawn';
 import { applyWithRights } from '../../installer/withRights';
 import { appTree, makeTarGz, openTempDir, sha512File, treeHash, writeTree } from './support/fixtures';
 
+const made: string[] = [];
+after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 function tmp(): string {
-  return openTempDir('lockstep-pipe-');
+  const dir = openTempDir('lockstep-pipe-');
+  made.push(dir);
+  return dir;
 }
 
 describe('write probe', () => {
