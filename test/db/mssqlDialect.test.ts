@@ -46,6 +46,16 @@ describe('T-SQL for SQL Server (mssql dialect)', () => {
     assert.match(sql['20261121_0004_package_chunks']!, /\[bytes\] varbinary\(max\) not null/);
     assert.match(sql['20261121_0003_events']!, /\[id\] bigint identity\(1,1\) not null primary key/);
     assert.match(sql['20261121_0002_workstations']!, /\[host_name\] nvarchar\(255\) not null/);
+    // The fleet (issue 5): package bookkeeping and transfer leases.
+    const packages = sql['20261122_0005_release_packages']!;
+    assert.match(packages, /\[size\] bigint not null/);
+    assert.match(packages, /\[catalog\] nvarchar\(max\) null/);
+    assert.match(packages, /\[upload_until\] datetime2 null/);
+    assert.match(packages, /PRIMARY KEY \(\[release_id\]\)/);
+    assert.match(packages, /FOREIGN KEY \(\[release_id\]\) REFERENCES \[lockstep_releases\] \(\[id\]\)/);
+    const leases = sql['20261122_0006_transfer_leases']!;
+    assert.match(leases, /\[expires_at\] datetime2 null/);
+    assert.match(leases, /PRIMARY KEY \(\[pool\], \[slot\]\)/);
     assert.doesNotMatch(all, /\b(text|blob|bytea|timestamptz|varchar\()/i, 'no types SQL Server lacks, no non-Unicode text');
     assert.match(all, /foreign key \(\[release_id\]\) references \[lockstep_releases\] \(\[id\]\)/i);
   });
