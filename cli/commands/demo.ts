@@ -1,16 +1,23 @@
 /**
- * `lockstep demo`: the main job where no display exists. Two simulated workstations share the embedded SQLite
- * database in ./.lockstep-dev (or --dir); every step of the start-up gate and the release ledger is printed.
+ * `lockstep demo`: the main job where no display exists — the whole fleet loop on the embedded SQLite default. A
+ * vendor feed of installable packages is generated (fresh key pair) and served on 127.0.0.1; two simulated
+ * workstations share ./.lockstep-dev/shared.db (or --dir). admin-pc updates from the feed and releases for all, which
+ * carries the package into the shared database; front-desk then upgrades from the database without touching the feed.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { userInfo } from 'node:os';
 import { MachineConfigSchema, MachineConfig } from '../../electron/engine/config';
+import { createFleetDemoFeed } from '../../electron/engine/fleet/demoFeed';
+import { installFromFeed } from '../../electron/engine/fleet/feedInstall';
 import { writeVersionFile } from '../../electron/engine/installation';
 import { MemoryLogger } from '../../electron/engine/log';
+import { serveFeedFile } from '../../electron/engine/vendor/feedServer';
 import { openWorkstation, Workstation } from '../../electron/engine/workstation';
 import { Command, CommandContext } from '../command';
 import { describeDecision } from '../describe';
-import { userInfo } from 'node:os';
 
 interface Step {
   step: string;
@@ -18,7 +25,7 @@ interface Step {
   result: string;
 }
 
-function simConfig(dir: string, id: string, admin: boolean): MachineConfig {
+function simConfig(dir: string, id: string, admin: boolean, feed: { url: string; publicKey: string }): MachineConfig {
   const wsDir = path.join(dir, id);
   fs.mkdirSync(path.join(wsDir, 'app'), { recursive: true });
   const raw = {
@@ -27,61 +34,87 @@ function simConfig(dir: string, id: string, admin: boolean): MachineConfig {
     administrators: admin ? [userInfo().username] : [],
     workstation: { id, hostName: id.toUpperCase() },
     log: { dir: path.join(wsDir, 'logs') },
+    feed: { url: feed.url, trustedKeys: [feed.publicKey], cacheDir: path.join(wsDir, 'feed-cache') },
+    fleet: { chunkBytes: 256 * 1024, maxConcurrentTransfers: 4 },
   };
   const file = path.join(wsDir, 'lockstep.machine.json');
   fs.writeFileSync(file, JSON.stringify(raw, null, 2));
   return { ...MachineConfigSchema.parse(raw), sourceFile: file };
 }
 
+/** The demo feed on 127.0.0.1, counting the package downloads it serves. */
+async function serveFeed(feedDir: string): Promise<{ url: string; packageDownloads: () => number; close: () => Promise<void> }> {
+  let downloads = 0;
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && /\.tar\.gz$/.test(req.url ?? '')) downloads++;
+    if (!serveFeedFile(feedDir, req, res)) res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    packageDownloads: () => downloads,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 export const demo: Command = {
   name: 'demo',
-  summary: 'run the whole loop headless on the embedded SQLite default with two simulated workstations',
+  summary: 'run the whole fleet loop headless on the embedded SQLite default: feed → release for all → upgrade from the database',
   usage: 'lockstep demo [--dir DIR] [--json]',
   options: { dir: { type: 'string' } },
   async run(ctx: CommandContext) {
     const dir = path.resolve(String(ctx.values['dir'] ?? '.lockstep-dev'));
     fs.rmSync(path.join(dir, 'shared.db'), { force: true });
+    for (const old of ['vendor-feed', 'admin-pc', 'front-desk']) fs.rmSync(path.join(dir, old), { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     const steps: Step[] = [];
     const say = (workstation: string, step: string, result: string) => {
       steps.push({ step, workstation, result });
       ctx.progress(`[${workstation}] ${step}: ${result}`);
     };
-    const open = async (id: string, admin: boolean, version: string): Promise<Workstation> => {
-      const config = simConfig(dir, id, admin);
-      writeVersionFile(config.installDir, version);
+
+    const vendor = await createFleetDemoFeed(path.join(dir, 'vendor-feed'), ['1.1.0'], 1024 * 1024);
+    const feed = await serveFeed(vendor.feedDir);
+    say('vendor', 'publish 1.1.0 in a signed feed', `serving ${feed.url} (package ${vendor.packages['1.1.0']!.name})`);
+    const open = async (id: string, admin: boolean, version: string | null): Promise<Workstation> => {
+      const config = simConfig(dir, id, admin, { url: feed.url, publicKey: vendor.publicKey });
+      if (version) writeVersionFile(config.installDir, version);
       return openWorkstation(config, { secrets: ctx.secrets, defaultLogDir: path.join(dir, 'logs'), migrate: true, logger: new MemoryLogger() });
     };
 
-    let a = await open('admin-pc', true, '1.0.0');
-    let b = await open('front-desk', false, '1.0.0');
+    let a: Workstation | null = null;
+    let b: Workstation | null = null;
     try {
+      a = await open('admin-pc', true, '1.0.0');
+      b = await open('front-desk', false, '1.0.0');
       say('admin-pc', 'start (new site, nothing released yet)', describeDecision((await a.gate.run()).decision));
       say('admin-pc', 'answer "release for all workstations?" with Yes', describeDecision((await a.gate.answer('yes')).decision));
       say('front-desk', 'start', describeDecision((await b.gate.run()).decision));
 
-      await a.close();
-      a = await open('admin-pc', true, '1.1.0'); // what Extras → Update… installs
-      say('admin-pc', 'start after installing 1.1.0 through Extras → Update…', describeDecision((await a.gate.run()).decision));
-      say('admin-pc', 'answer No (a test installation)', describeDecision((await a.gate.answer('no')).decision));
-      say('front-desk', 'start', describeDecision((await b.gate.run()).decision));
+      const got = await installFromFeed(a.config, '1.1.0', { secrets: ctx.secrets, log: a.log, platform: process.platform });
+      say('admin-pc', 'Extras → Update…: download 1.1.0 from the feed and install it', `installed ${got.to} (was ${got.from}); feed package downloads so far: ${feed.packageDownloads()}`);
+      say('admin-pc', 'start after the update', describeDecision((await a.gate.run()).decision));
+      const yes = await a.gate.answer('yes');
+      const pkg = await a.fleetParts.packages.info((await a.fleet.releases.current(a.config.channel))!.release!.id);
+      say('admin-pc', 'answer Yes: 1.1.0 and its package go into the shared database', `${describeDecision(yes.decision)}; package ${pkg?.fileName} ${pkg?.size} bytes in ${pkg?.chunkCount} chunks (${pkg?.state})`);
 
-      say('admin-pc', 'release 1.1.0 for all after testing', `released ${(await a.ledger.release('1.1.0')).version}`);
-      say('admin-pc', 'start', describeDecision((await a.gate.run()).decision));
-      say('front-desk', 'start', describeDecision((await b.gate.run()).decision));
-
+      const before = feed.packageDownloads();
+      const up = await b.gate.run();
+      say('front-desk', 'start', `${describeDecision(up.decision)}${up.restartInto ? `; installed from the shared database, restart into ${up.restartInto}` : ''}; feed downloads during this start: ${feed.packageDownloads() - before}`);
       await b.close();
-      b = await open('front-desk', false, '1.1.0');
-      say('front-desk', 'start after its upgrade to 1.1.0', describeDecision((await b.gate.run()).decision));
+      b = await open('front-desk', false, null); // the app restarted into what the installer put there
+      say('front-desk', 'start after the restart', describeDecision((await b.gate.run()).decision));
       const registry = await a.fleet.workstations.list();
       say('admin-pc', 'workstation registry', registry.map((w) => `${w.hostName} ${w.installedVersion} (${w.ring})`).join(', '));
+      say('vendor', 'feed package downloads for the whole site', String(feed.packageDownloads()));
     } finally {
-      await a.close();
-      await b.close();
+      await a?.close();
+      await b?.close();
+      await feed.close();
     }
     return {
-      json: { dir, steps },
-      text: `Demo finished. Shared database: ${path.join(dir, 'shared.db')} — try: node bin/lockstep.js status --config ${path.join(dir, 'admin-pc', 'lockstep.machine.json')}`,
+      json: { dir, steps, feedPackageDownloads: feed.packageDownloads() },
+      text: `Demo finished. Shared database: ${path.join(dir, 'shared.db')} — try: node bin/lockstep.js releases --config ${path.join(dir, 'admin-pc', 'lockstep.machine.json')}`,
     };
   },
 };
