@@ -11,6 +11,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { LockstepError, isLockstepError } from '../../common/errors';
 import { Logger } from '../log';
+import { folderError, getFolderFile, isFolderUrl } from './folderSource';
 
 export interface ProxySettings {
   /** http://host:port */
@@ -146,8 +147,12 @@ export class FeedHttp {
     });
   }
 
-  /** GET into memory (small documents: the catalog), one attempt; 4xx/5xx except 304 become HttpStatusError. */
+  /**
+   * GET into memory (small documents: the catalog), one attempt; 4xx/5xx except 304 become HttpStatusError. A folder
+   * feed (file: URL, S21) is read from the folder with the same conditional semantics.
+   */
   async getOnce(url: URL, extraHeaders: http.OutgoingHttpHeaders = {}, maxBytes = 32 * 1024 * 1024): Promise<Response> {
+    if (isFolderUrl(url)) return getFolderFile(url, extraHeaders, maxBytes);
     const { res } = await this.open(url, extraHeaders);
     if ((res.statusCode ?? 0) >= 400) {
       res.resume();
@@ -187,6 +192,7 @@ export class FeedHttp {
 
   translate(err: unknown, url: URL, what: string): LockstepError {
     if (isLockstepError(err)) return err;
+    if (isFolderUrl(url)) return folderError(err, url, what);
     const proxy = this.options.proxy ? new URL(this.options.proxy.url) : null;
     const host = hostOf(url);
     const via = proxy ? ` through the proxy ${proxy.host}` : '';

@@ -1,0 +1,69 @@
+/**
+ * Moves one response body (HTTP) or one file read (a feed folder, S21) into a HashingWriter, never past the signed
+ * size: when the limit is reached the source is cut (`stop`) and whatever else it would send is never read. The
+ * source is paused while every slab is with the writer's worker, so memory stays bounded. Resolves once every byte
+ * taken is hashed and on disk — so a retry after a broken transfer asks for exactly the bytes that are missing.
+ */
+import type { Readable } from 'node:stream';
+import { CancellationToken } from 'builder-util-runtime';
+import { LockstepError } from '../../common/errors';
+import { HashingWriter } from './hashingWriter';
+
+export interface PumpSource {
+  stream: Readable;
+  /** Cuts the source for good (destroys the request and its socket, or closes the file). */
+  stop(): void;
+}
+
+export function cancelledError(): LockstepError {
+  return new LockstepError('E_CANCELLED', 'The download was cancelled; it resumes where it stopped.');
+}
+
+export function pumpInto(source: PumpSource, writer: HashingWriter, limit: number, onChunk: (bytes: number) => void, token?: CancellationToken): Promise<void> {
+  const { stream } = source;
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const finish = (err: Error | null) => {
+      if (done) return;
+      done = true;
+      token?.removeListener('cancel', onCancel);
+      writer.onDrain(null);
+      stream.removeListener('data', onData);
+      // Whatever arrived is kept: the next attempt continues after it. A write failure wins over a network one.
+      writer.flush().then(
+        () => (err ? reject(err) : resolve()),
+        (flushErr: unknown) => reject(flushErr),
+      );
+    };
+    const onCancel = () => {
+      source.stop();
+      finish(cancelledError());
+    };
+    const onData = (chunk: Buffer) => {
+      const room = limit - writer.bytes;
+      const take = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      if (take.length > 0) {
+        writer.append(take);
+        onChunk(take.length);
+      }
+      if (writer.error) {
+        source.stop();
+        finish(writer.error);
+      } else if (writer.bytes >= limit) {
+        source.stop(); // hard stop at the signed size
+        finish(null);
+      } else if (writer.backlogged) {
+        stream.pause();
+      }
+    };
+    writer.onDrain(() => {
+      if (!done && stream.isPaused()) stream.resume();
+    });
+    token?.once('cancel', onCancel);
+    stream.on('data', onData);
+    stream.once('end', () => finish(null));
+    stream.once('aborted', () => finish(new Error('the server closed the connection mid-transfer')));
+    stream.on('error', (err) => finish(err)); // `on`: a second error after the first must not go unhandled
+    stream.once('close', () => finish((stream as { complete?: boolean }).complete ? null : new Error('the transfer closed before its end')));
+  });
+}
