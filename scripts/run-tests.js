@@ -17,9 +17,14 @@ function has(cmd) {
   }
 }
 
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+// `files`: the test files that need this part; they are left out (and named) where it is missing.
 const parts = [
   { name: 'PostgreSQL shared-database suites', ok: Boolean(process.env.LOCKSTEP_TEST_PG_URL), how: 'start PostgreSQL and set LOCKSTEP_TEST_PG_URL=postgres://lockstep@127.0.0.1:5432/postgres (a role with CREATEDB; bash .ci/start-postgres.sh prints it)' },
   { name: 'OS keychain (Secret Service) suite', ok: has('dbus-run-session') && has('gnome-keyring-daemon'), how: 'apt-get install gnome-keyring dbus dbus-x11 libsecret-1-dev' },
+  { name: 'installer suites as a real unprivileged user (root, sudo, strace, useradd)', ok: isRoot && has('sudo') && has('strace') && has('useradd') && has('runuser'), files: /installer[\\/](elevatedInstall|crashAndRecovery|pipeline)\.test\.js$/, how: 'run as root after bash .ci/setup-installer.sh' },
+  { name: 'browser suites in Chromium', ok: fs.existsSync('/usr/bin/chromium'), files: /[\\/]ui[\\/].*\.test\.js$/, how: 'apt-get install chromium (Debian package; /usr/bin/chromium)' },
   { name: 'SQL Server suites', ok: Boolean(process.env.LOCKSTEP_TEST_MSSQL_URL), how: 'set LOCKSTEP_TEST_MSSQL_URL=mssql://user:pw@host:1433/master (none can run on these machines; the T-SQL compile test always runs)', optional: true },
 ];
 
@@ -32,7 +37,11 @@ function walk(dir) {
 }
 
 const filter = process.argv.slice(2);
-const files = walk(buildTest).filter((f) => filter.length === 0 || filter.some((w) => f.includes(w))).sort();
+const missingFiles = parts.filter((p) => !p.ok && p.files).map((p) => p.files);
+const files = walk(buildTest)
+  .filter((f) => filter.length === 0 || filter.some((w) => f.includes(w)))
+  .filter((f) => !missingFiles.some((re) => re.test(f)))
+  .sort();
 if (files.length === 0) {
   console.error('No compiled tests found under build/test: run the TypeScript build first (npm test does).');
   process.exit(1);
