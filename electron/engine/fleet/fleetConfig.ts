@@ -21,8 +21,11 @@ export const PackageStoreConfigSchema = z.discriminatedUnion('type', [
 export const FleetConfigSchema = z
   .object({
     packageStore: PackageStoreConfigSchema.default({ type: 'database' }),
-    /** Chunk size of packages written into the shared database. */
-    chunkBytes: z.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+    /**
+     * Chunk size of packages written into the shared database. 1 MiB: bench/fleet measured it faster than 4 MiB on
+     * PostgreSQL (bytea travels as hex text, so a chunk costs ~3× its size in memory per connection in flight).
+     */
+    chunkBytes: z.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(1024 * 1024),
     /** K: at most this many workstations transfer a package at once. */
     maxConcurrentTransfers: z.number().int().min(1).max(1000).default(8),
     /** A transfer lease expires this long after its last renewal (a crashed workstation frees its slot). */
