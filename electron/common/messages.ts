@@ -70,6 +70,13 @@ export const MESSAGES: { readonly [K in ErrorCode]?: Entry } = {
   E_TRANSFER_BUSY: t(['Too many workstations are fetching the update from the shared database right now.', 'Wait a moment; Lockstep tries again by itself.'], ['Gerade holen zu viele Arbeitsplätze das Update aus der gemeinsamen Datenbank.', 'Warten Sie einen Moment; Lockstep versucht es von selbst erneut.'], ['Trop de postes récupèrent la mise à jour depuis la base partagée en ce moment.', 'Patientez un instant ; Lockstep réessaie de lui-même.']),
 };
 
+/** E_CONNECT for a feed in a folder or on a file share (S21): the details name the folder instead of a host. */
+export const CONNECT_FOLDER: Entry = t(
+  ['The update folder cannot be reached.', 'Make sure the folder {folder} is reachable from this workstation (share connected, read access), then try again.'],
+  ['Der Update-Ordner ist nicht erreichbar.', 'Stellen Sie sicher, dass der Ordner {folder} von diesem Arbeitsplatz erreichbar ist (Freigabe verbunden, Leserechte), und versuchen Sie es erneut.'],
+  ['Le dossier de mise à jour est inaccessible.', 'Vérifiez que le dossier {folder} est accessible depuis ce poste (partage connecté, droits de lecture), puis réessayez.'],
+);
+
 const FALLBACK: Entry = t(
   ['An error occurred ({code}).', 'Report the error code and the log file to IT.'],
   ['Ein Fehler ist aufgetreten ({code}).', 'Melden Sie den Fehlercode und die Protokolldatei der IT.'],
@@ -85,7 +92,7 @@ function fill(template: string, values: Record<string, unknown>): string {
 
 /** The localized problem and action for an error, placeholders filled from its details. */
 export function localizeError(error: Pick<ErrorInfo, 'code' | 'details'>, locale: Locale): LocalizedText {
-  const entry = MESSAGES[error.code] ?? FALLBACK;
+  const entry = error.code === 'E_CONNECT' && typeof error.details?.['folder'] === 'string' ? CONNECT_FOLDER : (MESSAGES[error.code] ?? FALLBACK);
   const values = { code: error.code, ...(error.details ?? {}) };
   return { problem: fill(entry[locale].problem, values), action: fill(entry[locale].action, values) };
 }

@@ -5,15 +5,21 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
+import { feedUrlFromSetting, isForeignUrl } from './folderSource';
 
 const nonEmpty = z.string().trim().min(1);
 
 export const FeedConfigSchema = z
   .object({
-    /** Base URL of the feed: the folder holding catalog.json and the electron-builder latest*.yml files. */
-    url: nonEmpty.refine((u) => /^https?:\/\/[^/]+/i.test(u) && !/^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(u), {
-      message: 'must be an http(s) URL without a password',
-    }),
+    /**
+     * Where the feed is: the folder holding catalog.json and the installers. An http(s) URL, or (S21) a folder or file
+     * share — a file: URL or a plain path (relative paths resolve against the configuration file's folder).
+     */
+    url: nonEmpty
+      .refine((u) => !/^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(u), { message: 'must not contain a password' })
+      .refine((u) => !isForeignUrl(u) && (!/^https?:/i.test(u) || /^https?:\/\/[^/]+/i.test(u)), {
+        message: 'must be an http(s) URL, a file: URL or a folder path',
+      }),
     /** The signed licence file the vendor issued (lockstep license issue). */
     licenseFile: nonEmpty.optional(),
     /** Where downloads and their half-done parts live (IT policies forbid running from some folders). */
@@ -42,5 +48,5 @@ export type FeedConfig = z.infer<typeof FeedConfigSchema>;
 export function resolveFeedPaths(feed: FeedConfig | undefined, base: string): FeedConfig | undefined {
   if (!feed) return undefined;
   const abs = (p: string | undefined) => (p ? path.resolve(base, p) : undefined);
-  return { ...feed, licenseFile: abs(feed.licenseFile), cacheDir: abs(feed.cacheDir), modulesFile: abs(feed.modulesFile) };
+  return { ...feed, url: feedUrlFromSetting(feed.url, base), licenseFile: abs(feed.licenseFile), cacheDir: abs(feed.cacheDir), modulesFile: abs(feed.modulesFile) };
 }

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { CancellationToken, ProgressInfo } from 'builder-util-runtime';
-import { LockstepError } from '../../common/errors';
+import { LockstepError, isLockstepError } from '../../common/errors';
 import { isFolderUrl, openFolderFile } from './folderSource';
 import { HashingWriter } from './hashingWriter';
 import { FeedHttp, HttpStatusError } from './http';
@@ -91,6 +91,11 @@ export class ResumableDownloader {
         options.onProgress({ total: target.size, delta, transferred: done, percent: target.size ? (done / target.size) * 100 : 100, bytesPerSecond: Math.round((done - keep) / seconds) });
       };
 
+      const discard = async () => {
+        await writer.close();
+        fs.rmSync(part, { force: true });
+        fs.rmSync(meta, { force: true });
+      };
       await this.http.withRetries(
         target.url,
         `downloading ${path.basename(target.url.pathname)}`,
@@ -100,6 +105,7 @@ export class ResumableDownloader {
           const opened = isFolderUrl(target.url) ? await openFolderFile(target.url, writer.bytes, etag, target.size) : await this.openHttp(target.url, writer, etag);
           // The source starts at 0 (no range support, or the file changed since the part was written): start over.
           if (opened.from === 0 && writer.bytes > 0) await writer.restart();
+          this.http.options.log?.info('feed.transfer', { url: target.url.href, from: opened.from, size: target.size });
           etag = opened.etag;
           writeMeta();
           await pumpInto(opened.source, writer, target.size, progress, options.cancellationToken);
@@ -110,13 +116,15 @@ export class ResumableDownloader {
           progressAtFailure = writer.bytes;
           return moved;
         },
-      );
+      ).catch(async (err: unknown) => {
+        if (isLockstepError(err, 'E_CHECKSUM')) await discard(); // the source itself is not the signed file
+        throw err;
+      });
       progress(0, true);
       const actual = await writer.digest();
       await writer.close();
       if (actual !== target.sha512) {
-        fs.rmSync(part, { force: true });
-        fs.rmSync(meta, { force: true });
+        await discard();
         throw new LockstepError('E_CHECKSUM', `${path.basename(target.url.pathname)} does not match its signed SHA-512 (expected ${target.sha512.slice(0, 16)}…, got ${actual.slice(0, 16)}…).`, {
           file: path.basename(target.url.pathname),
           expected: target.sha512,
