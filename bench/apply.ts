@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MemoryLogger } from '../electron/engine/log';
+import { canonicalJson, generateKeyPair, signerFromPem } from '../electron/engine/signing';
 import { Exclusions, copyOut } from '../installer/backup';
 import { nodeSpawner } from '../installer/spawn';
 import { applyWithRights } from '../installer/withRights';
@@ -70,7 +71,11 @@ async function main(): Promise<void> {
     makeTree(newTree, '2.0.0');
     const pkg = path.join(work, 'app-2.0.0.tar.gz');
     execFileSync('tar', ['-czf', pkg, '-C', newTree, '.']);
-    const sha512 = createHash('sha512').update(fs.readFileSync(pkg)).digest('hex');
+    // Signed like a vendor release (S18): the measured apply verifies the manifest and the bytes against it.
+    const vendor = signerFromPem(generateKeyPair().privateKeyPem);
+    const sha512 = createHash('sha512').update(fs.readFileSync(pkg)).digest('base64');
+    const manifestText = canonicalJson({ type: 'lockstep-manifest', product: 'bench', version: '2.0.0', channel: 'stable', releaseDate: new Date().toISOString(), files: [{ name: path.basename(pkg), platform: 'linux', kind: 'installer', size: fs.statSync(pkg).size, sha512 }] });
+    const manifest = { text: manifestText, signature: vendor.sign(manifestText) };
     const bytes = Number(execFileSync('du', ['-sb', oldTree]).toString().split('\t')[0]);
     console.log(`tree: ${FILES} files, ${(bytes / 1048576).toFixed(0)} MB; package ${(fs.statSync(pkg).size / 1048576).toFixed(0)} MB (.tar.gz); ${runs} runs, medians`);
 
@@ -100,7 +105,7 @@ async function main(): Promise<void> {
       let phases: Array<{ phase: string; at: string }> = [];
       ours.push(
         await secondsAsync(async () => {
-          const j = await applyWithRights({ id: `bench-${r}-000000`, kind: 'portable', packagePath: pkg, sha512, toVersion: '2.0.0' }, { settings, log: new MemoryLogger(), spawner: nodeSpawner, startedBy: 'bench' });
+          const j = await applyWithRights({ id: `bench-${r}-000000`, kind: 'portable', packagePath: pkg, toVersion: '2.0.0', manifest }, { settings, log: new MemoryLogger(), spawner: nodeSpawner, startedBy: 'bench' }, [vendor.publicKey]);
           if (j.phase !== 'awaiting-health') throw new Error(`apply ended in ${j.phase}: ${j.error?.message}`);
           phases = j.history;
         }),

@@ -80,7 +80,7 @@ export async function runApply(start: Journal, ctx: ApplyContext): Promise<Journ
   j = advance(state, j, 'staging');
   let staged: string;
   try {
-    staged = (await stagePackage(j.request.kind, j.request.packagePath, j.request.sha512, state.staging(id))).path;
+    staged = (await stagePackage(j.request.kind, j.request.packagePath, { sha512: j.request.sha512, size: j.request.size }, state.staging(id))).path;
     if (j.request.kind === 'portable') {
       const stagedVersion = readInstalledVersion(staged);
       if (!stagedVersion || !versionsEqual(stagedVersion, j.request.toVersion)) {

@@ -37,7 +37,11 @@ export const TERMINAL: ReadonlySet<Phase> = new Set(['confirmed', 'reverted', 'f
 
 const ErrorInfoSchema = z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
 
-/** What the unprivileged side asks for. Everything else (folders, policy) comes from the trusted machine config. */
+/**
+ * One install as the side with the rights carries it out (and the journal records it): built by signedRequest.ts from
+ * what the unprivileged side asked for, after the vendor signature verified. Folders and policy come from the trusted
+ * machine config.
+ */
 export const InstallRequestSchema = z
   .object({
     id: z.string().regex(/^[0-9A-Za-z-]{8,64}$/),
@@ -46,6 +50,12 @@ export const InstallRequestSchema = z
     /** sha512 of the package file, hex (128) or base64 (as in electron-builder's latest.yml). */
     sha512: z.string().regex(/^([0-9a-f]{128}|[A-Za-z0-9+/]{86}==)$/),
     toVersion: z.string().min(1).max(64),
+    /**
+     * Set by signedRequest.ts from the vendor-signed manifest (S18): the file's signed size and the key that signed it.
+     * Optional only so that a journal written by an older Lockstep (the version being replaced) still reads.
+     */
+    size: z.number().int().min(0).optional(),
+    signedBy: z.string().regex(/^[0-9a-f]{16}$/).optional(),
   })
   .strict();
 export type InstallRequest = z.infer<typeof InstallRequestSchema>;

@@ -1,8 +1,10 @@
 /**
  * The privileged helper: the only code that runs with rights (`sudo`/`pkexec`/`su` on Linux, UAC on Windows, the
  * macOS authorization prompt). It reads the trusted machine configuration (refused unless only root can change it)
- * and a request file naming just the package, its sha512, its kind and the version — every folder, data exclusion
- * and policy comes from the configuration, so the invoking user cannot steer the elevated process anywhere else.
+ * and a request file naming just the package, its kind, the version and the vendor-signed manifest of that version —
+ * every folder, data exclusion, policy and trusted vendor key comes from the configuration (and the app), so the
+ * invoking user cannot steer the elevated process anywhere else, nor make it install anything the vendor did not sign
+ * (S18: signedRequest.ts verifies the manifest, staging checks the bytes against its SHA-512 and size).
  *
  *   node build/installer/privilegedApply.js --config /etc/app/lockstep.machine.json --request /tmp/…/request.json
  *   node build/installer/privilegedApply.js --config … --recover
@@ -18,8 +20,11 @@ import { LockstepError, toLockstepError } from '../electron/common/errors';
 import { MachineConfig, loadMachineConfig } from '../electron/engine/config';
 import { RotatingFileLogger } from '../electron/engine/log';
 import { InstallSettings } from './apply';
-import { InstallRequestSchema, Journal, StateDir, defaultStateDir } from './journal';
+import { describeZodIssues } from '../electron/engine/feed/catalogSchema';
+import { trustedKeys } from '../electron/engine/trust';
+import { Journal, StateDir, defaultStateDir } from './journal';
 import { assertMayUpdate } from './policy';
+import { SignedInstallRequest, SignedInstallRequestSchema } from './signedRequest';
 import { nodeSpawner } from './spawn';
 import { applyWithRights, recoverWithRights } from './withRights';
 
@@ -70,6 +75,20 @@ function assertReadableBy(file: string, uid: number | null): void {
   }
 }
 
+function readRequest(file: string): SignedInstallRequest {
+  const text = fs.readFileSync(file, 'utf8');
+  if (text.length > 256 * 1024) throw new LockstepError('E_USAGE', 'The install request is too large.');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new LockstepError('E_USAGE', 'The install request is not JSON.');
+  }
+  const parsed = SignedInstallRequestSchema.safeParse(json);
+  if (!parsed.success) throw new LockstepError('E_USAGE', `The install request is invalid: ${describeZodIssues(parsed.error)}`);
+  return parsed.data;
+}
+
 export function summarize(j: Journal | null): Record<string, unknown> {
   if (!j) return { journal: null };
   return { id: j.request.id, phase: j.phase, from: j.fromVersion, to: j.request.toVersion, ...(j.error ? { error: j.error } : {}) };
@@ -88,12 +107,10 @@ export async function runPrivilegedMain(argv: string[], env: NodeJS.ProcessEnv =
     const log = new RotatingFileLogger(new StateDir(settings.stateDir).logFile, config.log.maxBytes, config.log.keep);
     const rc = { settings, log, spawner: nodeSpawner, startedBy: who.name };
     if (values.recover) return { code: 0, result: summarize(await recoverWithRights(rc)) };
-    const text = fs.readFileSync(values.request!, 'utf8');
-    if (text.length > 64 * 1024) throw new LockstepError('E_USAGE', 'The install request is too large.');
-    const parsed = InstallRequestSchema.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new LockstepError('E_USAGE', `The install request is invalid: ${parsed.error.issues[0]?.message}`);
-    if (asRootForOther) assertReadableBy(parsed.data.packagePath, who.uid);
-    return { code: 0, result: summarize(await applyWithRights(parsed.data, rc)) };
+    const request = readRequest(values.request!);
+    if (asRootForOther) assertReadableBy(request.packagePath, who.uid);
+    // S18: the vendor keys come from the app and this (root-owned) configuration only, never from the request.
+    return { code: 0, result: summarize(await applyWithRights(request, rc, trustedKeys(config))) };
   } catch (err) {
     return { code: 2, result: { error: toLockstepError(err).toInfo() } };
   }

@@ -1,24 +1,28 @@
 /**
  * The installer as the app (and the CLI) uses it, running as the ordinary user: policy (S10) → write probe (S9) →
- * the apply pipeline in-process when the user may write, otherwise the privileged helper through the OS elevator →
- * outcome from the journal → relaunch. At every start: recovery from the journal, then (once the app runs) the
- * health confirmation.
+ * the vendor-signed manifest checked early (S18; the side with rights checks it again itself) → the apply pipeline
+ * in-process when the user may write, otherwise the privileged helper through the OS elevator → outcome from the
+ * journal → relaunch. At every start: recovery from the journal, then (once the app runs) the health confirmation.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ErrorCode, LockstepError } from '../electron/common/errors';
 import { MachineConfig } from '../electron/engine/config';
 import { Logger } from '../electron/engine/log';
+import { trustedKeys } from '../electron/engine/trust';
 import { InstallSettings } from './apply';
 import { Elevator, PrivilegedCommand } from './elevation/types';
 import { diskFullOr } from './fsOps';
-import { InstallRequest, Journal, PackageKind, StateDir, newInstallId, readJournal } from './journal';
+import { Journal, PackageKind, StateDir, newInstallId, readJournal } from './journal';
+import { sha512Matches } from './package';
 import { RESULT_MARKER, settingsFrom } from './privilegedApply';
 import { probeWriteAccess } from './probe';
 import { assertMayUpdate } from './policy';
 import { RecoveryAction, confirmHealthy, decideRecovery, healthConfirmed } from './recovery';
 import { Relauncher, noRelaunch } from './relaunch';
+import { SignedInstallRequest, SignedManifest, sameSha512, verifySignedManifest } from './signedRequest';
 import { Spawner } from './spawn';
 import { RightsContext, applyWithRights, recoverWithRights } from './withRights';
 
@@ -36,10 +40,14 @@ export interface InstallerDeps {
 }
 
 export interface InstallInput {
+  /** The package file; its name must be the one the signed manifest lists (downloads keep that name). */
   packagePath: string;
-  sha512: string;
   kind: PackageKind;
   version: string;
+  /** The vendor-signed manifest of `version` (DownloadedStep.manifestText/manifestSignature, Release.manifest…). */
+  manifest: SignedManifest;
+  /** Optional cross-check by the caller: when given it must be the signed SHA-512 (hex or base64). */
+  sha512?: string;
 }
 
 export interface InstallOutcome {
@@ -60,9 +68,13 @@ export class Installer {
   readonly settings: InstallSettings;
   readonly state: StateDir;
 
+  /** Vendor keys: built into the app plus the machine configuration (the helper re-reads its root-owned copy). */
+  private readonly keys: readonly string[];
+
   constructor(private readonly deps: InstallerDeps) {
     this.settings = settingsFrom(deps.config);
     this.state = new StateDir(this.settings.stateDir);
+    this.keys = trustedKeys(deps.config);
   }
 
   /** True when this user may write everything an install writes (a real write test, S9). */
@@ -76,14 +88,16 @@ export class Installer {
 
   async install(input: InstallInput): Promise<InstallOutcome> {
     assertMayUpdate(this.deps.config.installer.allowedUsers, this.deps.user);
-    const request: InstallRequest = { id: newInstallId(), kind: input.kind, packagePath: path.resolve(input.packagePath), sha512: input.sha512, toVersion: input.version };
+    const request: SignedInstallRequest = { id: newInstallId(), kind: input.kind, packagePath: path.resolve(input.packagePath), toVersion: input.version, manifest: input.manifest };
     if (!fs.existsSync(request.packagePath)) throw new LockstepError('E_USAGE', `The package ${request.packagePath} does not exist.`);
     const writable = this.canWrite();
+    // Fail early, before any elevation prompt, on a package the side with rights would refuse anyway.
+    await precheckSigned(request, this.keys, input.sha512, !writable);
     this.deps.log.info('install.start', { id: request.id, to: input.version, kind: input.kind, user: this.deps.user, elevate: !writable });
     let journal: Journal;
     let elevation = 'none';
     if (writable) {
-      journal = await applyWithRights(request, this.rights());
+      journal = await applyWithRights(request, this.rights(), this.keys);
     } else {
       journal = await this.elevated(['--request', this.writeRequest(request)], request.id);
       elevation = this.deps.elevator.method;
@@ -121,7 +135,7 @@ export class Installer {
   }
 
   /** The request holds no secret; it sits in a private temp folder only while the helper runs. */
-  private writeRequest(request: InstallRequest): string {
+  private writeRequest(request: SignedInstallRequest): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-request-'));
     const file = path.join(dir, 'request.json');
     fs.writeFileSync(file, JSON.stringify(request), { mode: 0o644 });
@@ -142,6 +156,22 @@ export class Installer {
       if (requestFile) fs.rmSync(path.dirname(requestFile), { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * The unprivileged side's check: signature, version and file entry always (cheap); the size from stat; the whole
+ * SHA-512 only when an elevation prompt would follow (otherwise staging checks it while reading anyway).
+ */
+async function precheckSigned(request: SignedInstallRequest, keys: readonly string[], callerSha512: string | undefined, beforeElevation: boolean): Promise<void> {
+  const { file } = verifySignedManifest(request.manifest, keys, request.packagePath, request.toVersion);
+  const mismatch = (why: string) => new LockstepError('E_CHECKSUM', `The package ${path.basename(request.packagePath)} is not the file the vendor signed for version ${request.toVersion} (${why}). Nothing was installed.`, { file: request.packagePath });
+  if (callerSha512 !== undefined && !sameSha512(callerSha512, file.sha512)) throw mismatch('the given --sha512 differs from the signed one');
+  const size = fs.statSync(request.packagePath).size;
+  if (size !== file.size) throw mismatch(`${size} bytes, signed ${file.size}`);
+  if (!beforeElevation) return;
+  const hash = createHash('sha512');
+  for await (const chunk of fs.createReadStream(request.packagePath, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  if (!sha512Matches(hash.digest(), file.sha512)) throw mismatch('its SHA-512 differs from the signed one');
 }
 
 function journalError(j: Journal): LockstepError {

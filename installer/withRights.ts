@@ -5,12 +5,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockstepError } from '../electron/common/errors';
+import { LockstepError, toLockstepError } from '../electron/common/errors';
 import { Logger } from '../electron/engine/log';
 import { ApplyContext, InstallSettings, newJournal, runApply } from './apply';
 import { pruneBackups } from './backup';
 import { InstallRequest, Journal, StateDir, advance, archiveJournal, readJournal, writeJournal, TERMINAL } from './journal';
 import { decideRecovery, healthConfirmed, recover } from './recovery';
+import { SignedInstallRequest, verifySignedRequest } from './signedRequest';
 import { Spawner } from './spawn';
 
 export interface RightsContext {
@@ -82,7 +83,20 @@ function settlePrevious(state: StateDir, previous: Journal | null): void {
   fs.rmSync(state.healthMarker(j.request.id), { force: true });
 }
 
-export async function applyWithRights(request: InstallRequest, rc: RightsContext): Promise<Journal> {
+/**
+ * Applies a signed request: the vendor signature is verified first (signedRequest.ts) against `trustedKeys` — which
+ * the caller takes from the app and the trusted machine configuration only — so a refused request touches nothing,
+ * not even the journal; the package bytes are then checked against the signed SHA-512 and size while staging reads them.
+ */
+export async function applyWithRights(signedRequest: SignedInstallRequest, rc: RightsContext, trustedKeys: readonly string[]): Promise<Journal> {
+  let request: InstallRequest;
+  try {
+    request = verifySignedRequest(signedRequest, trustedKeys);
+  } catch (err) {
+    const e = toLockstepError(err);
+    rc.log.warn('apply.refused', { id: signedRequest.id, to: signedRequest.toVersion, file: signedRequest.packagePath, by: rc.startedBy, code: e.code, message: e.message });
+    throw e;
+  }
   const state = new StateDir(rc.settings.stateDir);
   state.ensure();
   return withLock(state, async () => {
@@ -92,7 +106,7 @@ export async function applyWithRights(request: InstallRequest, rc: RightsContext
     if (removed.length) rc.log.info('apply.pruned-backups', { removed });
     const journal = newJournal(request, rc.settings, rc.startedBy, (rc.now ?? (() => new Date()))());
     writeJournal(state, journal);
-    rc.log.info('apply.start', { id: request.id, kind: request.kind, to: request.toVersion, from: journal.fromVersion, by: rc.startedBy });
+    rc.log.info('apply.start', { id: request.id, kind: request.kind, to: request.toVersion, from: journal.fromVersion, by: rc.startedBy, signedBy: request.signedBy, size: request.size });
     return runApply(journal, applyContext(state, rc));
   });
 }

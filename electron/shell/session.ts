@@ -27,7 +27,7 @@ import { NotesRenderer } from './notes';
 
 /** The part of issue 4's Installer the shell uses. */
 export interface InstallerPort {
-  install(input: { packagePath: string; sha512: string; kind: PackageKind; version: string }): Promise<{ from: string | null; to: string; elevation: string }>;
+  install(input: { packagePath: string; sha512: string; kind: PackageKind; version: string; manifest: { text: string; signature: string } }): Promise<{ from: string | null; to: string; elevation: string }>;
   recoverInstall(): Promise<unknown>;
   confirmHealthy(): boolean;
 }
@@ -200,7 +200,7 @@ export class ShellSession {
         const manifest = verifyManifest({ signed: JSON.parse(step.manifestText), signature: step.manifestSignature }, feed.trustedKeys);
         const file = fileForPlatform(manifest, feed.platform);
         if (i > 0) this.deps.installer.confirmHealthy(); // a stepping stone never runs on its own; its successor follows at once
-        outcome = await this.deps.installer.install({ packagePath: step.file, sha512: file.sha512, kind: packageKindOf(file.name), version: step.version });
+        outcome = await this.deps.installer.install({ packagePath: step.file, sha512: file.sha512, kind: packageKindOf(file.name), version: step.version, manifest: { text: step.manifestText, signature: step.manifestSignature } });
         first ??= outcome.from;
       }
     } catch (err) {

@@ -75,6 +75,8 @@ export interface ExtractResult {
   sha512: Buffer;
   files: number;
   bytes: number;
+  /** Bytes read from the package file: what was hashed, compared with the signed size. */
+  rawBytes: number;
 }
 
 /** Extracts `archive` into `dest` (which must exist and be empty). */
@@ -83,7 +85,13 @@ export async function extractTar(archive: string, dest: string): Promise<Extract
   const raw = fs.createReadStream(archive, { highWaterMark: 1 << 20 });
   const gz = /\.t?gz$/i.test(archive);
   // gzip: hash the compressed bytes as they are read; plain tar: the bytes parsed are the file's bytes.
-  if (gz) raw.on('data', (chunk) => hash.update(chunk as Buffer));
+  let rawBytes = 0;
+  if (gz) {
+    raw.on('data', (chunk) => {
+      hash.update(chunk as Buffer);
+      rawBytes += (chunk as Buffer).length;
+    });
+  }
   const source: AsyncIterable<Buffer> = gz ? raw.pipe(zlib.createGunzip({ chunkSize: 1 << 20 })) : raw;
   const guard = new EntryGuard(dest);
   let pending: Buffer = Buffer.alloc(0);
@@ -147,7 +155,10 @@ export async function extractTar(archive: string, dest: string): Promise<Extract
 
   try {
     for await (const chunk of source) {
-      if (!gz) hash.update(chunk);
+      if (!gz) {
+        hash.update(chunk);
+        rawBytes += chunk.length;
+      }
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       let pos = 0;
       while (!ended) {
@@ -192,5 +203,5 @@ export async function extractTar(archive: string, dest: string): Promise<Extract
   }
   if (!ended || (entry as { left: number } | null)?.left) throw bad('it ends before its end marker');
   for (const d of dirs) fs.chmodSync(d.abs, 0o755);
-  return { sha512: hash.digest(), files, bytes };
+  return { sha512: hash.digest(), files, bytes, rawBytes };
 }

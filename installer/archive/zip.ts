@@ -85,7 +85,7 @@ async function writeEntry(archive: string, fd: number, e: CentralEntry, sink: (c
   if (written !== e.size || crc >>> 0 !== e.crc >>> 0) throw bad(`entry "${e.name}" fails its CRC check`);
 }
 
-export async function extractZip(archive: string, dest: string): Promise<Omit<ExtractResult, 'sha512'>> {
+export async function extractZip(archive: string, dest: string): Promise<Omit<ExtractResult, 'sha512' | 'rawBytes'>> {
   const fd = fs.openSync(archive, 'r');
   const guard = new EntryGuard(dest);
   let files = 0;

@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HELPER_SCRIPT } from '../../installer/platform';
 import { RealUser, canRunRealUserSuite, createUser, runAs } from './support/realUser';
-import { MachineFixture, appTree, machineFixture, makeTarGz, openTempDir, sha512File, treeHash, writeTree } from './support/fixtures';
+import { MachineFixture, appTree, machineFixture, makeTarGz, openTempDir, treeHash, writeTree } from './support/fixtures';
+import { manifestFileFor, signedFor } from './support/vendor';
 
 assert.ok(canRunRealUserSuite(), 'The real-user installer suite needs root on Linux with useradd, chpasswd, visudo, runuser, sudo and strace: run .ci/setup-installer.sh as root.');
 
@@ -46,7 +47,7 @@ function journalPhase(fx: MachineFixture): string {
 
 function writeRequest(fx: MachineFixture, id: string, pkg: string, version: string): string {
   const file = path.join(fx.packages, `${id}.json`);
-  fs.writeFileSync(file, JSON.stringify({ id, kind: 'portable', packagePath: pkg, sha512: sha512File(pkg), toVersion: version }), { mode: 0o644 });
+  fs.writeFileSync(file, JSON.stringify({ id, kind: 'portable', packagePath: pkg, toVersion: version, manifest: signedFor(pkg, version) }), { mode: 0o644 });
   return file;
 }
 
@@ -123,7 +124,7 @@ describe('crash safety and the next start', () => {
     });
     const pkg = makeTarGz(fx.packages, 'app-2.0.0.tar.gz', appTree('2.0.0', [{ path: 'resources/big.bin', content: fs.readFileSync(process.execPath).subarray(0, 3_000_000) }]));
     const before = treeHash(fx.installDir);
-    const run = await runAs(user, ['install', pkg, '--version', '2.0.0', '--sha512', sha512File(pkg), '--password-stdin', '--config', fx.configPath], user.password + '\n');
+    const run = await runAs(user, ['install', pkg, '--version', '2.0.0', '--manifest', manifestFileFor(pkg, '2.0.0'), '--password-stdin', '--config', fx.configPath], user.password + '\n');
     assert.equal(run.json.error?.code, 'E_DISK_FULL', run.stdout + run.stderr);
     assert.equal(treeHash(fx.installDir).hash, before.hash);
     assert.deepEqual(fs.readdirSync(path.join(fx.stateDir, 'staging')), []);
@@ -133,7 +134,7 @@ describe('crash safety and the next start', () => {
     const fx = fixture({ installed: appTree('1.0.0'), installer: { healthTimeoutMs: 1000, keepBackups: 1 } });
     const oldHash = treeHash(fx.installDir).hash;
     const pkg2 = makeTarGz(fx.packages, 'app-2.0.0.tar.gz', appTree('2.0.0'));
-    const install = (pkg: string, version: string) => runAs(user, ['install', pkg, '--version', version, '--sha512', sha512File(pkg), '--password-stdin', '--config', fx.configPath], user.password + '\n');
+    const install = (pkg: string, version: string) => runAs(user, ['install', pkg, '--version', version, '--manifest', manifestFileFor(pkg, version), '--password-stdin', '--config', fx.configPath], user.password + '\n');
     const recover = () => runAs(user, ['install', 'recover', '--password-stdin', '--config', fx.configPath], user.password + '\n');
     const waitForDeadline = async () => {
       const deadline = Date.parse(JSON.parse(fs.readFileSync(path.join(fx.stateDir, 'journal.json'), 'utf8')).healthDeadline);

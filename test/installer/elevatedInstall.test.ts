@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HELPER_SCRIPT } from '../../installer/platform';
 import { RealUser, canRunRealUserSuite, createUser, runAs } from './support/realUser';
-import { appTree, filesBelow, machineFixture, makeTarGz, openTempDir, sha512File, treeHash, writeTree } from './support/fixtures';
+import { appTree, filesBelow, machineFixture, makeTarGz, openTempDir, treeHash, writeTree } from './support/fixtures';
+import { manifestFileFor, signedFor } from './support/vendor';
 
 assert.ok(canRunRealUserSuite(), 'The real-user installer suite needs root on Linux with useradd, chpasswd, visudo, runuser, sudo and strace: run .ci/setup-installer.sh as root.');
 
@@ -81,7 +82,7 @@ describe('lockstep install as an unprivileged user (sudo -S)', () => {
     const pkg = makeTarGz(fx.packages, 'app-2.0.0.tar.gz', newFiles);
     const scan: Scan = { scans: 0, scansWithHelper: 0, leaks: [] };
     let done = false;
-    const running = runAs(user, ['install', pkg, '--version', '2.0.0', '--sha512', sha512File(pkg), '--password-stdin', '--config', fx.configPath], user.password + '\n').finally(() => (done = true));
+    const running = runAs(user, ['install', pkg, '--version', '2.0.0', '--manifest', manifestFileFor(pkg, '2.0.0'), '--password-stdin', '--config', fx.configPath], user.password + '\n').finally(() => (done = true));
     while (!done) {
       scanProcesses(user.password, scan);
       await new Promise((r) => setImmediate(r));
@@ -107,7 +108,7 @@ describe('lockstep install as an unprivileged user (sudo -S)', () => {
     const fx = fixture({ installed: appTree('1.0.0') });
     const pkg = makeTarGz(fx.packages, 'app-2.0.0.tar.gz', appTree('2.0.0'));
     const before = treeHash(fx.installDir);
-    const run = await runAs(user, ['install', pkg, '--version', '2.0.0', '--sha512', sha512File(pkg), '--password-stdin', '--config', fx.configPath], 'not-the-password\n');
+    const run = await runAs(user, ['install', pkg, '--version', '2.0.0', '--manifest', manifestFileFor(pkg, '2.0.0'), '--password-stdin', '--config', fx.configPath], 'not-the-password\n');
     assert.equal(run.json.error?.code, 'E_ELEVATION_DENIED', run.stdout + run.stderr);
     assert.notEqual(run.code, 0);
     assert.equal(treeHash(fx.installDir).hash, before.hash);
@@ -122,7 +123,7 @@ describe('lockstep install as an unprivileged user (sudo -S)', () => {
     const bytes = fs.readFileSync(whole);
     fs.writeFileSync(broken, bytes.subarray(0, Math.floor(bytes.length * 0.6)), { mode: 0o644 });
     const before = treeHash(fx.installDir);
-    const run = await runAs(user, ['install', broken, '--version', '2.0.0', '--sha512', sha512File(broken), '--password-stdin', '--config', fx.configPath], user.password + '\n');
+    const run = await runAs(user, ['install', broken, '--version', '2.0.0', '--manifest', manifestFileFor(broken, '2.0.0'), '--password-stdin', '--config', fx.configPath], user.password + '\n');
     assert.equal(run.json.error?.code, 'E_INSTALL_FAILED', run.stdout + run.stderr);
     assert.equal(treeHash(fx.installDir).hash, before.hash);
     assert.deepEqual(fs.readdirSync(path.join(fx.stateDir, 'staging')), []);
@@ -146,7 +147,7 @@ describe('lockstep install as an unprivileged user (sudo -S)', () => {
     fixtures.push(deb); // removed with the fixture; the dpkg record is purged below
     const before = treeHash(fx.installDir);
     try {
-      const run = await runAs(user, ['install', deb, '--kind', 'deb', '--version', '2.0.0', '--sha512', sha512File(deb), '--password-stdin', '--config', fx.configPath], user.password + '\n');
+      const run = await runAs(user, ['install', deb, '--kind', 'deb', '--version', '2.0.0', '--manifest', manifestFileFor(deb, '2.0.0'), '--password-stdin', '--config', fx.configPath], user.password + '\n');
       assert.equal(run.json.error?.code, 'E_INSTALL_FAILED', run.stdout + run.stderr);
       assert.match(run.json.error?.message ?? '', /postinst|dpkg/);
       // dpkg really unpacked its files before failing: it records the package as half-configured.
@@ -159,24 +160,40 @@ describe('lockstep install as an unprivileged user (sudo -S)', () => {
     }
   });
 
-  test('a package that does not match its sha512: E_CHECKSUM, nothing changed', async () => {
+  test('a package whose bytes are not the signed ones: E_CHECKSUM before any elevation, nothing changed', async () => {
+    const fx = fixture({ installed: appTree('1.0.0') });
+    const pkg = makeTarGz(fx.packages, 'app-2.0.0.tar.gz', appTree('2.0.0'));
+    const manifest = manifestFileFor(pkg, '2.0.0');
+    const bytes = fs.readFileSync(pkg);
+    bytes[bytes.length >> 1]! ^= 0xff; // same name, same size, one byte changed after signing
+    fs.writeFileSync(pkg, bytes);
+    const before = treeHash(fx.installDir);
+    const run = await runAs(user, ['install', pkg, '--manifest', manifest, '--password-stdin', '--config', fx.configPath], user.password + '\n');
+    assert.equal(run.json.error?.code, 'E_CHECKSUM', run.stdout + run.stderr);
+    assert.match(run.json.error?.message ?? '', /SHA-512 differs from the signed one/);
+    assert.equal(treeHash(fx.installDir).hash, before.hash);
+    assert.equal(fs.existsSync(fx.stateDir), false, 'the helper never ran (no elevation for a package it would refuse)');
+  });
+
+  test('--sha512, when given, must be the signed one', async () => {
     const fx = fixture({ installed: appTree('1.0.0') });
     const pkg = makeTarGz(fx.packages, 'app-2.0.0.tar.gz', appTree('2.0.0'));
     const before = treeHash(fx.installDir);
-    const run = await runAs(user, ['install', pkg, '--version', '2.0.0', '--sha512', 'ab'.repeat(64), '--password-stdin', '--config', fx.configPath], user.password + '\n');
+    const run = await runAs(user, ['install', pkg, '--manifest', manifestFileFor(pkg, '2.0.0'), '--sha512', 'ab'.repeat(64), '--password-stdin', '--config', fx.configPath], user.password + '\n');
     assert.equal(run.json.error?.code, 'E_CHECKSUM', run.stdout + run.stderr);
     assert.equal(treeHash(fx.installDir).hash, before.hash);
+    assert.equal(fs.existsSync(fx.stateDir), false);
   });
 
   test('who may update (S10): a user not on the list gets E_NOT_PERMITTED, also when calling the helper directly', async () => {
     const fx = fixture({ installed: appTree('1.0.0'), installer: { allowedUsers: ['someone-else'] } });
     const pkg = makeTarGz(fx.packages, 'app-2.0.0.tar.gz', appTree('2.0.0'));
     const before = treeHash(fx.installDir);
-    const run = await runAs(user, ['install', pkg, '--version', '2.0.0', '--sha512', sha512File(pkg), '--password-stdin', '--config', fx.configPath], user.password + '\n');
+    const run = await runAs(user, ['install', pkg, '--version', '2.0.0', '--manifest', manifestFileFor(pkg, '2.0.0'), '--password-stdin', '--config', fx.configPath], user.password + '\n');
     assert.equal(run.json.error?.code, 'E_NOT_PERMITTED', run.stdout + run.stderr);
 
     const request = path.join(fx.packages, 'request.json');
-    fs.writeFileSync(request, JSON.stringify({ id: 'bypass-attempt-1', kind: 'portable', packagePath: pkg, sha512: sha512File(pkg), toVersion: '2.0.0' }), { mode: 0o644 });
+    fs.writeFileSync(request, JSON.stringify({ id: 'bypass-attempt-1', kind: 'portable', packagePath: pkg, toVersion: '2.0.0', manifest: signedFor(pkg, '2.0.0') }), { mode: 0o644 });
     const direct = await sudoHelper(user, ['--config', fx.configPath, '--request', request], user.password);
     assert.match(direct.stdout, /"code":"E_NOT_PERMITTED"/);
     assert.equal(treeHash(fx.installDir).hash, before.hash);
@@ -194,7 +211,7 @@ describe('lockstep install as an unprivileged user (sudo -S)', () => {
     fs.writeFileSync(conf, JSON.stringify({ installDir: target, database: { url: 'sqlite:x.db' } }));
     fs.chownSync(conf, user.uid, 0);
     const request = path.join(fx.packages, 'request2.json');
-    fs.writeFileSync(request, JSON.stringify({ id: 'bypass-attempt-2', kind: 'portable', packagePath: pkg, sha512: sha512File(pkg), toVersion: '2.0.0' }), { mode: 0o644 });
+    fs.writeFileSync(request, JSON.stringify({ id: 'bypass-attempt-2', kind: 'portable', packagePath: pkg, toVersion: '2.0.0', manifest: signedFor(pkg, '2.0.0') }), { mode: 0o644 });
     const direct = await sudoHelper(user, ['--config', conf, '--request', request], user.password);
     assert.match(direct.stdout, /"code":"E_NOT_PERMITTED"/);
     assert.deepEqual(fs.readdirSync(target), []);

@@ -16,6 +16,7 @@ import { decideRecovery } from '../../installer/recovery';
 import { nodeSpawner } from '../../installer/spawn';
 import { applyWithRights } from '../../installer/withRights';
 import { appTree, makeTarGz, openTempDir, sha512File, treeHash, writeTree } from './support/fixtures';
+import { VENDOR, signedFor } from './support/vendor';
 
 const made: string[] = [];
 after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -121,7 +122,7 @@ describe('apply in-process (the user may write the folder)', () => {
     const pkg = makeTarGz(dir, 'p.tar.gz', appTree('2.0.0', [{ path: 'resources/userdata/db.sqlite', content: 'vendor default' }]));
     const log = new MemoryLogger();
     const settings = { installDir, stateDir: path.join(dir, '.app.lockstep'), dataFolders: ['resources/userdata'], keepBackups: 2, healthTimeoutMs: 60_000 };
-    const j = await applyWithRights({ id: 'inprocess-0001', kind: 'portable', packagePath: pkg, sha512: sha512File(pkg), toVersion: '2.0.0' }, { settings, log, spawner: nodeSpawner, startedBy: 'tester' });
+    const j = await applyWithRights({ id: 'inprocess-0001', kind: 'portable', packagePath: pkg, toVersion: '2.0.0', manifest: signedFor(pkg, '2.0.0') }, { settings, log, spawner: nodeSpawner, startedBy: 'tester' }, [VENDOR.publicKey]);
     assert.equal(j.phase, 'awaiting-health');
     assert.equal(fs.readFileSync(path.join(installDir, 'resources/userdata/db.sqlite'), 'utf8'), 'precious');
     assert.equal(JSON.parse(fs.readFileSync(path.join(installDir, 'lockstep-version.json'), 'utf8')).version, '2.0.0');

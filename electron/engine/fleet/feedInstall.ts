@@ -21,7 +21,7 @@ export async function installFromFeed(config: MachineConfig, version: string, de
   if (!entry) throw new LockstepError('E_NOT_FOUND', `The feed offers no version ${version}.`, { version });
   const got = await downloadVersion(ctx, entry.manifest);
   const installer = createInstaller({ config, log: deps.log, prompt: async () => null, platform: deps.platform });
-  const out = await installer.install({ packagePath: got.file, sha512: got.fileInfo.sha512, kind: packageKindOf(got.fileInfo.name), version: got.version });
+  const out = await installer.install({ packagePath: got.file, sha512: got.fileInfo.sha512, kind: packageKindOf(got.fileInfo.name), version: got.version, manifest: { text: got.manifestText, signature: got.manifestSignature } });
   installer.confirmHealthy(); // the simulated app "started healthily" at once
   return { from: out.from, to: out.to, file: got.file };
 }

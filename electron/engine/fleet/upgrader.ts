@@ -26,7 +26,7 @@ import { checkAssembled, verifyStoredRelease } from './verify';
 
 /** The installer's entry point as the fleet needs it (installer/updater.ts Installer.install). */
 export interface PackageInstaller {
-  install(input: { packagePath: string; sha512: string; kind: PackageKind; version: string }): Promise<{ from: string | null; to: string; elevation: string }>;
+  install(input: { packagePath: string; sha512: string; kind: PackageKind; version: string; manifest: { text: string; signature: string } }): Promise<{ from: string | null; to: string; elevation: string }>;
 }
 
 export interface FleetUpgraderDeps {
@@ -64,7 +64,7 @@ export class FleetUpgrader implements Upgrader {
       await this.checkDirection(target);
       const kind = packageKindOf(file.name);
       const packagePath = await this.fetch(release, file);
-      const outcome = await this.d.installer.install({ packagePath, sha512: file.sha512, kind, version: release.version });
+      const outcome = await this.d.installer.install({ packagePath, sha512: file.sha512, kind, version: release.version, manifest: { text: release.manifest ?? '', signature: release.manifestSignature ?? '' } });
       await this.audit('upgrade', 'ok', release, { from: outcome.from, to: outcome.to, elevation: outcome.elevation, downgrade: target.downgrade, ms: Date.now() - started });
       fs.rmSync(path.dirname(packagePath), { recursive: true, force: true });
     } catch (err) {

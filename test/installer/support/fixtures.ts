@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { VENDOR } from './vendor';
 
 export interface TreeFile {
   path: string;
@@ -93,12 +94,12 @@ export interface MachineFixture {
 
 /**
  * root/               root-owned, 0755
- *   config/machine.json   root-owned config (the helper refuses anything else)
+ *   config/machine.json   root-owned config (the helper refuses anything else); trusts the test VENDOR key
  *   mnt/app/           the install folder (root-owned), mnt/.app.lockstep the state folder
  *   packages/          readable packages
  *   logs/              the user's log folder
  */
-export function machineFixture(opts: { user?: { uid: number }; installer?: Record<string, unknown>; beforeInstall?: (mnt: string) => void; installed: readonly TreeFile[] }): MachineFixture {
+export function machineFixture(opts: { user?: { uid: number }; installer?: Record<string, unknown>; trustedKeys?: string[]; beforeInstall?: (mnt: string) => void; installed: readonly TreeFile[] }): MachineFixture {
   const root = openTempDir('lockstep-inst-');
   const mnt = path.join(root, 'mnt');
   fs.mkdirSync(mnt, { mode: 0o755 });
@@ -113,7 +114,9 @@ export function machineFixture(opts: { user?: { uid: number }; installer?: Recor
   fs.mkdirSync(logDir, { mode: 0o755 });
   if (opts.user) fs.chownSync(logDir, opts.user.uid, 0);
   const configPath = path.join(configDir, 'machine.json');
-  const config = { installDir, database: { url: `sqlite:${path.join(root, 'shared.db')}` }, log: { dir: logDir }, installer: { ...(opts.installer ?? {}) } };
+  // The test vendor's key is trusted the way IT trusts a test feed's: in the root-owned machine configuration.
+  const feed = { url: 'https://feed.invalid/', trustedKeys: opts.trustedKeys ?? [VENDOR.publicKey] };
+  const config = { installDir, database: { url: `sqlite:${path.join(root, 'shared.db')}` }, log: { dir: logDir }, installer: { ...(opts.installer ?? {}) }, feed };
   fs.writeFileSync(configPath, JSON.stringify(config, null, 2), { mode: 0o644 });
   return { root, installDir, stateDir: path.join(mnt, '.app.lockstep'), configPath, logDir, packages };
 }

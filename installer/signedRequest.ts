@@ -1,0 +1,100 @@
+/**
+ * S18 where the rights are: an install request names a package file and carries the vendor-signed manifest of the
+ * version (the canonical JSON text and the "ed25519:<keyId>:<sig>" string exactly as the feed download produced them,
+ * electron/engine/feed/download.ts). Whoever applies it with rights — the privileged helper as root, or the app when the
+ * user may write the install folder — verifies it here before anything is touched:
+ *
+ *  - the signature verifies against the keys built into the app plus the machine configuration's feed.trustedKeys —
+ *    the caller passes those, and the helper takes them only from a root-owned configuration; a request cannot carry
+ *    keys (the schema is strict), so nothing the invoking user wrote can add one;
+ *  - the manifest describes exactly the requested version;
+ *  - exactly one manifest entry names the package file; its SHA-512 and size become what staging checks the bytes
+ *    against while reading them (package.ts), so a swapped or self-made file ends as E_CHECKSUM.
+ *
+ * Without this, a user whom a sudoers rule allows to run the helper could install content they made themselves by
+ * naming its sha512. Anything that is not a valid, trusted, matching signed manifest is E_SIGNATURE.
+ */
+import * as path from 'node:path';
+import { z } from 'zod';
+import { LockstepError } from '../electron/common/errors';
+import { Manifest, ManifestFile, ManifestSchema, describeZodIssues } from '../electron/engine/feed/catalogSchema';
+import { verifyDocument } from '../electron/engine/signing';
+import { versionsEqual } from '../electron/engine/version';
+import { InstallRequest, InstallRequestSchema } from './journal';
+
+/** A manifest is a few hundred bytes per file; anything near this bound is not one. */
+const MAX_MANIFEST_CHARS = 128 * 1024;
+
+export const SignedManifestSchema = z
+  .object({
+    /** canonicalJson(manifest) as signed (DownloadedStep.manifestText, Release.manifest). */
+    text: z.string().min(2).max(MAX_MANIFEST_CHARS),
+    /** "ed25519:<keyId>:<base64>" (DownloadedStep.manifestSignature, Release.manifestSignature). */
+    signature: z.string().max(200),
+  })
+  .strict();
+export type SignedManifest = z.infer<typeof SignedManifestSchema>;
+
+/** What the unprivileged side sends: no hash of its own choosing, no keys, no folders. */
+export const SignedInstallRequestSchema = InstallRequestSchema.pick({ id: true, kind: true, packagePath: true, toVersion: true })
+  .extend({ manifest: SignedManifestSchema })
+  .strict();
+export type SignedInstallRequest = z.infer<typeof SignedInstallRequestSchema>;
+
+export interface VerifiedManifest {
+  manifest: Manifest;
+  /** The entry for the package file. */
+  file: ManifestFile;
+  keyId: string;
+}
+
+function refused(message: string, details: Record<string, unknown> = {}): LockstepError {
+  return new LockstepError('E_SIGNATURE', `${message} Nothing was installed.`, details);
+}
+
+/** Verifies the signed manifest for installing `packagePath` as `version` against `trustedKeys`. */
+export function verifySignedManifest(signed: SignedManifest, trustedKeys: readonly string[], packagePath: string, version: string): VerifiedManifest {
+  const shape = SignedManifestSchema.safeParse(signed);
+  if (!shape.success) throw refused(`The install request carries no signed manifest (${describeZodIssues(shape.error)}).`);
+  let document: unknown;
+  try {
+    document = JSON.parse(shape.data.text);
+  } catch {
+    throw refused('The signed manifest is not JSON.');
+  }
+  // Same semantics as the download (verifyManifest): the signature covers canonicalJson of what is used below.
+  let keyId: string;
+  try {
+    keyId = verifyDocument({ signed: document, signature: shape.data.signature }, trustedKeys, 'manifest');
+  } catch (err) {
+    if (err instanceof LockstepError) throw refused(err.message, err.details);
+    throw err;
+  }
+  const parsed = ManifestSchema.safeParse(document);
+  if (!parsed.success) throw refused(`The signed manifest is malformed: ${describeZodIssues(parsed.error)}.`, { keyId });
+  const manifest = parsed.data;
+  if (!versionsEqual(manifest.version, version)) {
+    throw refused(`The signed manifest describes version ${manifest.version}, not ${version}.`, { keyId, manifestVersion: manifest.version, version });
+  }
+  const name = path.basename(packagePath);
+  const entries = manifest.files.filter((f) => f.name === name);
+  if (entries.length !== 1) {
+    throw refused(`The signed manifest of version ${manifest.version} ${entries.length ? 'names' : 'does not name'} the file ${name}${entries.length ? ' more than once' : ''}.`, { keyId, file: name });
+  }
+  return { manifest, file: entries[0]!, keyId };
+}
+
+/** The request as the side with rights carries it out: the expected bytes are the signed ones, not the caller's. */
+export function verifySignedRequest(request: unknown, trustedKeys: readonly string[]): InstallRequest {
+  const parsed = SignedInstallRequestSchema.safeParse(request);
+  if (!parsed.success) throw new LockstepError('E_USAGE', `The install request is invalid: ${describeZodIssues(parsed.error)}`);
+  const r = parsed.data;
+  const { file, keyId } = verifySignedManifest(r.manifest, trustedKeys, r.packagePath, r.toVersion);
+  return { id: r.id, kind: r.kind, packagePath: r.packagePath, toVersion: r.toVersion, sha512: file.sha512, size: file.size, signedBy: keyId };
+}
+
+/** The same SHA-512 written as hex (128 digits) or base64 (electron-builder, the manifest). */
+export function sameSha512(a: string, b: string): boolean {
+  const raw = (s: string): string => (/^[0-9a-f]{128}$/i.test(s) ? Buffer.from(s, 'hex').toString('base64') : s);
+  return raw(a) === raw(b);
+}
