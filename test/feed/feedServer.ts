@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { etagOf, serveFeedFile } from '../../electron/engine/vendor/feedServer';
@@ -28,10 +29,14 @@ export class TestFeedServer {
   private readonly sockets = new Set<import('node:net').Socket>();
   url = '';
 
-  constructor(readonly dir: string) {}
+  /** With `tls` (key + certificate, PEM) the same server speaks HTTPS. */
+  constructor(
+    readonly dir: string,
+    private readonly tls?: { key: string; cert: string },
+  ) {}
 
   async start(): Promise<this> {
-    this.server = http.createServer((req, res) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       const name = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/+/, ''));
       const n = (this.counts.get(name) ?? 0) + 1;
       this.counts.set(name, n);
@@ -44,13 +49,14 @@ export class TestFeedServer {
       }) as typeof res.writeHead;
       if (this.fault?.(req, res, name, n)) return;
       if (!serveFeedFile(this.dir, req, res)) res.writeHead(404).end();
-    });
+    };
+    this.server = this.tls ? https.createServer(this.tls, handler) : http.createServer(handler);
     this.server.on('connection', (s) => {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
+    this.url = `${this.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}/`;
     return this;
   }
 

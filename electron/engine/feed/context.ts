@@ -3,6 +3,7 @@
  * (trust.ts), the licence number as the only identifying header (S4), and the explicit proxy whose password is read
  * from the OS keychain (S12). The platform is chosen by the entry point and passed in, never sniffed here.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockstepError } from '../../common/errors';
 import { MachineConfig } from '../config';
@@ -34,6 +35,18 @@ export interface FeedContextDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** IT's extra CA certificates; a file that is missing or holds no certificate is a configuration error, not a silent no-op. */
+function readCaFile(file: string): string {
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new LockstepError('E_CONFIG_INVALID', `feed.caFile ${file} cannot be read: ${(err as Error).message}`, { file });
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new LockstepError('E_CONFIG_INVALID', `feed.caFile ${file} holds no PEM certificate.`, { file });
+  return pem;
+}
+
 export async function feedContext(config: MachineConfig, deps: FeedContextDeps): Promise<FeedContext> {
   const feed = config.feed;
   if (!feed) throw new LockstepError('E_CONFIG_INVALID', `The machine configuration ${config.sourceFile} has no "feed" section (feed.url, feed.licenseFile).`, { file: config.sourceFile });
@@ -47,7 +60,7 @@ export async function feedContext(config: MachineConfig, deps: FeedContextDeps):
       proxy = { url: feed.proxy.url, username: feed.proxy.username, password };
     }
   }
-  const http = new FeedHttp({ licenseNumber: deps.licenseNumber, proxy, timeoutMs: feed.timeoutMs, retries: feed.retries, retryDelayMs: feed.retryDelayMs, log: deps.log, sleep: deps.sleep });
+  const http = new FeedHttp({ licenseNumber: deps.licenseNumber, proxy, ca: feed.caFile ? readCaFile(feed.caFile) : null, timeoutMs: feed.timeoutMs, retries: feed.retries, retryDelayMs: feed.retryDelayMs, log: deps.log, sleep: deps.sleep });
   return {
     feedUrl: feed.url.endsWith('/') ? feed.url : `${feed.url}/`,
     cacheDir: feed.cacheDir ?? defaultCacheDir(config),

@@ -28,7 +28,7 @@ export class LockstepHttpExecutor extends HttpExecutor<http.ClientRequest> {
 
   override createRequest(options: http.RequestOptions, callback: (response: http.IncomingMessage) => void): http.ClientRequest {
     const url = new URL(`${options.protocol ?? 'http:'}//${options.hostname}${options.port ? `:${options.port}` : ''}${options.path ?? '/'}`);
-    const built = requestOptions(url, options.method ?? 'GET', this.http.headers(options.headers as http.OutgoingHttpHeaders | undefined), this.http.options.proxy, this.http.options.timeoutMs);
+    const built = requestOptions(url, options.method ?? 'GET', this.http.headers(options.headers as http.OutgoingHttpHeaders | undefined), this.http.options.proxy, this.http.options.timeoutMs, this.http.tlsOptions);
     return built.mod.request(built.options, callback);
   }
 

@@ -36,6 +36,11 @@ export const FeedConfigSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Extra CA certificates (PEM file) trusted for an https feed beside the system's roots: a company CA that signs
+     * the internal feed server or whose proxy re-signs traffic. Certificate checks are never switched off.
+     */
+    caFile: nonEmpty.optional(),
     /** Idle time-out of one request; how often a failed transfer is retried (with back-off) before E_CONNECT. */
     timeoutMs: z.number().int().min(50).max(600_000).default(30_000),
     retries: z.number().int().min(0).max(20).default(4),
@@ -48,5 +53,5 @@ export type FeedConfig = z.infer<typeof FeedConfigSchema>;
 export function resolveFeedPaths(feed: FeedConfig | undefined, base: string): FeedConfig | undefined {
   if (!feed) return undefined;
   const abs = (p: string | undefined) => (p ? path.resolve(base, p) : undefined);
-  return { ...feed, url: feedUrlFromSetting(feed.url, base), licenseFile: abs(feed.licenseFile), cacheDir: abs(feed.cacheDir), modulesFile: abs(feed.modulesFile) };
+  return { ...feed, url: feedUrlFromSetting(feed.url, base), licenseFile: abs(feed.licenseFile), caFile: abs(feed.caFile), cacheDir: abs(feed.cacheDir), modulesFile: abs(feed.modulesFile) };
 }

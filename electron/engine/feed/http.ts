@@ -25,6 +25,11 @@ export interface FeedHttpOptions {
   /** Sent as X-Lockstep-License: the only thing that identifies this site to the vendor. */
   licenseNumber?: string | null;
   proxy?: ProxySettings | null;
+  /**
+   * Extra trusted CA certificates (PEM), e.g. a company CA that signs the internal feed server or re-signs traffic at
+   * the proxy. Added to Node's built-in roots; certificate checks (chain, expiry, host name) stay on.
+   */
+  ca?: string | null;
   timeoutMs: number;
   retries: number;
   retryDelayMs: number;
@@ -59,8 +64,13 @@ function proxyAuth(proxy: ProxySettings): string | undefined {
   return proxy.username ? `Basic ${Buffer.from(`${proxy.username}:${proxy.password ?? ''}`).toString('base64')}` : undefined;
 }
 
+/** TLS options every https connection of the feed uses: the built-in roots plus IT's CA file, when configured. */
+export interface FeedTlsOptions {
+  secureContext?: tls.SecureContext;
+}
+
 /** Opens a CONNECT tunnel through the proxy and hands the (TLS) socket to the request once it stands. */
-function tunnel(proxy: ProxySettings, target: URL, timeoutMs: number) {
+function tunnel(proxy: ProxySettings, target: URL, timeoutMs: number, tlsOptions: FeedTlsOptions) {
   return (_opts: unknown, done: (err: Error | null, socket?: net.Socket) => void): undefined => {
     const p = new URL(proxy.url);
     const auth = proxyAuth(proxy);
@@ -71,7 +81,9 @@ function tunnel(proxy: ProxySettings, target: URL, timeoutMs: number) {
         done(new ProxyRefused(res.statusCode ?? 0));
         return;
       }
-      done(null, target.protocol === 'https:' ? tls.connect({ socket, servername: target.hostname }) : socket);
+      if (target.protocol !== 'https:') return done(null, socket);
+      // `host` is what the certificate is checked against; SNI only carries names, never IP addresses (RFC 6066).
+      done(null, tls.connect({ socket, host: target.hostname, servername: net.isIP(target.hostname) ? undefined : target.hostname, ...tlsOptions }));
     });
     req.once('timeout', () => req.destroy(new Error('proxy CONNECT timed out')));
     req.once('error', (err) => done(err));
@@ -91,17 +103,25 @@ class ProxyRefused extends Error {
  * Authorization), or through a CONNECT tunnel (https targets). `agent: false` — no pooled sockets that a test server
  * or a proxy change would see reused.
  */
-export function requestOptions(url: URL, method: string, headers: Record<string, string>, proxy: ProxySettings | null | undefined, timeoutMs: number): { mod: typeof http | typeof https; options: https.RequestOptions } {
+export function requestOptions(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  proxy: ProxySettings | null | undefined,
+  timeoutMs: number,
+  tlsOptions: FeedTlsOptions = {},
+): { mod: typeof http | typeof https; options: https.RequestOptions } {
   const mod = url.protocol === 'https:' ? https : http;
   const base: https.RequestOptions = { method, headers: { ...headers }, agent: false, timeout: timeoutMs };
-  if (!proxy) return { mod, options: { ...base, protocol: url.protocol, hostname: url.hostname, port: url.port || undefined, path: url.pathname + url.search } };
+  if (!proxy) return { mod, options: { ...base, ...(url.protocol === 'https:' ? tlsOptions : {}), protocol: url.protocol, hostname: url.hostname, port: url.port || undefined, path: url.pathname + url.search } };
   if (url.protocol === 'http:') {
     const p = new URL(proxy.url);
     const auth = proxyAuth(proxy);
     return { mod: http, options: { ...base, protocol: 'http:', hostname: p.hostname, port: p.port || 80, path: url.href, headers: { ...base.headers, Host: url.host, ...(auth ? { 'Proxy-Authorization': auth } : {}) } } };
   }
-  // https through CONNECT: the request itself speaks to the target over the tunnelled socket.
-  return { mod: http, options: { ...base, hostname: url.hostname, port: url.port || 443, path: url.pathname + url.search, createConnection: tunnel(proxy, url, timeoutMs) as never } };
+  // https through CONNECT: the request itself speaks to the target over the tunnelled socket. No agent at all: Node
+  // ignores createConnection when an agent is given (agent: false means a fresh default Agent, which dials directly).
+  return { mod: http, options: { ...base, agent: undefined, hostname: url.hostname, port: url.port || 443, path: url.pathname + url.search, createConnection: tunnel(proxy, url, timeoutMs, tlsOptions) as never } };
 }
 
 export interface Response {
@@ -110,10 +130,16 @@ export interface Response {
   body: Buffer;
 }
 
-/** Whether a failure is worth another try: network errors, time-outs, 5xx; never 4xx or a bad signature. */
+/** OpenSSL's verdicts on a server certificate (untrusted, expired, wrong name): no retry makes them go away. */
+export function certificateProblem(err: unknown): string | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME/.test(code) ? code : null;
+}
+
+/** Whether a failure is worth another try: network errors, time-outs, 5xx; never 4xx, a bad certificate or signature. */
 export function isTransient(err: unknown): boolean {
   if (err instanceof HttpStatusError) return err.status >= 500 || err.status === 408 || err.status === 429;
-  if (isLockstepError(err)) return false;
+  if (isLockstepError(err) || certificateProblem(err)) return false;
   return true;
 }
 
@@ -127,7 +153,12 @@ export class HttpStatusError extends Error {
 }
 
 export class FeedHttp {
-  constructor(readonly options: FeedHttpOptions) {}
+  /** Built once: parsing the root store plus the CA file for every request would cost more than the request. */
+  readonly tlsOptions: FeedTlsOptions;
+
+  constructor(readonly options: FeedHttpOptions) {
+    this.tlsOptions = options.ca ? { secureContext: tls.createSecureContext({ ca: [...tls.rootCertificates, options.ca] }) } : {};
+  }
 
   headers(extra: http.OutgoingHttpHeaders = {}): Record<string, string> {
     return sanitizeHeaders(extra, this.options.licenseNumber);
@@ -135,7 +166,7 @@ export class FeedHttp {
 
   /** Opens one request and resolves with the response head; the caller reads (or destroys) the body. */
   open(url: URL, extraHeaders: http.OutgoingHttpHeaders = {}, method = 'GET'): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {
-    const { mod, options } = requestOptions(url, method, this.headers(extraHeaders), this.options.proxy, this.options.timeoutMs);
+    const { mod, options } = requestOptions(url, method, this.headers(extraHeaders), this.options.proxy, this.options.timeoutMs, this.tlsOptions);
     return new Promise((resolve, reject) => {
       const req = mod.request(options, (res) => {
         res.setTimeout(this.options.timeoutMs, () => res.destroy(new Error(`no data for ${this.options.timeoutMs} ms`)));
@@ -198,6 +229,15 @@ export class FeedHttp {
     const via = proxy ? ` through the proxy ${proxy.host}` : '';
     if (err instanceof ProxyRefused || (err instanceof HttpStatusError && err.status === 407)) {
       return new LockstepError('E_CONNECT', `The proxy ${proxy?.host ?? ''} refused to connect to ${host} (check the proxy user and its password in the OS keychain).`, { host, proxy: proxy?.host ?? null, url: url.href });
+    }
+    const cert = certificateProblem(err);
+    if (cert) {
+      return new LockstepError('E_CONNECT', `The certificate of the update server ${host} is not trusted (${cert}: ${(err as Error).message}); nothing was downloaded. If a company CA signs it, IT names that CA's certificate in feed.caFile.`, {
+        host,
+        url: url.href,
+        tls: cert,
+        ...(proxy ? { proxy: proxy.host } : {}),
+      });
     }
     const reason = err instanceof HttpStatusError ? `HTTP ${err.status}` : (err as Error).message;
     return new LockstepError('E_CONNECT', `The update server ${host} could not be reached${via} while ${what} (${reason}); ${host} must be reachable from this workstation.`, {
