@@ -131,7 +131,8 @@ describe('crash safety and the next start', () => {
   });
 
   test('a version that never confirms its healthy start is reverted by the next start after the deadline; a confirmed one stays', async () => {
-    const fx = fixture({ installed: appTree('1.0.0'), installer: { healthTimeoutMs: 1000, keepBackups: 1 } });
+    // 3 s: room for one CLI start (runuser + node + sudo) under a loaded CI machine before the deadline passes
+    const fx = fixture({ installed: appTree('1.0.0'), installer: { healthTimeoutMs: 3000, keepBackups: 1 } });
     const oldHash = treeHash(fx.installDir).hash;
     const pkg2 = makeTarGz(fx.packages, 'app-2.0.0.tar.gz', appTree('2.0.0'));
     const install = (pkg: string, version: string) => runAs(user, ['install', pkg, '--version', version, '--manifest', manifestFileFor(pkg, version), '--password-stdin', '--config', fx.configPath], user.password + '\n');

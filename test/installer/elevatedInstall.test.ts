@@ -5,12 +5,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { HELPER_SCRIPT } from '../../installer/platform';
-import { RealUser, canRunRealUserSuite, createUser, runAs } from './support/realUser';
+import { RealUser, canRunRealUserSuite, createUser, runAs, sudoHelper } from './support/realUser';
 import { appTree, filesBelow, machineFixture, makeTarGz, openTempDir, treeHash, writeTree } from './support/fixtures';
 import { manifestFileFor, signedFor } from './support/vendor';
 
@@ -63,16 +62,6 @@ function scanProcesses(secret: string, into: Scan): void {
   }
   into.scans++;
   if (helperSeen) into.scansWithHelper++;
-}
-
-function sudoHelper(u: RealUser, args: string[], password: string): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('runuser', ['-u', u.name, '--', 'sudo', '-S', '-k', '-p', '', '--', process.execPath, HELPER_SCRIPT, ...args], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout }));
-    child.stdin.end(password + '\n');
-  });
 }
 
 describe('lockstep install as an unprivileged user (sudo -S)', () => {

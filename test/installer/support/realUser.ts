@@ -95,3 +95,20 @@ export function runAs(user: RealUser, args: string[], stdin = '', onRunning?: (p
     if (onRunning && child.pid) onRunning(child.pid);
   });
 }
+
+/** The privileged helper run directly by `user` through sudo (what a sudoers rule allows), bypassing the CLI. */
+export function sudoHelper(user: RealUser, args: string[], password: string): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('runuser', ['-u', user.name, '--', 'sudo', '-S', '-k', '-p', '', '--', process.execPath, HELPER_SCRIPT, ...args], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout }));
+    child.stdin.end(password + '\n');
+  });
+}
+
+/** The helper's one result line (LOCKSTEP-RESULT {json}). */
+export function helperResult(stdout: string): { error?: { code: string; message: string }; [k: string]: unknown } {
+  const line = stdout.split('\n').find((l) => l.startsWith('LOCKSTEP-RESULT '));
+  return line ? JSON.parse(line.slice('LOCKSTEP-RESULT '.length)) : { error: { code: 'NO-RESULT', message: stdout } };
+}
