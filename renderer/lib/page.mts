@@ -131,5 +131,8 @@ export async function mount(titleKey: MessageKey, render: (s: ShellSnapshot) => 
   api().onState(apply);
   const first = await api().snapshot();
   if (first.ok) apply(first.value);
-  else document.body.replaceChildren(errorBox(first.error));
+  else {
+    document.body.replaceChildren(errorBox(first.error));
+    document.body.dataset['ready'] = 'error';
+  }
 }

@@ -68,7 +68,11 @@ export async function openWindow(browser: Browser, web: ServedFolder, shell: She
   await page.addInitScript({ content: preloadShim() });
   const unsubscribe = shell.session.onState((s) => void page.evaluate((snap) => (globalThis as unknown as { __lockstepEmit?: (c: string, p: unknown) => void }).__lockstepEmit?.('lockstep:state', snap), s).catch(() => undefined));
   await page.goto(`${pageOrigin}/renderer/${kind}.html`);
-  await page.waitForSelector('body[data-ready="true"]');
+  try {
+    await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+  } catch (err) {
+    throw new Error(`${kind} window never became ready: ${(err as Error).message}\nconsole: ${consoleLines.join(' | ')}\nbody: ${(await page.content()).slice(0, 2000)}`);
+  }
   return {
     page,
     console: consoleLines,

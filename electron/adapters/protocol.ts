@@ -1,0 +1,31 @@
+/**
+ * The windows are served from lockstep://app/… (build/web) instead of file://: a standard, secure scheme gives the
+ * pages a real origin (the handler table's sender check compares it), lets ES modules load, and carries the CSP as a
+ * response header besides the pages' meta tag. Paths cannot leave the folder.
+ */
+import { protocol } from 'electron';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const APP_ORIGIN = 'lockstep://app';
+export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'none'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.css': 'text/css', '.js': 'text/javascript', '.mjs': 'text/javascript', '.map': 'application/json' };
+
+/** Must run before app is ready. */
+export function registerAppScheme(): void {
+  protocol.registerSchemesAsPrivileged([{ scheme: 'lockstep', privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: false } }]);
+}
+
+export function serveWindows(webRoot: string): void {
+  const root = path.resolve(webRoot);
+  protocol.handle('lockstep', async (request) => {
+    const url = new URL(request.url);
+    const file = path.join(root, decodeURIComponent(url.pathname));
+    if (url.host !== 'app' || !file.startsWith(root + path.sep) || !fs.existsSync(file)) return new Response('not found', { status: 404 });
+    return new Response(await fs.promises.readFile(file), { headers: { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'content-security-policy': CSP } });
+  });
+}
+
+export function windowUrl(kind: string): string {
+  return `${APP_ORIGIN}/renderer/${kind}.html`;
+}
