@@ -7,7 +7,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.mts'],
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-restricted-syntax': ['error', {
@@ -32,6 +32,19 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         paths: [{ name: 'electron', message: 'db/ runs under plain Node.' }],
         patterns: [{ group: ['**/engine/**'], message: 'db/ must not import the engine: the engine calls the stores.' }],
+      }],
+    },
+  },
+  {
+    // The windows see only electron/common (types and pure helpers) and what the preload exposes.
+    files: ['renderer/**/*.mts', 'renderer/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', message: 'The renderer talks to the main process only through the preload API.' }],
+        patterns: [
+          { group: ['**/engine/**', '**/db/**', '**/installer/**', '**/cli/**', '**/shell/**'], message: 'The renderer imports only electron/common.' },
+          { group: ['node:*'], message: 'The renderer is sandboxed: no Node modules.' },
+        ],
       }],
     },
   },
