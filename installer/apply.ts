@@ -4,14 +4,13 @@
  * start; on any failure the backup is restored. Every phase is recorded in the journal before its work starts.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { LockstepError, toLockstepError } from '../electron/common/errors';
-import { VERSION_FILE } from '../electron/engine/installation';
 import { Logger } from '../electron/engine/log';
 import { versionsEqual } from '../electron/engine/version';
 import { Exclusions, clearInto, copyOut, moveBack, moveIn, moveOut, parkData, relativeInside, unparkData } from './backup';
 import { diskFullOr, removeTree } from './fsOps';
 import { InstallRequest, Journal, StateDir, advance, withError } from './journal';
+import { stagedRootFor, versionFileIn } from './layout';
 import { stagePackage } from './package';
 import { runInPlaceInstaller } from './runners';
 import { Spawner } from './spawn';
@@ -31,9 +30,10 @@ export interface ApplyContext {
   now?: () => Date;
 }
 
+/** The version an install folder (or a staged tree) names; macOS bundles keep it in Contents/Resources (layout.ts). */
 export function readInstalledVersion(installDir: string): string | null {
   try {
-    const v = (JSON.parse(fs.readFileSync(path.join(installDir, VERSION_FILE), 'utf8')) as { version?: unknown }).version;
+    const v = (JSON.parse(fs.readFileSync(versionFileIn(installDir), 'utf8')) as { version?: unknown }).version;
     return typeof v === 'string' ? v : null;
   } catch {
     return null;
@@ -82,6 +82,7 @@ export async function runApply(start: Journal, ctx: ApplyContext): Promise<Journ
   try {
     staged = (await stagePackage(j.request.kind, j.request.packagePath, { sha512: j.request.sha512, size: j.request.size }, state.staging(id))).path;
     if (j.request.kind === 'portable') {
+      staged = stagedRootFor(staged, j.installDir); // a mac zip: the one <Product>.app inside replaces the bundle
       const stagedVersion = readInstalledVersion(staged);
       if (!stagedVersion || !versionsEqual(stagedVersion, j.request.toVersion)) {
         throw new LockstepError('E_INSTALL_FAILED', `The package holds version ${stagedVersion ?? '(none)'}, not ${j.request.toVersion}. Nothing was installed.`, { found: stagedVersion });

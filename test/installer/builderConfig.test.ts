@@ -37,9 +37,27 @@ test('installer/electron-builder.yml passes electron-builder validation and says
       mac: config['mac'].target.map((t: { target: string }) => t.target),
       linux: config['linux'].target.map((t: { target: string }) => t.target),
       publish: config['publish'].map((p: { provider: string }) => p.provider),
-      versionFile: config['extraFiles'][0].to,
+      // The version file: top of the install folder on Windows/Linux, inside the signed bundle's Resources on macOS.
+      versionFile: {
+        all: config['extraFiles'] ?? null,
+        win: config['win'].extraFiles,
+        linux: config['linux'].extraFiles,
+        mac: { extraFiles: config['mac'].extraFiles ?? null, extraResources: config['mac'].extraResources },
+      },
     },
-    { nsis: { oneClick: false, perMachine: true, allowElevation: true }, win: ['nsis'], mac: ['dmg', 'zip'], linux: ['AppImage', 'deb'], publish: ['generic'], versionFile: 'lockstep-version.json' },
+    {
+      nsis: { oneClick: false, perMachine: true, allowElevation: true },
+      win: ['nsis'],
+      mac: ['dmg', 'zip'],
+      linux: ['AppImage', 'deb'],
+      publish: ['generic'],
+      versionFile: {
+        all: null,
+        win: [{ from: 'build/lockstep-version.json', to: 'lockstep-version.json' }],
+        linux: [{ from: 'build/lockstep-version.json', to: 'lockstep-version.json' }],
+        mac: { extraFiles: null, extraResources: [{ from: 'build/lockstep-version.json', to: 'lockstep-version.json' }] },
+      },
+    },
   );
 });
 
