@@ -2,8 +2,9 @@
  * bench/apply — backup + apply of a 200 MB, 5,000-file portable package (.tar.gz) into an install folder holding a
  * 200 MB, 5,000-file older version, as a ratio to `cp -a` of the same tree in the same run (goal ≤ 2.5). Also printed:
  * GNU `tar -xzf` of the same package (the floor for extracting it), and the copy backup the in-place installer kinds
- * (deb, NSIS, AppImage) use, against the same `cp -a`. Each figure is the median of several runs; the temp data is
- * deleted afterwards.
+ * (deb, NSIS, AppImage) use, against the same `cp -a`; and the unprivileged S18 pre-check (signature, size, whole
+ * SHA-512) that runs before an elevation prompt, against `sha512sum` of the same package. Each figure is the median of
+ * several runs; the temp data is deleted afterwards.
  *
  *   node build/bench/apply.js [--runs 3] [--dir /var/tmp]
  */
@@ -17,6 +18,7 @@ import { MemoryLogger } from '../electron/engine/log';
 import { canonicalJson, generateKeyPair, signerFromPem } from '../electron/engine/signing';
 import { Exclusions, copyOut } from '../installer/backup';
 import { nodeSpawner } from '../installer/spawn';
+import { precheckSigned } from '../installer/updater';
 import { applyWithRights } from '../installer/withRights';
 
 const FILES = 5_000;
@@ -82,6 +84,8 @@ async function main(): Promise<void> {
     const cp: number[] = [];
     const tar: number[] = [];
     const ours: number[] = [];
+    const sha512sum: number[] = [];
+    const precheck: number[] = [];
     const staging: number[] = [];
     const copyBackup: number[] = [];
     for (let r = 0; r < runs; r++) {
@@ -115,6 +119,11 @@ async function main(): Promise<void> {
 
       execFileSync('sync');
       copyBackup.push(seconds(() => copyOut(installDir, path.join(site, 'copy-backup'), new Exclusions([]))));
+
+      // S18 before an elevation prompt: signature + size + a whole SHA-512 of the package, vs sha512sum of the same file.
+      sha512sum.push(seconds(() => execFileSync('sha512sum', [pkg])));
+      const request = { id: `bench-pre-${r}-00000`, kind: 'portable' as const, packagePath: pkg, toVersion: '2.0.0', manifest };
+      precheck.push(await secondsAsync(() => precheckSigned(request, [vendor.publicKey], undefined, true)));
       fs.rmSync(site, { recursive: true });
     }
 
@@ -126,6 +135,8 @@ async function main(): Promise<void> {
     row('  of which staging (hash + extract)', median(staging));
     row('  of which backup, swap, verify, journal', median(ours) - median(staging));
     row('copy backup for in-place installers (deb/NSIS/AppImage)', median(copyBackup));
+    row('sha512sum of the package (hashing floor)', median(sha512sum));
+    row('pre-check before elevation (signature, size, SHA-512)', median(precheck), `   ${(median(precheck) / median(sha512sum)).toFixed(2)} × sha512sum`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -162,7 +162,7 @@ export class Installer {
  * The unprivileged side's check: signature, version and file entry always (cheap); the size from stat; the whole
  * SHA-512 only when an elevation prompt would follow (otherwise staging checks it while reading anyway).
  */
-async function precheckSigned(request: SignedInstallRequest, keys: readonly string[], callerSha512: string | undefined, beforeElevation: boolean): Promise<void> {
+export async function precheckSigned(request: SignedInstallRequest, keys: readonly string[], callerSha512: string | undefined, beforeElevation: boolean): Promise<void> {
   const { file } = verifySignedManifest(request.manifest, keys, request.packagePath, request.toVersion);
   const mismatch = (why: string) => new LockstepError('E_CHECKSUM', `The package ${path.basename(request.packagePath)} is not the file the vendor signed for version ${request.toVersion} (${why}). Nothing was installed.`, { file: request.packagePath });
   if (callerSha512 !== undefined && !sameSha512(callerSha512, file.sha512)) throw mismatch('the given --sha512 differs from the signed one');
