@@ -42,7 +42,7 @@ describe('resuming package transfers', () => {
       const dest = path.join(tempDir(), 'pkg.tar.gz');
       const killedAt: number[] = [];
       const result = await downloadFromDatabase(new PackageStore(reader), info, dest, {
-        retries: 4,
+        retries: 6,
         log: new MemoryLogger(),
         sleep: async () => undefined,
         onChunk: async ({ seq }) => {
@@ -52,7 +52,8 @@ describe('resuming package transfers', () => {
         },
       });
       assert.deepEqual(killedAt.map((n) => n > 0), [true, true], 'the reader\'s connections were killed twice');
-      assert.ok(result.reconnects >= 1 && result.reconnects <= 4, `resumed on a fresh connection (${result.reconnects} chunk refetches)`);
+      // Each kill costs only the chunks in flight on the killed connections (prefetch depth + an idle pooled one).
+      assert.ok(result.reconnects >= 1 && result.reconnects <= 8, `resumed on a fresh connection (${result.reconnects} chunk refetches)`);
       fs.renameSync(`${dest}.part`, dest);
       assert.equal(result.sha512, info.sha512);
       assert.equal(await sha512Of(dest), await sha512Of(path.join(site.feed.feedDir, site.feed.packages['1.1.0']!.name)), 'the assembled file is the vendor\'s file byte for byte');
