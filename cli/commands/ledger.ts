@@ -27,6 +27,7 @@ export const markTest: Command = {
   positionals: [1, 1],
   async run(ctx) {
     const ws = await ctx.workstation();
+    await ws.gate.heartbeat(); // the registry row the mark belongs to
     const r = await ws.ledger.markTest(ctx.positionals[0]!);
     return { json: r, text: `Version ${r.release.version} is a test version on ${ws.identity.workstationId}${r.alreadyMarked ? ' (already recorded)' : ''}.` };
   },

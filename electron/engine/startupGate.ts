@@ -89,12 +89,7 @@ export class StartupGate {
 
   /** The whole gate: heartbeat + read (one round trip where the database allows), decide, and for `upgrade` try it. */
   async run(): Promise<GateResult> {
-    const installed = this.installedSource.installedVersion();
-    const snapshot = await this.fleet.workstations.gateStart(
-      { channel: this.options.channel, workstationId: this.identity.workstationId, installedKey: versionSortKey(installed) },
-      { hostName: this.identity.hostName, osUser: this.identity.osUser, installedVersion: installed.raw, ring: this.options.ring },
-    );
-    const decision = this.decideFrom(installed, snapshot);
+    const { decision, installed, snapshot } = await this.heartbeat();
     this.log.info('gate.decision', { ...decision, workstation: this.identity.workstationId });
     const revision = snapshot.current?.revision ?? 0;
     if (decision.type !== 'upgrade') return this.result(decision, revision, null);
@@ -118,8 +113,21 @@ export class StartupGate {
    * Answers "Release version I for all workstations?". Yes: I becomes the released version (compare-and-set against
    * what the question was based on). No: this workstation is recorded as a test workstation for I.
    */
+  /**
+   * The heartbeat write and the read in one go, then the decision (no upgrade attempted). Everything that records
+   * something for this workstation starts here, so its registry row exists first.
+   */
+  async heartbeat(): Promise<Evaluation> {
+    const installed = this.installedSource.installedVersion();
+    const snapshot = await this.fleet.workstations.gateStart(
+      { channel: this.options.channel, workstationId: this.identity.workstationId, installedKey: versionSortKey(installed) },
+      { hostName: this.identity.hostName, osUser: this.identity.osUser, installedVersion: installed.raw, ring: this.options.ring },
+    );
+    return { decision: this.decideFrom(installed, snapshot), installed, snapshot };
+  }
+
   async answer(answer: 'yes' | 'no'): Promise<GateResult> {
-    const { decision, snapshot } = await this.evaluate();
+    const { decision, snapshot } = await this.heartbeat();
     if (decision.type !== 'ask-release') {
       throw new LockstepError('E_NO_QUESTION', `There is no release question to answer: the gate decided "${decision.type}".`, { decision: decision.type });
     }

@@ -108,5 +108,14 @@ for (const backend of backends()) {
       const events = await admin.json<{ events: Array<{ action: string; version: string }> }>(['events']);
       assert.deepEqual(events.body.events.map((e) => `${e.action} ${e.version}`).reverse(), ['release 7.0.0.19', 'mark-test 7.1.0.0', 'release 7.2.0.1', 'withdraw 7.2.0.1']);
     });
+
+    test('a workstation that never started can mark a test version and answer at once', async () => {
+      const fresh = simWorkstation({ id: 'ws-fresh', dbUrl: tdb.configUrl, installed: '9.0.0', admin: true });
+      const r = await fresh.json<{ release: { state: string }; alreadyMarked: boolean }>(['mark-test', '9.0.0']);
+      assert.deepEqual([r.code, r.body.release.state, r.body.alreadyMarked], [0, 'test', false], r.stderr);
+      const other = simWorkstation({ id: 'ws-fresh2', dbUrl: tdb.configUrl, installed: '9.0.1', admin: true });
+      const no = await other.json<GateJson>(['gate', '--answer', 'no']);
+      assert.deepEqual([no.code, no.body.decision.type], [0, 'test-workstation'], no.stderr);
+    });
   });
 }
