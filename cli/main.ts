@@ -119,20 +119,3 @@ function fail(io: CliIo, json: boolean, e: LockstepError): number {
   else io.stderr(`error ${e.code}: ${e.message}\n`);
   return e.code === 'E_USAGE' ? 2 : 1;
 }
-
-if (require.main === module) {
-  runCli(process.argv.slice(2), {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    stdin: process.stdin,
-    env: process.env,
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err) => {
-      process.stderr.write(`error E_INTERNAL: ${(err as Error).stack ?? String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}

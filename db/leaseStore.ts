@@ -7,9 +7,9 @@
  * (domain time), and the TTL is minutes while skew is seconds.
  */
 import { randomBytes } from 'node:crypto';
-import { Db } from './connection';
-import { isUniqueViolation, mapDbError } from './errors';
+import { isUniqueViolation } from './errors';
 import { nowIso } from './rows';
+import { Store } from './store';
 
 export interface Lease {
   pool: string;
@@ -18,17 +18,7 @@ export interface Lease {
   token: string;
 }
 
-export class LeaseStore {
-  constructor(private readonly db: Db) {}
-
-  private async run<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw mapDbError(err, this.db.target);
-    }
-  }
-
+export class LeaseStore extends Store {
   /**
    * Tries the K slots of `pool`, starting at a random one so that waiting workstations do not all fight over slot 0.
    * Returns the lease, or null when all K are held and unexpired.

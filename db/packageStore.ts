@@ -8,11 +8,11 @@
  */
 import type { Knex } from 'knex';
 import { LockstepError } from '../electron/common/errors';
-import { Db } from './connection';
-import { isUniqueViolation, mapDbError } from './errors';
+import { isUniqueViolation } from './errors';
 import { VersionRef, insertRelease } from './releaseStore';
 import { ReleaseRow, nowIso, toIso, toNumber } from './rows';
 import { Actor } from './types';
+import { Store } from './store';
 
 export type PackageStoreKind = 'database' | 'http' | 'share';
 
@@ -84,17 +84,7 @@ function toInfo(row: PackageRow): PackageInfo {
   };
 }
 
-export class PackageStore {
-  constructor(private readonly db: Db) {}
-
-  private async run<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw mapDbError(err, this.db.target);
-    }
-  }
-
+export class PackageStore extends Store {
   async info(releaseId: number): Promise<PackageInfo | null> {
     return this.run(async () => {
       const row = await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: releaseId }).first();

@@ -7,10 +7,11 @@ import type { Knex } from 'knex';
 import { LockstepError } from '../electron/common/errors';
 import { appendEvent } from './auditStore';
 import { Db } from './connection';
-import { isUniqueViolation, mapDbError } from './errors';
+import { isUniqueViolation } from './errors';
 import { toRelease } from './mappers';
 import { CurrentRow, ReleaseRow, ReleaseState, nowIso } from './rows';
 import { Actor, CurrentPointer, Release } from './types';
+import { Store } from './store';
 
 export interface VersionRef {
   channel: string;
@@ -77,17 +78,7 @@ function conflictUnlessRevision(current: CurrentRow, expectedRevision: number): 
   }
 }
 
-export class ReleaseStore {
-  constructor(private readonly db: Db) {}
-
-  private async run<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw mapDbError(err, this.db.target);
-    }
-  }
-
+export class ReleaseStore extends Store {
   async current(channel: string): Promise<CurrentPointer | null> {
     return this.run(async () => {
       const row = await this.db.knex<CurrentRow>('lockstep_current').where({ channel }).first();

@@ -5,10 +5,11 @@
 import type { Knex } from 'knex';
 import { Db } from './connection';
 import { toRelease, toWorkstation } from './mappers';
-import { isUniqueViolation, mapDbError } from './errors';
+import { isUniqueViolation } from './errors';
 import { GateArgs, HEARTBEAT_SQL, HeartbeatArgs, PG_GATE_SQL, SNAPSHOT_SQL, heartbeatBindings, snapshotBindings } from './gateQueries';
 import { RELEASE_STATES, ReleaseRow, ReleaseState, WorkstationRow, nowIso } from './rows';
 import { GateSnapshot, Workstation } from './types';
+import { Store } from './store';
 
 interface SnapshotRow extends Partial<ReleaseRow> {
   revision: number;
@@ -17,17 +18,7 @@ interface SnapshotRow extends Partial<ReleaseRow> {
   test_marked: number | string;
 }
 
-export class WorkstationStore {
-  constructor(private readonly db: Db) {}
-
-  private async run<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw mapDbError(err, this.db.target);
-    }
-  }
-
+export class WorkstationStore extends Store {
   /** Everything the gate decides on, in one statement, without writing (the CLI's `status`). */
   async gateSnapshot(channel: string, workstationId: string, installedKey: string): Promise<GateSnapshot> {
     return this.run(async () => {
