@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ErrorCode, LockstepError } from '../electron/common/errors';
+import { ErrorCode, LockstepError, toLockstepError } from '../electron/common/errors';
 import { MachineConfig } from '../electron/engine/config';
 import { Logger } from '../electron/engine/log';
 import { trustedKeys } from '../electron/engine/trust';
@@ -92,7 +92,13 @@ export class Installer {
     if (!fs.existsSync(request.packagePath)) throw new LockstepError('E_USAGE', `The package ${request.packagePath} does not exist.`);
     const writable = this.canWrite();
     // Fail early, before any elevation prompt, on a package the side with rights would refuse anyway.
-    await precheckSigned(request, this.keys, input.sha512, !writable);
+    try {
+      await precheckSigned(request, this.keys, input.sha512, !writable);
+    } catch (err) {
+      const e = toLockstepError(err);
+      this.deps.log.warn('install.refused', { id: request.id, to: input.version, file: request.packagePath, user: this.deps.user, code: e.code, message: e.message });
+      throw e;
+    }
     this.deps.log.info('install.start', { id: request.id, to: input.version, kind: input.kind, user: this.deps.user, elevate: !writable });
     let journal: Journal;
     let elevation = 'none';

@@ -65,6 +65,7 @@ describe('the privileged helper verifies the vendor signature itself (S18)', () 
     const cli = await runAs(user, ['install', pkg, '--manifest', manifestFileFor(pkg, '2.0.0', signedFor(pkg, '2.0.0', own)), '--password-stdin', '--config', fx.configPath], user.password + '\n');
     assert.equal(cli.json.error?.code, 'E_SIGNATURE', cli.stdout + cli.stderr);
     assert.equal(fs.existsSync(fx.stateDir), false, 'no elevation happened');
+    assert.match(fs.readFileSync(path.join(fx.logDir, 'lockstep.log'), 'utf8'), /install\.refused.*E_SIGNATURE/, 'the user-side log names the refusal');
 
     // Past the CLI, straight to the helper through sudo: the helper itself refuses.
     const request = requestFile(fx, 'self-made-000001', { packagePath: pkg, manifest: signedFor(pkg, '2.0.0', own) });
