@@ -23,18 +23,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockstepError } from '../electron/common/errors';
-import { VERSION_FILE } from '../electron/engine/installation';
+import { BUNDLE_VERSION_FILE, isAppBundle, versionFileIn } from '../electron/engine/installation';
 
-export const BUNDLE_VERSION_FILE = path.join('Contents', 'Resources', VERSION_FILE);
-
-export function isAppBundle(dir: string): boolean {
-  return /\.app$/i.test(path.basename(dir));
-}
-
-/** The version file of an install folder (or of a staged tree that will become one). */
-export function versionFileIn(dir: string): string {
-  return path.join(dir, isAppBundle(dir) ? BUNDLE_VERSION_FILE : VERSION_FILE);
-}
+export { BUNDLE_VERSION_FILE, isAppBundle, versionFileIn };
 
 /**
  * The folder whose entries replace the install folder's: for a bundle, the one `<Product>.app` the staged tree holds;

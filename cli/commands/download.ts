@@ -41,7 +41,7 @@ export const download: Command = {
       const state = service.getState();
       if (state.type === 'failed') throw new LockstepError(state.error.code, state.error.message, state.error.details ?? {});
       if (state.type !== 'downloaded') throw new LockstepError('E_INTERNAL', `Unexpected state ${state.type}.`);
-      return { json: { version: state.version, file: state.file, steps: state.steps, installNow: true }, text: `${describeSteps(state.steps)}\nInstall now: lockstep install ${state.version}` };
+      return { json: { version: state.version, file: state.file, steps: state.steps, installNow: true }, text: `${describeSteps(state.steps)}\nInstall now: lockstep download --json > download.json && lockstep install --manifest download.json` };
     }
 
     const result = await service.check();
@@ -54,6 +54,6 @@ export const download: Command = {
       return { json: { scheduled: true, version: record.version, at: record.at, steps: record.steps.map((s) => s.version) }, text: `Download of ${record.version} scheduled for ${record.at}. It survives restarts; run it with: lockstep download --run-scheduled` };
     }
     const steps = await service.download(version);
-    return { json: { version, file: steps[steps.length - 1]!.file, steps, installNow: true }, text: `${describeSteps(steps)}\nInstall now: lockstep install ${version}` };
+    return { json: { version, file: steps[steps.length - 1]!.file, steps, installNow: true }, text: `${describeSteps(steps)}\nInstall now: lockstep download --json > download.json && lockstep install --manifest download.json` };
   },
 };

@@ -9,6 +9,18 @@ import { Version, parseVersion } from './version';
 
 export const VERSION_FILE = 'lockstep-version.json';
 
+/** macOS: the install folder is the signed `.app` bundle, whose version file sits inside the seal (installer/layout.ts says why). */
+export const BUNDLE_VERSION_FILE = path.join('Contents', 'Resources', VERSION_FILE);
+
+export function isAppBundle(dir: string): boolean {
+  return /\.app$/i.test(path.basename(dir));
+}
+
+/** The version file of an install folder (or of a staged tree that will become one). */
+export function versionFileIn(dir: string): string {
+  return path.join(dir, isAppBundle(dir) ? BUNDLE_VERSION_FILE : VERSION_FILE);
+}
+
 export interface InstalledVersionSource {
   installedVersion(): Version;
 }
@@ -17,7 +29,7 @@ export class VersionFileSource implements InstalledVersionSource {
   constructor(private readonly installDir: string) {}
 
   installedVersion(): Version {
-    const file = path.join(this.installDir, VERSION_FILE);
+    const file = versionFileIn(this.installDir);
     let data: unknown;
     try {
       data = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -40,7 +52,7 @@ export class FixedVersionSource implements InstalledVersionSource {
 
 /** Writes the version file (installer, simulated workstations); atomic so a crash never leaves it half written. */
 export function writeVersionFile(installDir: string, version: string): void {
-  const file = path.join(installDir, VERSION_FILE);
+  const file = versionFileIn(installDir);
   const tmp = `${file}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, JSON.stringify({ version }) + '\n');
   fs.renameSync(tmp, file);
