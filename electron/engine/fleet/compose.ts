@@ -3,13 +3,16 @@
  * Electron's relauncher): the upgrader the start-up gate calls, the publisher "release for all" calls, and the
  * watcher a running app asks about newer releases. The platform is passed in by the entry point.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { LockstepError } from '../../common/errors';
 import { FleetStore } from '../../../db/fleetStore';
 import { LeaseStore } from '../../../db/leaseStore';
 import { PackageStore } from '../../../db/packageStore';
 import { createInstaller } from '../../../installer/platform';
 import { MachineConfig } from '../config';
 import { feedContext, platformOf } from '../feed/context';
+import { FeedHttp } from '../feed/http';
 import { Identity } from '../identity';
 import { InstalledVersionSource } from '../installation';
 import { Logger } from '../log';
@@ -57,6 +60,32 @@ export function packageCacheDir(config: MachineConfig): string {
   return fleetSettings(config).cacheDir ?? path.join(path.dirname(config.sourceFile), 'lockstep-packages');
 }
 
+/**
+ * The HTTP client of a web-server package store, built on first use (a broken CA file is then a coded error of the
+ * upgrade, not a workstation that cannot open). The store is on the site's network: no licence header, no proxy; the
+ * feed's time-outs and retries; IT's CA from packageStore.caFile or feed.caFile.
+ */
+export function storeHttpFor(config: MachineConfig, log: Logger): () => FeedHttp {
+  let client: FeedHttp | null = null;
+  return () => {
+    if (client) return client;
+    const store = fleetSettings(config).packageStore;
+    const caFile = (store.type === 'http' ? store.caFile : undefined) ?? config.feed?.caFile;
+    let ca: string | null = null;
+    if (caFile) {
+      try {
+        ca = fs.readFileSync(caFile, 'utf8');
+      } catch (err) {
+        throw new LockstepError('E_CONFIG_INVALID', `The CA file ${caFile} of the package store cannot be read: ${(err as Error).message}`, { file: caFile });
+      }
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new LockstepError('E_CONFIG_INVALID', `The CA file ${caFile} of the package store holds no PEM certificate.`, { file: caFile });
+    }
+    const feed = config.feed;
+    client = new FeedHttp({ licenseNumber: null, proxy: null, ca, timeoutMs: feed?.timeoutMs ?? 30_000, retries: feed?.retries ?? 4, retryDelayMs: feed?.retryDelayMs ?? 1_000, log });
+    return client;
+  };
+}
+
 export function composeFleet(d: FleetComposeDeps): FleetParts {
   const settings = fleetSettings(d.config);
   const packages = new PackageStore(d.fleet.db);
@@ -64,6 +93,7 @@ export function composeFleet(d: FleetComposeDeps): FleetParts {
   const keys = trustedKeys(d.config);
   const platform = platformOf(d.platform);
   const installer = d.installer ?? createInstaller({ config: d.config, log: d.log, prompt: async () => null, platform: d.platform, user: d.identity.osUser });
+  const storeHttp = storeHttpFor(d.config, d.log);
   const feedSources = d.config.feed ? [new FeedPackageSource(() => feedContext(d.config, { secrets: d.secrets, log: d.log, platform, licenseNumber: null }))] : [];
   const upgrader = new FleetUpgrader({
     fleet: d.fleet,
@@ -76,6 +106,7 @@ export function composeFleet(d: FleetComposeDeps): FleetParts {
     identity: d.identity,
     administrators: d.config.administrators,
     installer,
+    storeHttp,
     floor: () => securityFloor(settings.securityFloor, packages, keys, d.log),
     log: d.log,
     ...(d.clock ? { clock: d.clock } : {}),
@@ -89,6 +120,7 @@ export function composeFleet(d: FleetComposeDeps): FleetParts {
     platform,
     identity: d.identity,
     source: new FirstOf([...(d.sources ?? []), ...feedSources]),
+    storeHttp,
     log: d.log,
     ...(d.clock ? { clock: d.clock } : {}),
   });

@@ -13,7 +13,14 @@ const nonEmpty = z.string().trim().min(1);
 export const PackageStoreConfigSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('database') }).strict(),
   /** A web server holding the package files under their plain names (e.g. a mirror of the vendor feed folder). */
-  z.object({ type: z.literal('http'), url: nonEmpty.refine((u) => /^https?:\/\/[^/]+/i.test(u) && !/^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(u), { message: 'must be an http(s) URL without a password' }) }).strict(),
+  z
+    .object({
+      type: z.literal('http'),
+      url: nonEmpty.refine((u) => /^https?:\/\/[^/]+/i.test(u) && !/^[a-z]+:\/\/[^/@]*:[^/@]*@/i.test(u), { message: 'must be an http(s) URL without a password' }),
+      /** The CA that signs an internal HTTPS store (PEM); default feed.caFile. The store is reached directly, not via the feed's proxy. */
+      caFile: nonEmpty.optional(),
+    })
+    .strict(),
   /** A folder (file share) holding the package files under their plain names; the releasing workstation copies into it. */
   z.object({ type: z.literal('share'), path: nonEmpty }).strict(),
 ]);
@@ -56,6 +63,7 @@ export const DEFAULT_FLEET_CONFIG: FleetConfig = FleetConfigSchema.parse({});
 
 export function resolveFleetPaths(fleet: FleetConfig | undefined, base: string): FleetConfig | undefined {
   if (!fleet) return undefined;
-  const store = fleet.packageStore.type === 'share' ? { type: 'share' as const, path: path.resolve(base, fleet.packageStore.path) } : fleet.packageStore;
+  const s = fleet.packageStore;
+  const store = s.type === 'share' ? { ...s, path: path.resolve(base, s.path) } : s.type === 'http' && s.caFile ? { ...s, caFile: path.resolve(base, s.caFile) } : s;
   return { ...fleet, packageStore: store, cacheDir: fleet.cacheDir ? path.resolve(base, fleet.cacheDir) : undefined };
 }

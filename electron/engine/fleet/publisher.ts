@@ -16,12 +16,13 @@ import { PackageInfo, PackageStore } from '../../../db/packageStore';
 import { VersionRef } from '../../../db/releaseStore';
 import { ManifestFile, Platform } from '../feed/catalogSchema';
 import { fileForPlatform, verifyManifest } from '../feed/download';
+import { FeedHttp } from '../feed/http';
 import { Identity, actorOf } from '../identity';
 import { ReleasePackages } from '../ledger';
 import { Logger } from '../log';
 import { SignedDocument, canonicalJson } from '../signing';
 import { FleetConfig } from './fleetConfig';
-import { publishToShare } from './siteStores';
+import { publishToShare, shareHolds, verifyHttpStore } from './siteStores';
 import { SlotClock, realClock } from './transferSlots';
 import { verifyStoredRelease } from './verify';
 
@@ -45,6 +46,8 @@ export interface PublisherDeps {
   platform: Platform;
   identity: Identity;
   source: LocalPackageSource;
+  /** The client of a web-server package store (fleet/compose.ts storeHttpFor). */
+  storeHttp: () => FeedHttp;
   log: Logger;
   clock?: SlotClock;
 }
@@ -61,7 +64,9 @@ export class PackagePublisher implements ReleasePackages {
     if (existing) {
       const info = await this.d.packages.info(existing.id);
       if (info?.state === 'complete') {
-        verifyStoredRelease(existing, this.d.trustedKeys, this.d.platform); // a changed stored package is never re-released
+        // A changed stored package is never re-released; nor one whose file left the site's store meanwhile.
+        const { file } = verifyStoredRelease(existing, this.d.trustedKeys, this.d.platform);
+        await this.ensureInStore(ref.version, file);
         return true;
       }
     }
@@ -91,11 +96,21 @@ export class PackagePublisher implements ReleasePackages {
     let detail: Record<string, unknown>;
     if (store.type === 'database') detail = await this.uploadChunks(info, local.file, file);
     else if (store.type === 'share') detail = { copied: await publishToShare(store.path, local.file, file), folder: store.path };
-    else detail = { url: store.url }; // IT mirrors the package files onto the web server; workstations verify what it serves
+    else detail = await verifyHttpStore(this.d.storeHttp(), store.url, file); // IT fills the web server; the release must not point at a missing or wrong file
     info = await this.d.packages.complete(info.releaseId, this.d.identity.workstationId);
     await this.d.fleet.audit({ action: 'package-upload', outcome: 'ok', actor: actorOf(this.d.identity), channel: ref.channel, version: ref.version, detail: { ...detail, store: store.type, bytes: file.size, ms: Date.now() - started } });
     this.d.log.info('fleet.package-uploaded', { version: ref.version, store: store.type, ...detail });
     return true;
+  }
+
+  /** A complete package in a web server or share: still there, byte for byte, before the release flips again. */
+  private async ensureInStore(version: string, file: ManifestFile): Promise<void> {
+    const store = this.d.settings.packageStore;
+    if (store.type === 'http') await verifyHttpStore(this.d.storeHttp(), store.url, file);
+    if (store.type !== 'share' || (await shareHolds(store.path, file))) return;
+    const local = await this.d.source.locate(version);
+    if (!local) throw new LockstepError('E_UPGRADE_UNAVAILABLE', `The package store ${store.path} no longer holds ${file.name} and this workstation has no copy to put back; the release was not made.`, { folder: store.path, file: file.name });
+    await publishToShare(store.path, local.file, file);
   }
 
   /** True when this workstation holds the upload claim; false when the package became complete while waiting. */

@@ -13,6 +13,7 @@ import { PackageStore } from '../../../db/packageStore';
 import { Release } from '../../../db/types';
 import { PackageKind } from '../../../installer/journal';
 import { ManifestFile, Platform } from '../feed/catalogSchema';
+import { FeedHttp } from '../feed/http';
 import { Identity, actorOf } from '../identity';
 import { Logger } from '../log';
 import { UpgradeTarget, Upgrader } from '../startupGate';
@@ -41,6 +42,8 @@ export interface FleetUpgraderDeps {
   /** OS users the machine configuration names as administrators: only they can move a workstation back (S15). */
   administrators: readonly string[];
   installer: PackageInstaller;
+  /** The client of a web-server package store (fleet/compose.ts storeHttpFor). */
+  storeHttp: () => FeedHttp;
   floor: () => Promise<Version | null>;
   log: Logger;
   clock?: SlotClock;
@@ -127,7 +130,7 @@ export class FleetUpgrader implements Upgrader {
 
   private async transfer(release: Release, file: ManifestFile, destination: string, keepAlive: () => Promise<void>): Promise<TransferResult> {
     const store = this.d.settings.packageStore;
-    if (store.type === 'http') return downloadFromHttp(store.url, file, destination, this.d.log);
+    if (store.type === 'http') return downloadFromHttp(this.d.storeHttp(), store.url, file, destination);
     if (store.type === 'share') return copyFromShare(store.path, file, destination);
     const info = await this.d.packages.info(release.id);
     if (!info || info.store !== 'database' || info.state !== 'complete') {

@@ -11,6 +11,12 @@ import { FleetConfig, FleetConfigSchema } from '../../../electron/engine/fleet/f
 import { Ledger } from '../../../electron/engine/ledger';
 import { MemoryLogger } from '../../../electron/engine/log';
 import { FleetDemoFeed } from '../../../electron/engine/fleet/demoFeed';
+import { FeedHttp } from '../../../electron/engine/feed/http';
+
+/** The package-store client of a test workstation: loopback servers answer at once, so short time-outs and retries. */
+export function storeClient(ca: string | null = null): FeedHttp {
+  return new FeedHttp({ licenseNumber: null, proxy: null, ca, timeoutMs: 5_000, retries: 2, retryDelayMs: 20 });
+}
 
 /** The package of `version` as a releasing workstation holds it: the feed's file and its signed manifest. */
 export function feedPackage(feed: FleetDemoFeed, version: string): LocalPackage {
@@ -33,11 +39,11 @@ export function admin(id: string): Identity {
 }
 
 /** An administrator's ledger whose "release for all" uploads from the feed folder. */
-export function releasingLedger(db: Db, feed: FleetDemoFeed, who: Identity, fleetSettings: FleetConfig = settings(), channel = 'stable') {
+export function releasingLedger(db: Db, feed: FleetDemoFeed, who: Identity, fleetSettings: FleetConfig = settings(), channel = 'stable', storeHttp: FeedHttp = storeClient()) {
   const fleet = new FleetStore(db);
   const log = new MemoryLogger();
   const packages = new PackageStore(db);
-  const publisher = new PackagePublisher({ fleet, packages, settings: fleetSettings, trustedKeys: [feed.publicKey], platform: 'linux', identity: who, source: feedSource(feed), log });
+  const publisher = new PackagePublisher({ fleet, packages, settings: fleetSettings, trustedKeys: [feed.publicKey], platform: 'linux', identity: who, source: feedSource(feed), storeHttp: () => storeHttp, log });
   const ledger = new Ledger(fleet, who, log, { channel, packages: publisher });
   return { fleet, packages, publisher, ledger, log };
 }
