@@ -27,6 +27,7 @@ import { assertMayUpdate } from './policy';
 import { SignedInstallRequest, SignedInstallRequestSchema } from './signedRequest';
 import { nodeSpawner } from './spawn';
 import { applyWithRights, recoverWithRights } from './withRights';
+import { compareVersions } from '../electron/engine/version';
 
 export const RESULT_MARKER = 'LOCKSTEP-RESULT ';
 
@@ -94,6 +95,16 @@ export function summarize(j: Journal | null): Record<string, unknown> {
   return { id: j.request.id, phase: j.phase, from: j.fromVersion, to: j.request.toVersion, ...(j.error ? { error: j.error } : {}) };
 }
 
+/**
+ * A vendor-signed but older version may carry a known hole: being allowed to run this helper must not be a way to
+ * downgrade below the security floor that IT set in the root-owned machine configuration.
+ */
+export function assertAboveFloor(version: string, floor: string | undefined): void {
+  if (floor && compareVersions(version, floor) < 0) {
+    throw new LockstepError('E_BELOW_SECURITY_FLOOR', `Version ${version} is below the security floor ${floor} set in the machine configuration; it is not installed.`, { version, floor });
+  }
+}
+
 export async function runPrivilegedMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; result: Record<string, unknown> }> {
   try {
     const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, request: { type: 'string' }, recover: { type: 'boolean' } }, strict: true });
@@ -104,11 +115,13 @@ export async function runPrivilegedMain(argv: string[], env: NodeJS.ProcessEnv =
     const who = invokingUser(env);
     assertMayUpdate(config.installer.allowedUsers, who.name);
     const settings = settingsFrom(config);
+    // A request is read and judged before anything is written (the log and state folders included).
+    const request = values.recover ? null : readRequest(values.request!);
+    if (request && asRootForOther) assertReadableBy(request.packagePath, who.uid);
+    if (request) assertAboveFloor(request.toVersion, config.fleet?.securityFloor);
     const log = new RotatingFileLogger(new StateDir(settings.stateDir).logFile, config.log.maxBytes, config.log.keep);
     const rc = { settings, log, spawner: nodeSpawner, startedBy: who.name };
-    if (values.recover) return { code: 0, result: summarize(await recoverWithRights(rc)) };
-    const request = readRequest(values.request!);
-    if (asRootForOther) assertReadableBy(request.packagePath, who.uid);
+    if (!request) return { code: 0, result: summarize(await recoverWithRights(rc)) };
     // S18: the vendor keys come from the app and this (root-owned) configuration only, never from the request.
     return { code: 0, result: summarize(await applyWithRights(request, rc, trustedKeys(config))) };
   } catch (err) {
