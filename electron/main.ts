@@ -85,6 +85,10 @@ async function start(): Promise<void> {
       windows.close('outdated');
     }
     if (e.type === 'background-ready') notifyReady('Lockstep', readyText(shell.session.locale, e.version));
+    if (e.type === 'outdated') {
+      windows.show('outdated'); // a newer release appeared while running (the watcher, S14)
+      if (!e.mayUseDatabase) windows.close('home'); // block: no more business work on the old version
+    }
   });
   app.on('window-all-closed', () => {
     void shell.close().finally(() => {

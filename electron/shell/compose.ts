@@ -96,6 +96,7 @@ export async function composeShell(o: ShellOptions): Promise<Shell> {
       product: 'Lockstep',
       renderNotes: await loadNotesRenderer(),
       installedVersion: () => installed.installedVersion().raw,
+      watcher: workstation.fleetParts.watcher,
     });
     session.onEvent((e) => {
       if (e.type === 'relaunch') o.relaunch();
@@ -109,6 +110,7 @@ export async function composeShell(o: ShellOptions): Promise<Shell> {
       session,
       handlers,
       async close() {
+        session.stop();
         updates.cancelDownload();
         updates.scheduler.disarm();
         if (broker.current()) broker.answer(null);

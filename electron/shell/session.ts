@@ -7,16 +7,23 @@
  *             download (S7) → check at start when the setting says so (S1)
  *   download(now)        → download → install → restart-requested → relaunch
  *   download(background) → download (notification when ready) → *Install now* → install → restart-requested
+ *
+ * While the app runs, the release watcher (fleet/releaseWatcher.ts) looks for a newer release at every database access
+ * the app reports (noteDatabaseAccess) and every fleet.checkIntervalMs; a newer one turns the gate state into the
+ * outdated notice (pushed to the windows, `outdated` event → main.ts shows the notice window). Under `block` the app
+ * may no longer use the database; under `warn` the notice can be dismissed.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockstepError, toLockstepError } from '../common/errors';
 import type { AdminOverview, DownloadRequest, InstallPhase, ShellSnapshot, WindowKind } from '../common/ipc';
 import type { Locale } from '../common/messages';
-import type { GateDecision } from '../common/gate';
+import { GateDecision, mayUseDatabase } from '../common/gate';
 import type { CheckResult, UpdateState } from '../common/update';
 import { loadUserSettings, saveUserSettings, UserSettings } from '../engine/config';
 import { FeedContext, fileForPlatform, verifyManifest } from '../engine/feed/download';
+import { packageKindOf } from '../engine/fleet/packageKind';
+import type { OutdatedNotice } from '../engine/fleet/releaseWatcher';
 import { parseStartTime } from '../engine/schedule';
 import { GateResult } from '../engine/startupGate';
 import { UpdateService } from '../engine/updateService';
@@ -38,7 +45,17 @@ export type ShellEvent =
   | { type: 'continue' }
   /** A separate download finished: the notification (S7). */
   | { type: 'background-ready'; version: string }
+  /** A newer release appeared while the app runs: show the outdated notice (under block: stop business work). */
+  | { type: 'outdated'; decision: OutdatedNotice; mayUseDatabase: boolean }
   | { type: 'relaunch' };
+
+/** The release watcher as the shell uses it (electron/engine/fleet/releaseWatcher.ts). */
+export interface ReleaseWatcherPort {
+  start(): void;
+  stop(): void;
+  noteDatabaseAccess(): Promise<OutdatedNotice | null>;
+  onOutdated(listener: (n: OutdatedNotice) => void): () => void;
+}
 
 export interface SessionDeps {
   workstation: Workstation;
@@ -52,16 +69,9 @@ export interface SessionDeps {
   product: string;
   renderNotes: NotesRenderer;
   installedVersion: () => string;
+  /** Watches for a newer release while the app runs; started once the gate let the app go on. */
+  watcher?: ReleaseWatcherPort;
   now?: () => Date;
-}
-
-export function packageKindOf(fileName: string): PackageKind {
-  const n = fileName.toLowerCase();
-  if (/\.(tar\.gz|tgz|tar|zip)$/.test(n)) return 'portable';
-  if (n.endsWith('.deb')) return 'deb';
-  if (n.endsWith('.appimage')) return 'appimage';
-  if (n.endsWith('.exe')) return 'nsis';
-  throw new LockstepError('E_INSTALL_FAILED', `Lockstep cannot install a package named ${fileName}.`, { file: fileName });
 }
 
 export class ShellSession {
@@ -72,6 +82,7 @@ export class ShellSession {
   private readonly listeners = new Set<(s: ShellSnapshot) => void>();
   private readonly eventListeners = new Set<(e: ShellEvent) => void>();
   private lastUpdate: UpdateState;
+  private watching = false;
 
   constructor(private readonly deps: SessionDeps) {
     const loaded = loadUserSettings(deps.settingsFile);
@@ -80,6 +91,7 @@ export class ShellSession {
     this.lastUpdate = deps.updates.getState();
     deps.updates.onState((s) => this.onUpdateState(s));
     deps.broker.onChange(() => this.emit());
+    deps.watcher?.onOutdated((n) => this.outdatedWhileRunning(n));
   }
 
   get locale(): Locale {
@@ -141,9 +153,42 @@ export class ShellSession {
     }
     this.deps.installer.confirmHealthy();
     this.deps.updates.resume();
+    if (this.gate.mayUseDatabase && this.deps.watcher && !this.watching) {
+      this.deps.watcher.start();
+      this.watching = true;
+    }
     this.emit();
     if (this.settings.checkAtStart && this.gate.mayUseDatabase) void this.check().catch(() => undefined); // shown as state
     return this.gate;
+  }
+
+  /**
+   * The app's data layer calls this when it uses the shared database (S14: a workstation still running an older
+   * version learns of a newer release at its next database access). Never throws into the app: a failed read is
+   * logged and the interval tries again. Resolves with the outdated notice when there is one.
+   */
+  async noteDatabaseAccess(): Promise<GateDecision | null> {
+    if (!this.deps.watcher || !this.watching) return null;
+    try {
+      return await this.deps.watcher.noteDatabaseAccess();
+    } catch (err) {
+      this.deps.workstation.log.warn('shell.watch-failed', { code: toLockstepError(err).code, message: (err as Error).message });
+      return null;
+    }
+  }
+
+  /** Stops watching for releases (the app quits). */
+  stop(): void {
+    this.deps.watcher?.stop();
+    this.watching = false;
+  }
+
+  private outdatedWhileRunning(notice: OutdatedNotice): void {
+    if (!this.gate) return;
+    this.gate = { ...this.gate, decision: notice, mayUseDatabase: mayUseDatabase(notice), testVersion: false };
+    this.deps.workstation.log.warn('shell.outdated-while-running', { installed: notice.installed, released: notice.released, policy: notice.policy });
+    this.emit();
+    this.fire({ type: 'outdated', decision: notice, mayUseDatabase: this.gate.mayUseDatabase });
   }
 
   async check(): Promise<CheckResult | null> {
