@@ -24,7 +24,21 @@ function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
-export class RotatingFileLogger implements Logger {
+/** The level shortcuts, written once; a logger only says how an entry is recorded. */
+abstract class BaseLogger implements Logger {
+  abstract log(level: LogLevel, event: string, fields?: Record<string, unknown>): void;
+  info(event: string, fields?: Record<string, unknown>): void {
+    this.log('info', event, fields);
+  }
+  warn(event: string, fields?: Record<string, unknown>): void {
+    this.log('warn', event, fields);
+  }
+  error(event: string, fields?: Record<string, unknown>): void {
+    this.log('error', event, fields);
+  }
+}
+
+export class RotatingFileLogger extends BaseLogger {
   private size = -1;
 
   constructor(
@@ -32,6 +46,7 @@ export class RotatingFileLogger implements Logger {
     private readonly maxBytes = 5 * 1024 * 1024,
     private readonly keep = 5,
   ) {
+    super();
     fs.mkdirSync(path.dirname(file), { recursive: true });
   }
 
@@ -48,15 +63,6 @@ export class RotatingFileLogger implements Logger {
     }
   }
 
-  info(event: string, fields?: Record<string, unknown>): void {
-    this.log('info', event, fields);
-  }
-  warn(event: string, fields?: Record<string, unknown>): void {
-    this.log('warn', event, fields);
-  }
-  error(event: string, fields?: Record<string, unknown>): void {
-    this.log('error', event, fields);
-  }
 
   /** file → file.1 → … → file.<keep>; the oldest beyond that is dropped. */
   private rotate(): void {
@@ -72,18 +78,9 @@ export class RotatingFileLogger implements Logger {
 }
 
 /** Collects entries in memory (tests inspect what would have been logged). */
-export class MemoryLogger implements Logger {
+export class MemoryLogger extends BaseLogger {
   readonly entries: Array<{ level: LogLevel; event: string; fields: Record<string, unknown> }> = [];
   log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
     this.entries.push({ level, event, fields: redact(fields) as Record<string, unknown> });
-  }
-  info(event: string, fields?: Record<string, unknown>): void {
-    this.log('info', event, fields);
-  }
-  warn(event: string, fields?: Record<string, unknown>): void {
-    this.log('warn', event, fields);
-  }
-  error(event: string, fields?: Record<string, unknown>): void {
-    this.log('error', event, fields);
   }
 }
