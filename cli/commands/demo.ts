@@ -10,7 +10,7 @@ import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { userInfo } from 'node:os';
 import { MachineConfigSchema, MachineConfig } from '../../electron/engine/config';
-import { createFleetDemoFeed } from '../../electron/engine/fleet/demoFeed';
+import { createDemoFeed } from '../../electron/engine/fleet/demoFeed';
 import { installFromFeed } from '../../electron/engine/fleet/feedInstall';
 import { writeVersionFile } from '../../electron/engine/installation';
 import { MemoryLogger } from '../../electron/engine/log';
@@ -73,7 +73,7 @@ export const demo: Command = {
       ctx.progress(`[${workstation}] ${step}: ${result}`);
     };
 
-    const vendor = await createFleetDemoFeed(path.join(dir, 'vendor-feed'), ['1.1.0'], 1024 * 1024);
+    const vendor = await createDemoFeed(path.join(dir, 'vendor-feed'), { versions: ['1.1.0'], payloadBytes: 1024 * 1024 });
     const feed = await serveFeed(vendor.feedDir);
     say('vendor', 'publish 1.1.0 in a signed feed', `serving ${feed.url} (package ${vendor.packages['1.1.0']!.name})`);
     const open = async (id: string, admin: boolean, version: string | null): Promise<Workstation> => {

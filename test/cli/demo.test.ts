@@ -31,7 +31,7 @@ test('the headless demo runs the whole fleet loop on the embedded default and le
   assert.equal(body.feedPackageDownloads, 1);
   const frontDesk = path.join(dir, 'front-desk');
   assert.equal(JSON.parse(fs.readFileSync(path.join(frontDesk, 'app', 'lockstep-version.json'), 'utf8')).version, '1.1.0');
-  assert.ok(fs.statSync(path.join(frontDesk, 'app', 'app.bin')).size === 1024 * 1024, 'the package payload was installed');
+  assert.ok(fs.statSync(path.join(frontDesk, 'app', 'data', 'filler.bin')).size === 1024 * 1024, 'the package payload was installed');
   const status = await runNode(CLI, ['status', '--json', '--config', path.join(frontDesk, 'lockstep.machine.json')]);
   assert.deepEqual(JSON.parse(status.stdout).decision, 'proceed');
   const releases = await runNode(CLI, ['releases', '--json', '--config', path.join(dir, 'admin-pc', 'lockstep.machine.json')]);

@@ -49,7 +49,7 @@ for (const backend of backends().filter((b) => b.name !== 'mssql')) {
       assert.deepEqual([upgraded.body.decision.type, upgraded.body.restartInto], ['upgrade', '1.1.0']);
       assert.equal(site.requests.length, requestsBeforeB, `B sent no request to the feed server: ${site.requests.slice(requestsBeforeB).join(', ')}`);
       assert.equal(b.installed(), '1.1.0');
-      const payload = fs.readFileSync(path.join(b.dir, 'app', 'app.bin'));
+      const payload = fs.readFileSync(path.join(b.dir, 'app', 'data', 'filler.bin'));
       assert.equal(createHash('sha256').update(payload).digest('hex'), site.feed.packages['1.1.0']!.payloadSha256, 'B runs the vendor\'s bytes');
       assert.equal((await b.json<GateJson>(['gate'])).body.decision.type, 'proceed');
 

@@ -10,7 +10,7 @@ import { LocalPackage, LocalPackageSource, PackagePublisher } from '../../../ele
 import { FleetConfig, FleetConfigSchema } from '../../../electron/engine/fleet/fleetConfig';
 import { Ledger } from '../../../electron/engine/ledger';
 import { MemoryLogger } from '../../../electron/engine/log';
-import { FleetDemoFeed } from '../../../electron/engine/fleet/demoFeed';
+import { DemoFeed } from '../../../electron/engine/fleet/demoFeed';
 import { FeedHttp } from '../../../electron/engine/feed/http';
 
 /** The package-store client of a test workstation: loopback servers answer at once, so short time-outs and retries. */
@@ -19,14 +19,14 @@ export function storeClient(ca: string | null = null): FeedHttp {
 }
 
 /** The package of `version` as a releasing workstation holds it: the feed's file and its signed manifest. */
-export function feedPackage(feed: FleetDemoFeed, version: string): LocalPackage {
+export function feedPackage(feed: DemoFeed, version: string): LocalPackage {
   const catalogText = fs.readFileSync(path.join(feed.feedDir, 'catalog.json'), 'utf8');
   const catalog = JSON.parse(catalogText) as { signed: { versions: Array<{ version: string; manifest: LocalPackage['manifest'] }> } };
   const entry = catalog.signed.versions.find((v) => v.version === version)!;
   return { file: path.join(feed.feedDir, feed.packages[version]!.name), manifest: entry.manifest, catalogText };
 }
 
-export function feedSource(feed: FleetDemoFeed): LocalPackageSource {
+export function feedSource(feed: DemoFeed): LocalPackageSource {
   return { locate: async (version) => (feed.packages[version] ? feedPackage(feed, version) : null) };
 }
 
@@ -39,7 +39,7 @@ export function admin(id: string): Identity {
 }
 
 /** An administrator's ledger whose "release for all" uploads from the feed folder. */
-export function releasingLedger(db: Db, feed: FleetDemoFeed, who: Identity, fleetSettings: FleetConfig = settings(), channel = 'stable', storeHttp: FeedHttp = storeClient()) {
+export function releasingLedger(db: Db, feed: DemoFeed, who: Identity, fleetSettings: FleetConfig = settings(), channel = 'stable', storeHttp: FeedHttp = storeClient()) {
   const fleet = new FleetStore(db);
   const log = new MemoryLogger();
   const packages = new PackageStore(db);
@@ -48,6 +48,6 @@ export function releasingLedger(db: Db, feed: FleetDemoFeed, who: Identity, flee
   return { fleet, packages, publisher, ledger, log };
 }
 
-export async function releaseWithPackage(db: Db, feed: FleetDemoFeed, version: string, fleetSettings?: FleetConfig): Promise<Release> {
+export async function releaseWithPackage(db: Db, feed: DemoFeed, version: string, fleetSettings?: FleetConfig): Promise<Release> {
   return releasingLedger(db, feed, admin('releaser'), fleetSettings).ledger.release(version);
 }

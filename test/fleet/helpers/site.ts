@@ -5,14 +5,14 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { FleetDemoFeed, createFleetDemoFeed } from '../../../electron/engine/fleet/demoFeed';
+import { DemoFeed, createDemoFeed } from '../../../electron/engine/fleet/demoFeed';
 import { serveFeedFile } from '../../../electron/engine/vendor/feedServer';
 import { tempDir } from '../../helpers/backends';
 import { SimOptions, SimWorkstation, runNode, simWorkstation } from '../../helpers/workstationSim';
 
 export interface CountingFeed {
   url: string;
-  feed: FleetDemoFeed;
+  feed: DemoFeed;
   /** Every request path, in order. */
   requests: string[];
   /** GET requests for package files (.tar.gz). */
@@ -21,7 +21,7 @@ export interface CountingFeed {
 }
 
 export async function startFeed(versions: string[], payloadBytes = 256 * 1024, floor: string | null = null): Promise<CountingFeed> {
-  const feed = await createFleetDemoFeed(tempDir('lockstep-fleet-feed-'), versions, payloadBytes, floor);
+  const feed = await createDemoFeed(tempDir('lockstep-fleet-feed-'), { versions, payloadBytes, securityFloor: floor });
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);

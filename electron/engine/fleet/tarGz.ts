@@ -1,5 +1,5 @@
 /**
- * A minimal ustar + gzip writer for the demo packages (regular files only), so the embedded demo needs no `tar` binary
+ * A minimal ustar + gzip writer for the demo packages (regular files only), so the demo feed needs no `tar` binary
  * on any OS. The installer's own reader (installer/archive/tar.ts) is what checks these archives.
  */
 import { gzipSync } from 'node:zlib';
