@@ -8,11 +8,12 @@
  *  - 100 simulated workstations (each with its own database connection) upgrading at once with K = 8: total time and
  *    bytes fetched from the feed, against the 100 × package size that 100 independent downloads would fetch.
  *
- *   node build/bench/fleet.js [--mb 200] [--fleet 100] [--k 8] [--chunk-kb 4096]     (PostgreSQL too when LOCKSTEP_TEST_PG_URL is set)
+ *   node build/bench/fleet.js [--mb 200] [--fleet 100] [--k 8] [--chunk-kb 4096] [--per-query 1,4] [--rounds 3] [--prefetch 2]     (PostgreSQL too when LOCKSTEP_TEST_PG_URL is set)
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
 import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,11 +36,14 @@ import { serveFeedFile } from '../electron/engine/vendor/feedServer';
 import { backends, migratedDb, tempDir } from '../test/helpers/backends';
 import { table } from './stats';
 
-const args = parseArgs({ options: { mb: { type: 'string' }, fleet: { type: 'string' }, k: { type: 'string' }, 'chunk-kb': { type: 'string' } } }).values;
+const args = parseArgs({ options: { mb: { type: 'string' }, fleet: { type: 'string' }, k: { type: 'string' }, 'chunk-kb': { type: 'string' }, 'per-query': { type: 'string' }, rounds: { type: 'string' }, prefetch: { type: 'string' } } }).values;
 const MB = Number(args.mb ?? 200);
 const FLEET = Number(args.fleet ?? 100);
 const K = Number(args.k ?? 8);
 const CHUNK_KB = args['chunk-kb'] ? Number(args['chunk-kb']) : undefined;
+/** Chunks per query compared in the download (1 = one round trip per chunk). */
+const PER_QUERY = String(args['per-query'] ?? '1,4').split(',').map(Number);
+const ROUNDS = Number(args.rounds ?? 3);
 const VERSION = '9.0.0';
 const log = new MemoryLogger();
 
@@ -105,7 +109,7 @@ async function main(): Promise<void> {
   const limitMs = await diskSha512(feed.file);
   const limit = size / 1e6 / (limitMs / 1000);
   const server = await serve(feed.feedDir);
-  const settings = FleetConfigSchema.parse({ maxConcurrentTransfers: K, retryMinMs: 50, retryMaxMs: 250, ...(CHUNK_KB ? { chunkBytes: CHUNK_KB * 1024 } : {}) });
+  const settings = FleetConfigSchema.parse({ maxConcurrentTransfers: K, retryMinMs: 50, retryMaxMs: 250, ...(CHUNK_KB ? { chunkBytes: CHUNK_KB * 1024 } : {}), ...(args.prefetch ? { prefetchChunks: Number(args.prefetch) } : {}) });
   const rows: Array<Record<string, string | number>> = [];
   const fleetRows: Array<Record<string, string | number>> = [];
   try {
@@ -130,25 +134,36 @@ async function main(): Promise<void> {
         const release = up.value;
         const info = (await packages.info(release.id))!;
 
+        // Download: one chunk per query (the earlier design) against several per query, alternated ROUNDS times in
+        // the same run so a busy machine hurts both alike; best time and highest memory growth of each.
         const dest = path.join(dir, `${backend.name}-one.bin`);
-        const downMem = memoryWatch();
-        const down = await timed(() => downloadFromDatabase(packages, info, dest, { retries: 3, prefetch: settings.prefetchChunks, log, onChunk: () => downMem.touch() }));
-        const downGrowth = downMem.stop();
-        if (down.value.sha512 !== info.sha512) throw new Error('download does not match');
-        fs.rmSync(`${dest}.part`, { force: true });
-        fs.rmSync(`${dest}.part.json`, { force: true });
         const mbps = (ms: number) => size / 1e6 / (ms / 1000);
-        rows.push({
-          backend: backend.name,
-          'package MB': size / 1e6,
-          'disk+sha512 MB/s (limit)': limit,
-          'upload MB/s': mbps(up.ms),
-          'upload / limit': mbps(up.ms) / limit,
-          'download MB/s': mbps(down.ms),
-          'download / limit': mbps(down.ms) / limit,
-          'upload peak RSS +MB': upGrowth / 1e6,
-          'download peak RSS +MB': downGrowth / 1e6,
-        });
+        const best: Record<number, { ms: number; growth: number }> = {};
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const perQuery of PER_QUERY) {
+            const downMem = memoryWatch();
+            const down = await timed(() => downloadFromDatabase(packages, info, dest, { retries: 3, prefetch: settings.prefetchChunks, chunksPerQuery: perQuery, log, onChunk: () => downMem.touch() }));
+            const growth = downMem.stop();
+            if (down.value.sha512 !== info.sha512) throw new Error('download does not match');
+            fs.rmSync(`${dest}.part`, { force: true });
+            fs.rmSync(`${dest}.part.json`, { force: true });
+            best[perQuery] = { ms: Math.min(best[perQuery]?.ms ?? Infinity, down.ms), growth: Math.max(best[perQuery]?.growth ?? 0, growth) };
+          }
+        }
+        for (const perQuery of PER_QUERY) {
+          rows.push({
+            backend: backend.name,
+            'package MB': size / 1e6,
+            'disk+sha512 MB/s (limit)': limit,
+            'upload MB/s': mbps(up.ms),
+            'upload / limit': mbps(up.ms) / limit,
+            'chunks/query': perQuery,
+            'download MB/s': mbps(best[perQuery]!.ms),
+            'download / limit': mbps(best[perQuery]!.ms) / limit,
+            'upload peak RSS +MB': upGrowth / 1e6,
+            'download peak RSS +MB': best[perQuery]!.growth / 1e6,
+          });
+        }
 
         // The crowd: FLEET workstations, own connections, K transfer slots, the real upgrader (verify, lease, stream,
         // SHA-512); the installer step is replaced by deleting the verified file (installing is not what is measured).
@@ -198,7 +213,7 @@ async function main(): Promise<void> {
     await server.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`bench/fleet — ${MB} MB package, ${settings.chunkBytes / 1024} KiB chunks, prefetch ${settings.prefetchChunks}; limit = reading it from disk with SHA-512 in this run\n`);
+  console.log(`bench/fleet — ${MB} MB package, ${settings.chunkBytes / 1024} KiB chunks, prefetch ${settings.prefetchChunks} queries; download best of ${ROUNDS} alternated rounds per chunks/query; limit = reading it from disk with SHA-512 in this run; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   console.log(table(rows));
   console.log(`\n${FLEET} simulated workstations upgrading at once, K = ${K}:\n`);
   console.log(table(fleetRows));

@@ -214,6 +214,23 @@ export class PackageStore extends Store {
     });
   }
 
+  /**
+   * Up to `count` consecutive chunks from `fromSeq` in one round trip, in order (bytes + recorded hash + seq). Several
+   * chunks per query: on PostgreSQL the per-query latency, not the wire, limited one stream of 1 MiB chunks.
+   */
+  async readChunks(releaseId: number, fromSeq: number, count: number): Promise<Array<{ seq: number; bytes: Buffer; size: number; sha256: string }>> {
+    return this.run(async () => {
+      const rows: Array<{ seq: number | string; bytes: Buffer; size: number; sha256: string }> = await this.db
+        .knex('lockstep_release_chunks')
+        .where({ release_id: releaseId })
+        .andWhere('seq', '>=', fromSeq)
+        .andWhere('seq', '<', fromSeq + count)
+        .orderBy('seq')
+        .select('seq', 'bytes', 'size', 'sha256');
+      return rows.map((r) => ({ seq: Number(r.seq), bytes: Buffer.isBuffer(r.bytes) ? r.bytes : Buffer.from(r.bytes as unknown as Uint8Array), size: Number(r.size), sha256: r.sha256 }));
+    });
+  }
+
   /** One chunk's bytes and recorded hash. */
   async readChunk(releaseId: number, seq: number): Promise<{ bytes: Buffer; size: number; sha256: string }> {
     return this.run(async () => {

@@ -1,6 +1,7 @@
 /**
- * Streams a package out of the shared database into a part file (S17): one chunk in flight and one being written, so
- * memory stays at two chunks whatever the package size; SHA-512 over the whole file computed on the way; each chunk's
+ * Streams a package out of the shared database into a part file (S17): a few consecutive chunks per query (one round
+ * trip each), `prefetch` such queries in flight while the previous batch is hashed and written, so memory stays at
+ * (prefetch + 1) batches whatever the package size; SHA-512 over the whole file computed on the way; each chunk's
  * size and SHA-256 checked as it arrives. A dropped connection costs only the chunk in flight: the transfer resumes at
  * that chunk on a fresh connection, and a part file left by an earlier process resumes at its last whole chunk.
  */
@@ -24,8 +25,10 @@ export interface DbTransferOptions {
   /** Awaited after each chunk is on disk: progress, lease renewal, and the tests' fault injection. */
   onChunk?: (p: ChunkProgress) => Promise<void> | void;
   sleep?: (ms: number) => Promise<void>;
-  /** Chunks requested ahead (memory: about this many chunks more). */
+  /** Queries requested ahead (memory: about this many batches more). */
   prefetch?: number;
+  /** Chunks fetched per query; default as many as fit in 4 MiB, at most 8. */
+  chunksPerQuery?: number;
 }
 
 export interface TransferResult {
@@ -84,26 +87,32 @@ export async function downloadFromDatabase(store: PackageStore, info: PackageInf
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let reconnects = 0;
 
-  const fetchChunk = async (seq: number): Promise<Buffer> => {
+  const perQuery = Math.max(1, o.chunksPerQuery ?? Math.min(8, Math.floor((4 << 20) / info.chunkSize)));
+  const checked = (seq: number, c: { seq: number; bytes: Buffer; sha256: string } | undefined): Buffer => {
+    if (!c || c.seq !== seq) throw new LockstepError('E_SIGNATURE', `Chunk ${seq} of version package ${info.fileName} is missing from the shared database; nothing was installed.`, { releaseId: info.releaseId, seq });
+    if (c.bytes.length !== expectedSize(info, seq) || createHash('sha256').update(c.bytes).digest('hex') !== c.sha256) {
+      throw new LockstepError('E_SIGNATURE', `Chunk ${seq} of version package ${info.fileName} in the shared database was changed or damaged; nothing was installed.`, { releaseId: info.releaseId, seq });
+    }
+    return c.bytes;
+  };
+  /** Chunks [from, from + count) in one query; a dropped connection fetches the batch again on a fresh one. */
+  const fetchBatch = async (from: number, count: number): Promise<Buffer[]> => {
     for (let failures = 0; ; failures++) {
       try {
-        const c = await store.readChunk(info.releaseId, seq);
-        if (c.bytes.length !== expectedSize(info, seq) || createHash('sha256').update(c.bytes).digest('hex') !== c.sha256) {
-          throw new LockstepError('E_SIGNATURE', `Chunk ${seq} of version package ${info.fileName} in the shared database was changed or damaged; nothing was installed.`, { releaseId: info.releaseId, seq });
-        }
-        return c.bytes;
+        const rows = await store.readChunks(info.releaseId, from, count);
+        return Array.from({ length: count }, (_, i) => checked(from + i, rows[i]));
       } catch (err) {
         const e = toLockstepError(err);
         if (!isTransientDbError(e) || failures >= o.retries) throw e;
-        reconnects++;
-        o.log.warn('fleet.chunk-retry', { releaseId: info.releaseId, seq, attempt: failures + 1, code: e.code });
+        reconnects += count;
+        o.log.warn('fleet.chunk-retry', { releaseId: info.releaseId, seq: from, chunks: count, attempt: failures + 1, code: e.code });
         await sleep(Math.min(100 * 2 ** failures, 5_000));
       }
     }
   };
-  // The next chunk is requested while the current one is hashed and written; its failure is held until awaited.
-  const prefetch = (seq: number) => {
-    const p = fetchChunk(seq);
+  // The next batches are requested while the current one is hashed and written; a failure is held until awaited.
+  const prefetch = (from: number) => {
+    const p = fetchBatch(from, Math.min(perQuery, info.chunkCount - from));
     p.catch(() => undefined);
     return p;
   };
@@ -112,25 +121,27 @@ export async function downloadFromDatabase(store: PackageStore, info: PackageInf
   let bytes = resumedAt * info.chunkSize;
   const depth = Math.max(1, o.prefetch ?? 2);
   try {
-    // Up to `depth` chunks in flight (each on its own pooled connection): the database's per-connection send rate,
-    // not the hashing, limits a single stream on PostgreSQL.
-    const inFlight = new Map<number, Promise<Buffer>>();
+    // Up to `depth` queries in flight (each on its own pooled connection): the database's per-query latency and
+    // per-connection send rate, not the hashing, limit a single stream on PostgreSQL.
+    const inFlight: Array<{ from: number; batch: Promise<Buffer[]> }> = [];
     let requested = resumedAt;
     const fill = () => {
-      while (requested < info.chunkCount && inFlight.size < depth) {
-        inFlight.set(requested, prefetch(requested));
-        requested++;
+      while (requested < info.chunkCount && inFlight.length < depth) {
+        inFlight.push({ from: requested, batch: prefetch(requested) });
+        requested += Math.min(perQuery, info.chunkCount - requested);
       }
     };
-    for (let seq = resumedAt; seq < info.chunkCount; seq++) {
+    fill();
+    while (inFlight.length > 0) {
+      const next = inFlight.shift()!;
+      const chunks = await next.batch;
       fill();
-      const chunk = await inFlight.get(seq)!;
-      inFlight.delete(seq);
-      fill();
-      hash.update(chunk);
-      fs.writeSync(fd, chunk);
-      bytes += chunk.length;
-      await o.onChunk?.({ seq, chunkCount: info.chunkCount, bytes, total: info.size });
+      for (const [i, chunk] of chunks.entries()) {
+        hash.update(chunk);
+        fs.writeSync(fd, chunk);
+        bytes += chunk.length;
+        await o.onChunk?.({ seq: next.from + i, chunkCount: info.chunkCount, bytes, total: info.size });
+      }
     }
   } catch (err) {
     fs.closeSync(fd);

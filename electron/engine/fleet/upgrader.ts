@@ -142,6 +142,7 @@ export class FleetUpgrader implements Upgrader {
     return downloadFromDatabase(this.d.packages, info, destination, {
       retries: this.d.settings.chunkRetries,
       prefetch: this.d.settings.prefetchChunks,
+      ...(this.d.settings.chunksPerQuery ? { chunksPerQuery: this.d.settings.chunksPerQuery } : {}),
       log: this.d.log,
       onChunk: async (p) => {
         await keepAlive();
