@@ -55,6 +55,13 @@ if (process.env.CI === 'true' && missing.some((p) => !p.optional)) {
   process.exit(1);
 }
 
+// A filtered run that includes the browser suites builds the windows once here, before the test processes start
+// (npm test builds them itself right after the typecheck).
+if (filter.length > 0 && files.some((f) => /[\\/]ui[\\/]/.test(f))) {
+  const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-renderer.js')], { stdio: 'inherit', cwd: root });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
+
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root, env: process.env });
 if (missing.length) console.log(`\nReminder — not run here: ${missing.map((p) => p.name).join('; ')}`);
 process.exit(result.status ?? 1);

@@ -6,7 +6,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { chromium, Browser, Page } from 'playwright-core';
 import type { Shell } from '../../../electron/shell/compose';
 import { serveFolder, ServedFolder } from '../../../electron/shell/feedServer';
@@ -23,14 +22,15 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
 }
 
-let built = false;
-/** Builds the windows from the current sources (once per test process) and serves build/web on 127.0.0.1. */
+/**
+ * Serves build/web on 127.0.0.1. The windows are built once before the test processes start (npm test and
+ * scripts/run-tests.js run scripts/build-renderer.js): two test processes rebuilding the folder at once would delete
+ * pages under each other's feet.
+ */
 export async function serveWindows(): Promise<ServedFolder> {
-  if (!built) {
-    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-renderer.js')], { cwd: ROOT, stdio: 'pipe' });
-    built = true;
-  }
-  return serveFolder(path.join(ROOT, 'build', 'web'), { headers: { 'content-security-policy': CSP } });
+  const web = path.join(ROOT, 'build', 'web');
+  if (!fs.existsSync(path.join(web, 'renderer'))) throw new Error(`${web} is missing: run node scripts/build-renderer.js (npm test does).`);
+  return serveFolder(web, { headers: { 'content-security-policy': CSP } });
 }
 
 function preloadShim(): string {
