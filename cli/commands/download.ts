@@ -4,21 +4,32 @@
  * continues one a restart interrupted, from where it stopped).
  */
 import { LockstepError } from '../../electron/common/errors';
-import { DownloadedStep } from '../../electron/common/update';
+import { DownloadedModule, DownloadedStep, OfferedVersion } from '../../electron/common/update';
 import { parseStartTime } from '../../electron/engine/schedule';
 import { Command } from '../command';
 import { updateServiceFor } from './feedSession';
 
-function describeSteps(steps: DownloadedStep[]): string {
-  return steps.map((s) => `Downloaded and verified ${s.version}: ${s.file}`).join('\n');
+function describeSteps(steps: DownloadedStep[], modules: DownloadedModule[]): string {
+  return [...steps.map((s) => `Downloaded and verified ${s.version}: ${s.file}`), ...modules.map((m) => `Downloaded and verified module ${m.name} ${m.version}: ${m.file}`)].join('\n');
+}
+
+const INSTALL_NEXT = 'Install now: lockstep download --json > download.json && lockstep install-update --manifest download.json';
+
+/** S6: every module with a newer compatible version is ticked (preselected) unless --skip-module names it. */
+function tickedModules(offered: OfferedVersion | undefined, skip: unknown): string[] {
+  const skipped = new Set(Array.isArray(skip) ? skip.map(String) : []);
+  for (const id of skipped) {
+    if (!offered?.modules.some((m) => m.id === id)) throw new LockstepError('E_USAGE', `--skip-module ${id}: no such module is installed.`, { module: id });
+  }
+  return (offered?.modules ?? []).filter((m) => m.preselected && !skipped.has(m.id)).map((m) => m.id);
 }
 
 export const download: Command = {
   name: 'download',
   summary: 'download (and verify) a version now, or at a chosen time with --at; --run-scheduled runs a saved schedule',
-  usage: 'lockstep download [VERSION] [--at HH:MM|DATE-TIME] [--run-scheduled] [--config FILE] [--json]',
+  usage: 'lockstep download [VERSION] [--at HH:MM|DATE-TIME] [--skip-module ID]… [--run-scheduled] [--config FILE] [--json]',
   positionals: [0, 1],
-  options: { at: { type: 'string' }, 'run-scheduled': { type: 'boolean' } },
+  options: { at: { type: 'string' }, 'run-scheduled': { type: 'boolean' }, 'skip-module': { type: 'string', multiple: true } },
   async run(ctx) {
     const service = await updateServiceFor(ctx);
     let lastPercent = -1;
@@ -41,19 +52,22 @@ export const download: Command = {
       const state = service.getState();
       if (state.type === 'failed') throw new LockstepError(state.error.code, state.error.message, state.error.details ?? {});
       if (state.type !== 'downloaded') throw new LockstepError('E_INTERNAL', `Unexpected state ${state.type}.`);
-      return { json: { version: state.version, file: state.file, steps: state.steps, installNow: true }, text: `${describeSteps(state.steps)}\nInstall now: lockstep download --json > download.json && lockstep install --manifest download.json` };
+      return { json: { version: state.version, file: state.file, steps: state.steps, modules: state.modules, installNow: true }, text: `${describeSteps(state.steps, state.modules)}\n${INSTALL_NEXT}` };
     }
 
     const result = await service.check();
     const version = ctx.positionals[0] ?? result.preselected;
     if (!version) throw new LockstepError('E_NOT_FOUND', result.versions.length ? 'No newer version may be installed with this licence; see lockstep check.' : 'No newer version available.');
+    const modules = tickedModules(result.versions.find((v) => v.version === version), ctx.values['skip-module']);
     const at = ctx.values['at'];
     if (typeof at === 'string') {
-      const record = service.scheduleDownload(version, parseStartTime(at, new Date()));
+      const record = service.scheduleDownload(version, parseStartTime(at, new Date()), modules);
       service.scheduler.disarm(); // the CLI only records it; the app (or --run-scheduled) runs it
-      return { json: { scheduled: true, version: record.version, at: record.at, steps: record.steps.map((s) => s.version) }, text: `Download of ${record.version} scheduled for ${record.at}. It survives restarts; run it with: lockstep download --run-scheduled` };
+      return { json: { scheduled: true, version: record.version, at: record.at, steps: record.steps.map((s) => s.version), modules: (record.modules ?? []).map((m) => `${m.id}@${m.version}`) }, text: `Download of ${record.version} scheduled for ${record.at}. It survives restarts; run it with: lockstep download --run-scheduled` };
     }
-    const steps = await service.download(version);
-    return { json: { version, file: steps[steps.length - 1]!.file, steps, installNow: true }, text: `${describeSteps(steps)}\nInstall now: lockstep download --json > download.json && lockstep install --manifest download.json` };
+    await service.download(version, false, modules);
+    const state = service.getState();
+    if (state.type !== 'downloaded') throw new LockstepError('E_INTERNAL', `Unexpected state ${state.type}.`);
+    return { json: { version, file: state.file, steps: state.steps, modules: state.modules, installNow: true }, text: `${describeSteps(state.steps, state.modules)}\n${INSTALL_NEXT}` };
   },
 };

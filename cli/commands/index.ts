@@ -10,7 +10,9 @@ import { setDbPassword } from './secret';
 import { status } from './status';
 import { check } from './check';
 import { download } from './download';
+import { installUpdate } from './installUpdate';
 import { feedAdd } from './feedAdd';
+import { feedAddModule } from './feedAddModule';
 import { feedDemo } from './feedDemo';
 import { feedRefresh } from './feedRefresh';
 import { feedServe } from './feedServe';
@@ -18,4 +20,4 @@ import { keygen } from './keygen';
 import { licenseIssue } from './licenseIssue';
 import { setProxyPassword } from './proxySecret';
 
-export const COMMANDS: readonly Command[] = [status, gate, release, markTest, withdraw, releases, workstations, events, dbMigrate, setDbPassword, demo, installRecover, installConfirm, install, check, download, keygen, feedAdd, feedRefresh, feedServe, feedDemo, licenseIssue, setProxyPassword];
+export const COMMANDS: readonly Command[] = [status, gate, release, markTest, withdraw, releases, workstations, events, dbMigrate, setDbPassword, demo, installRecover, installConfirm, install, check, download, installUpdate, keygen, feedAdd, feedAddModule, feedRefresh, feedServe, feedDemo, licenseIssue, setProxyPassword];

@@ -6,10 +6,12 @@
  *   idle ──check()──▶ checking ──▶ up-to-date
  *                        │   └────▶ available ──download(now)──▶ downloading ──▶ downloaded  (Install now)
  *                        │              └──download(at)──▶ scheduled ──(time)──▶ downloading
+ *                        │                                     └──cancelScheduled()──▶ available (the same offer) | idle
  *                        └──────────▶ failed {error}          any step ──▶ failed {error}
  *
  * `downloading.background` distinguishes "download and install now" (the app is busy) from the separate download
- * (S7: "Download running in the background…"). Installing (issue 4) continues from `downloaded`.
+ * (S7: "Download running in the background…"). Installing (issue 4) continues from `downloaded`, whose `modules` are
+ * the module packages the user left ticked (S6), downloaded and verified with the app and installed together with it.
  * Shared with the renderer: no Node or Electron imports.
  */
 import type { ErrorInfo } from './errors';
@@ -78,6 +80,16 @@ export interface DownloadedStep {
   manifestSignature: string;
 }
 
+/** One downloaded module package (S6) with its signed module manifest, installed together with the app. */
+export interface DownloadedModule {
+  id: string;
+  name: string;
+  version: string;
+  file: string;
+  manifestText: string;
+  manifestSignature: string;
+}
+
 export type UpdateState =
   | { type: 'idle'; lastCheck: string | null }
   | { type: 'checking' }
@@ -85,7 +97,7 @@ export type UpdateState =
   | { type: 'available'; result: CheckResult }
   | { type: 'scheduled'; version: string; at: string }
   | { type: 'downloading'; version: string; transferred: number; total: number; bytesPerSecond: number; background: boolean }
-  | { type: 'downloaded'; version: string; file: string; steps: DownloadedStep[] }
+  | { type: 'downloaded'; version: string; file: string; steps: DownloadedStep[]; modules: DownloadedModule[] }
   | { type: 'failed'; error: ErrorInfo; during: 'check' | 'download' };
 
 export type UpdateStateType = UpdateState['type'];
@@ -105,6 +117,6 @@ export const UpdateState = {
     bytesPerSecond,
     background,
   }),
-  downloaded: (version: string, file: string, steps: DownloadedStep[]): UpdateState => ({ type: 'downloaded', version, file, steps }),
+  downloaded: (version: string, file: string, steps: DownloadedStep[], modules: DownloadedModule[] = []): UpdateState => ({ type: 'downloaded', version, file, steps, modules }),
   failed: (error: ErrorInfo, during: 'check' | 'download'): UpdateState => ({ type: 'failed', error, during }),
 } as const;

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockstepError, isLockstepError } from '../common/errors';
 import { CATALOG_FILE, Catalog, CatalogSchema, describeZodIssues } from './feed/catalogSchema';
-import { FeedContext, verifyManifest } from './feed/download';
+import { FeedContext, verifyManifest, verifyModuleManifest } from './feed/download';
 import { SignedDocument, verifyDocument } from './signing';
 import { compareVersions } from './version';
 
@@ -59,6 +59,15 @@ export function verifyCatalog(text: string, trustedKeys: readonly string[], now:
     const manifest = verifyManifest(v.manifest, trustedKeys);
     if (compareVersions(manifest.version, v.version) !== 0 || manifest.channel !== v.channel) {
       throw new LockstepError('E_FEED_INVALID', `The manifest of version ${v.version} describes ${manifest.version} (${manifest.channel}).`, { version: v.version });
+    }
+  }
+  for (const mod of catalog.modules) {
+    for (const v of mod.versions) {
+      if (!v.manifest) continue;
+      const m = verifyModuleManifest(v.manifest, trustedKeys);
+      if (m.module !== mod.id || compareVersions(m.version, v.version) !== 0 || m.appRange !== v.appRange) {
+        throw new LockstepError('E_FEED_INVALID', `The package manifest of module ${mod.id} ${v.version} describes ${m.module} ${m.version} for app versions ${m.appRange}.`, { module: mod.id, version: v.version });
+      }
     }
   }
   if (Date.parse(catalog.expiresAt) < now.getTime()) {

@@ -2,7 +2,9 @@
  * Modules (plug-ins, S6). Each installed module version declares the range of app versions it supports (in the signed
  * catalog). For a target version every installed module gets one status:
  *  - compatible       — the installed module version supports the target, and no newer one is offered;
- *  - update-available — a newer module version supports the target: preselected, installed together with the app;
+ *  - update-available — a newer module version with a signed package supports the target: preselected, downloaded
+ *                       and installed together with the app (a version the catalog lists without a package only
+ *                       declares its range: nothing could be fetched, so it is never offered);
  *  - incompatible     — the catalog knows the module but no version of it supports the target: a warning the user
  *                       must confirm before updating;
  *  - not-released     — the catalog does not list the module at all (not released through this feed for any
@@ -50,7 +52,7 @@ export function moduleStatuses(installed: Record<string, string>, target: string
       if (!mod) return { id, name: id, installed: version, status: 'not-released', updateTo: null, preselected: false, requiresConfirmation: true };
       const current = mod.versions.find((v) => compareVersions(v.version, version) === 0);
       const newer = mod.versions
-        .filter((v) => compareVersions(v.version, version) > 0 && satisfies(target, v.appRange))
+        .filter((v) => v.manifest && compareVersions(v.version, version) > 0 && satisfies(target, v.appRange))
         .sort((a, b) => compareVersions(b.version, a.version))[0];
       if (newer) return { id, name: mod.name, installed: version, status: 'update-available', updateTo: newer.version, preselected: true, requiresConfirmation: false };
       if (current && satisfies(target, current.appRange)) return { id, name: mod.name, installed: version, status: 'compatible', updateTo: null, preselected: false, requiresConfirmation: false };

@@ -8,10 +8,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErrorInfo, LockstepError } from '../common/errors';
-import { DownloadedStep } from '../common/update';
+import { DownloadedModule, DownloadedStep } from '../common/update';
 import { SignedDocument } from './signing';
 
 export interface ScheduledStep {
+  version: string;
+  manifest: SignedDocument<unknown>;
+}
+
+/** A module package the user left ticked (S6): fetched with the app, from its signed module manifest. */
+export interface ScheduledModule {
+  id: string;
   version: string;
   manifest: SignedDocument<unknown>;
 }
@@ -25,6 +32,9 @@ export interface ScheduleRecord {
   state: 'pending' | 'running' | 'done' | 'failed';
   done: DownloadedStep[];
   error: ErrorInfo | null;
+  /** Optional so records written before modules were downloaded still load. */
+  modules?: ScheduledModule[];
+  doneModules?: DownloadedModule[];
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -84,9 +94,9 @@ export class DownloadScheduler {
     private readonly run: (record: ScheduleRecord) => Promise<void>,
   ) {}
 
-  schedule(steps: ScheduledStep[], at: Date): ScheduleRecord {
+  schedule(steps: ScheduledStep[], at: Date, modules: ScheduledModule[] = []): ScheduleRecord {
     if (steps.length === 0) throw new LockstepError('E_USAGE', 'Nothing to schedule.');
-    const record: ScheduleRecord = { version: steps[steps.length - 1]!.version, steps, at: at.toISOString(), createdAt: new Date().toISOString(), state: 'pending', done: [], error: null };
+    const record: ScheduleRecord = { version: steps[steps.length - 1]!.version, steps, at: at.toISOString(), createdAt: new Date().toISOString(), state: 'pending', done: [], error: null, modules, doneModules: [] };
     this.store.save(record);
     this.arm(record);
     return record;

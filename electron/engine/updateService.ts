@@ -5,13 +5,13 @@
  */
 import { CancellationToken } from 'builder-util-runtime';
 import { LockstepError, toLockstepError } from '../common/errors';
-import { CheckResult, DownloadedStep, OfferedVersion, UpdateState } from '../common/update';
+import { CheckResult, DownloadedModule, DownloadedStep, OfferedVersion, UpdateState } from '../common/update';
 import { fetchCatalog } from './catalog';
 import { Catalog, License } from './feed/catalogSchema';
-import { FeedContext, downloadVersion } from './feed/download';
+import { FeedContext, downloadModule, downloadVersion } from './feed/download';
 import { Logger } from './log';
 import { evaluateOffer } from './offer';
-import { DownloadScheduler, ScheduleRecord, ScheduleStore, ScheduledStep } from './schedule';
+import { DownloadScheduler, ScheduleRecord, ScheduleStore, ScheduledModule, ScheduledStep } from './schedule';
 import { Version } from './version';
 
 export interface UpdateServiceDeps {
@@ -31,6 +31,8 @@ export class UpdateService {
   private state: UpdateState = UpdateState.idle();
   private readonly listeners = new Set<Listener>();
   private lastCatalog: Catalog | null = null;
+  /** The offer the user chose from: cancelling a schedule returns to it. */
+  private lastResult: CheckResult | null = null;
   private cancellation: CancellationToken | null = null;
   readonly scheduler: DownloadScheduler;
 
@@ -73,7 +75,7 @@ export class UpdateService {
       const license = this.deps.license();
       const { catalog, notModified } = await fetchCatalog(this.deps.feed, this.now());
       this.lastCatalog = catalog;
-      const result = evaluateOffer({ catalog, notModified, feedUrl: this.deps.feed.feedUrl, channel: this.deps.channel, installed: this.deps.installed(), license, modules: this.deps.modules(), platform: this.deps.feed.platform, now: this.now() });
+      const result = (this.lastResult = evaluateOffer({ catalog, notModified, feedUrl: this.deps.feed.feedUrl, channel: this.deps.channel, installed: this.deps.installed(), license, modules: this.deps.modules(), platform: this.deps.feed.platform, now: this.now() }));
       this.setState(result.versions.length === 0 ? UpdateState.upToDate(result.installed, result.checkedAt, result.warnings) : UpdateState.available(result));
       return result;
     } catch (err) {
@@ -96,27 +98,53 @@ export class UpdateService {
     return { offered, steps };
   }
 
+  /**
+   * The module packages to fetch with `version` (S6): the ids the user left ticked. Only a module the last check
+   * offered as update-available for that version can be ticked; anything else is refused before a byte moves.
+   */
+  modulesFor(offered: OfferedVersion, ticked: readonly string[]): ScheduledModule[] {
+    return [...new Set(ticked)].map((id) => {
+      const status = offered.modules.find((m) => m.id === id);
+      if (!status || status.status !== 'update-available' || !status.updateTo) {
+        throw new LockstepError('E_USAGE', `Module "${id}" has no update for version ${offered.version}${status ? ` (it is ${status.status})` : ' (it is not installed)'}.`, { module: id, version: offered.version });
+      }
+      const entry = this.lastCatalog!.modules.find((m) => m.id === id)!.versions.find((v) => v.version === status.updateTo)!;
+      return { id, version: entry.version, manifest: entry.manifest! };
+    });
+  }
+
   /** *Download and install now* (background=false) or the separate download when its time comes (background=true). */
-  async download(version: string, background = false): Promise<DownloadedStep[]> {
+  async download(version: string, background = false, modules: readonly string[] = []): Promise<DownloadedStep[]> {
     this.requireNotBusy('download');
-    const { steps } = this.stepsFor(version);
-    return this.fetchSteps(steps, background);
+    const { offered, steps } = this.stepsFor(version);
+    return (await this.fetchSteps(steps, background, this.modulesFor(offered, modules))).steps;
   }
 
   /** *Download separately*: persist the schedule (it survives a restart) and arm its timer. */
-  scheduleDownload(version: string, at: Date): ScheduleRecord {
+  scheduleDownload(version: string, at: Date, modules: readonly string[] = []): ScheduleRecord {
     this.requireNotBusy('schedule a download');
-    const { steps } = this.stepsFor(version);
-    const record = this.scheduler.schedule(steps, at);
+    const { offered, steps } = this.stepsFor(version);
+    const record = this.scheduler.schedule(steps, at, this.modulesFor(offered, modules));
     this.setState(UpdateState.scheduled(record.version, record.at));
     return record;
+  }
+
+  /**
+   * Cancel of a scheduled download (S7): the timer is disarmed, schedule.json removed, and the screen returns to the
+   * offer it was chosen from — or to idle when there is none (the schedule was picked up after a restart). A schedule
+   * whose transfer already runs is cancelled through cancelDownload; its record is dropped when the transfer stops.
+   */
+  cancelScheduled(): void {
+    this.scheduler.cancel();
+    if (this.state.type !== 'scheduled') return;
+    this.setState(this.lastResult && this.lastResult.versions.length ? UpdateState.available(this.lastResult) : UpdateState.idle(this.lastResult?.checkedAt ?? null));
   }
 
   /** At start: pick up a pending schedule or a finished separate download ("Install now" stays on offer). */
   resume(): void {
     const record = this.scheduler.resume();
     if (!record) return;
-    if (record.state === 'done' && record.done.length) this.setState(UpdateState.downloaded(record.version, record.done[record.done.length - 1]!.file, record.done));
+    if (record.state === 'done' && record.done.length) this.setState(UpdateState.downloaded(record.version, record.done[record.done.length - 1]!.file, record.done, record.doneModules ?? []));
     else if (record.state === 'pending' || record.state === 'running') this.setState(UpdateState.scheduled(record.version, record.at));
   }
 
@@ -128,15 +156,19 @@ export class UpdateService {
     const store = this.scheduler.store;
     store.save({ ...record, state: 'running' });
     try {
-      const done = await this.fetchSteps(record.steps, true);
-      store.save({ ...record, state: 'done', done, error: null });
+      const done = await this.fetchSteps(record.steps, true, record.modules ?? []);
+      store.save({ ...record, state: 'done', done: done.steps, doneModules: done.modules, error: null });
     } catch (err) {
-      store.save({ ...record, state: 'failed', error: toLockstepError(err).toInfo() });
+      const e = toLockstepError(err);
+      // Cancelled by the user: the schedule is gone (cancelScheduled), so nothing is written back.
+      if (e.code === 'E_CANCELLED') store.clear();
+      else store.save({ ...record, state: 'failed', error: e.toInfo() });
     }
   }
 
-  private async fetchSteps(steps: ScheduledStep[], background: boolean): Promise<DownloadedStep[]> {
+  private async fetchSteps(steps: ScheduledStep[], background: boolean, modules: readonly ScheduledModule[]): Promise<{ steps: DownloadedStep[]; modules: DownloadedModule[] }> {
     const done: DownloadedStep[] = [];
+    const doneModules: DownloadedModule[] = [];
     this.cancellation = new CancellationToken();
     const target = steps[steps.length - 1]!.version;
     try {
@@ -148,8 +180,18 @@ export class UpdateService {
         });
         done.push({ version: got.version, file: got.file, manifestText: got.manifestText, manifestSignature: got.manifestSignature });
       }
-      this.setState(UpdateState.downloaded(target, done[done.length - 1]!.file, done));
-      return done;
+      // Module packages belong to the target version: their progress is shown as part of it.
+      for (const m of modules) {
+        this.setState(UpdateState.downloading(target, 0, 0, 0, background));
+        doneModules.push(
+          await downloadModule(this.deps.feed, m.manifest, {
+            cancellationToken: this.cancellation,
+            onProgress: (p) => this.setState(UpdateState.downloading(target, p.transferred, p.total, p.bytesPerSecond, background)),
+          }),
+        );
+      }
+      this.setState(UpdateState.downloaded(target, done[done.length - 1]!.file, done, doneModules));
+      return { steps: done, modules: doneModules };
     } catch (err) {
       const e = toLockstepError(err);
       this.setState(UpdateState.failed(e.toInfo(), 'download'));
@@ -169,7 +211,7 @@ function summary(state: UpdateState): Record<string, unknown> {
     case 'downloading':
       return { version: state.version, background: state.background };
     case 'downloaded':
-      return { version: state.version, file: state.file };
+      return { version: state.version, file: state.file, modules: state.modules.map((m) => `${m.id}@${m.version}`) };
     case 'scheduled':
       return { version: state.version, at: state.at };
     default:

@@ -14,6 +14,7 @@ import { VersionFileSource } from '../engine/installation';
 import { loadLicense } from '../engine/license';
 import { Logger, RotatingFileLogger } from '../engine/log';
 import { defaultModulesFile, readInstalledModules } from '../engine/modules';
+import { moduleInstallerFor } from '../engine/moduleInstall';
 import { SecretStore } from '../engine/secrets';
 import { Upgrader } from '../engine/startupGate';
 import { trustedKeys } from '../engine/trust';
@@ -97,6 +98,7 @@ export async function composeShell(o: ShellOptions): Promise<Shell> {
       renderNotes: await loadNotesRenderer(),
       installedVersion: () => installed.installedVersion().raw,
       watcher: workstation.fleetParts.watcher,
+      modules: moduleInstallerFor(config, feed),
     });
     session.onEvent((e) => {
       if (e.type === 'relaunch') o.relaunch();

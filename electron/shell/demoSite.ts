@@ -11,7 +11,8 @@ import { writeVersionFile } from '../engine/installation';
 import { MODULES_FILE } from '../engine/modules';
 import { Platform } from '../engine/feed/catalogSchema';
 import { createDemoFeed as buildDemoFeed, DemoFeed, DemoVersion } from '../engine/fleet/demoFeed';
-import { ModuleRelease } from '../engine/vendor/feedWriter';
+import { signerFromPem } from '../engine/signing';
+import { addModule, ModuleRelease } from '../engine/vendor/feedWriter';
 
 export { DEMO_PRODUCT } from '../engine/fleet/demoFeed';
 export type { DemoFeed, DemoVersion } from '../engine/fleet/demoFeed';
@@ -22,10 +23,23 @@ export const DEMO_VERSIONS: DemoVersion[] = [
   { version: '2.0.0', daysAgo: 1, editions: ['enterprise'], notes: '## Version 2.0.0\n\nThe enterprise edition: multi-company accounting.' },
 ];
 
+/** Module versions of the demo feed; each also comes as a signed package (feed add-module), so updates install. */
 export const DEMO_MODULES: ModuleRelease[] = [
   { id: 'reports', name: 'Reports', version: '1.0.0', appRange: '>=1.0.0 <1.2.0' },
   { id: 'reports', name: 'Reports', version: '1.2.0', appRange: '>=1.1.0 <3.0.0' },
+  { id: 'charts', name: 'Charts', version: '2.0.0', appRange: '>=1.0.0 <1.2.0' },
+  { id: 'charts', name: 'Charts', version: '2.1.0', appRange: '>=1.1.0 <3.0.0' },
+  { id: 'scanner', name: 'Scanner', version: '1.0.0', appRange: '>=1.0.0 <1.1.0' },
 ];
+
+export function demoModuleFile(id: string, version: string): string {
+  return `lockstep-demo-${id}-${version}.module`;
+}
+
+/** What a demo module package holds: a small text, distinct per module and version. */
+export function demoModuleBytes(id: string, version: string): Buffer {
+  return Buffer.from(`Lockstep Demo module ${id} ${version}\n`);
+}
 
 interface DemoSiteFeedOptions {
   versions?: DemoVersion[];
@@ -37,8 +51,23 @@ interface DemoSiteFeedOptions {
 }
 
 /** The demo site's feed: built once, re-signed on later starts (see the engine's createDemoFeed). */
-export function createDemoFeed(root: string, o: DemoSiteFeedOptions): Promise<DemoFeed> {
-  return buildDemoFeed(root, { ...o, versions: o.versions ?? DEMO_VERSIONS, modules: o.modules ?? DEMO_MODULES });
+export async function createDemoFeed(root: string, o: DemoSiteFeedOptions): Promise<DemoFeed> {
+  const modules = o.modules ?? DEMO_MODULES;
+  const feed = await buildDemoFeed(root, { ...o, versions: o.versions ?? DEMO_VERSIONS, modules });
+  // The engine's builder declares the module ranges; the packages are added the way `feed add-module` adds them, once,
+  // signed with the demo key the builder keeps in <root>/vendor.
+  const missing = modules.filter((m) => !fs.existsSync(path.join(feed.feedDir, demoModuleFile(m.id, m.version))));
+  if (missing.length) {
+    const signer = signerFromPem(fs.readFileSync(path.join(root, 'vendor', 'demo-vendor.key'), 'utf8'));
+    const staging = fs.mkdtempSync(path.join(root, 'module-packages-'));
+    for (const m of missing) {
+      const file = path.join(staging, demoModuleFile(m.id, m.version));
+      fs.writeFileSync(file, demoModuleBytes(m.id, m.version));
+      await addModule(feed.feedDir, { file, id: m.id, ...(m.name ? { name: m.name } : {}), version: m.version, appRange: m.appRange, ...(o.now ? { now: o.now } : {}) }, signer);
+    }
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  return feed;
 }
 
 export interface DemoWorkstation {

@@ -19,11 +19,12 @@ import { LockstepError, toLockstepError } from '../common/errors';
 import type { AdminOverview, DownloadRequest, InstallPhase, ShellSnapshot, WindowKind } from '../common/ipc';
 import type { Locale } from '../common/messages';
 import { GateDecision, mayUseDatabase } from '../common/gate';
-import type { CheckResult, UpdateState } from '../common/update';
+import type { CheckResult, DownloadedModule, UpdateState } from '../common/update';
 import { loadUserSettings, saveUserSettings, UserSettings } from '../engine/config';
 import { FeedContext, fileForPlatform, verifyManifest } from '../engine/feed/download';
 import { packageKindOf } from '../engine/fleet/packageKind';
 import type { OutdatedNotice } from '../engine/fleet/releaseWatcher';
+import { installWithModules, ModuleInstaller } from '../engine/moduleInstall';
 import { parseStartTime } from '../engine/schedule';
 import { GateResult } from '../engine/startupGate';
 import { UpdateService } from '../engine/updateService';
@@ -71,6 +72,8 @@ export interface SessionDeps {
   installedVersion: () => string;
   /** Watches for a newer release while the app runs; started once the gate let the app go on. */
   watcher?: ReleaseWatcherPort;
+  /** Installs the ticked module packages together with the app and carries the others across (S6). */
+  modules?: ModuleInstaller;
   now?: () => Date;
 }
 
@@ -151,6 +154,7 @@ export class ShellSession {
       this.fire({ type: 'relaunch' });
       return this.gate;
     }
+    this.deps.modules?.resumePending(); // a module placement a crash interrupted, before the new version counts as healthy
     this.deps.installer.confirmHealthy();
     this.deps.updates.resume();
     if (this.gate.mayUseDatabase && this.deps.watcher && !this.watching) {
@@ -213,21 +217,22 @@ export class ShellSession {
       this.deps.workstation.log.info('shell.download', { version: request.version, when: request.when, modules: request.modules });
     }
     if (request.when.type === 'at') {
-      this.deps.updates.scheduleDownload(request.version, parseStartTime(request.when.time, this.now()));
+      this.deps.updates.scheduleDownload(request.version, parseStartTime(request.when.time, this.now()), request.modules);
       return;
     }
     const background = request.when.type === 'background';
     this.deps.updates.stepsFor(request.version); // refuse what cannot be installed before anything starts
-    const running = this.deps.updates.download(request.version, background);
+    const running = this.deps.updates.download(request.version, background, request.modules);
     void running.then(
       () => (background ? undefined : this.installDownloaded()),
       () => undefined, // the failure is in the state snapshot
     );
   }
 
+  /** Cancel: a running transfer stops (its part file stays), a scheduled one is forgotten and the offer is shown again. */
   cancelDownload(): void {
     this.deps.updates.cancelDownload();
-    this.deps.updates.scheduler.cancel();
+    this.deps.updates.cancelScheduled();
   }
 
   /** *Install now*: every downloaded step in ascending order, then the restart. */
@@ -240,14 +245,16 @@ export class ShellSession {
     let first: string | null = null;
     this.setInstall({ type: 'installing', version: state.version });
     try {
-      for (const [i, step] of state.steps.entries()) {
-        // Installing only what the vendor signed: the manifest is checked once more right before its file is used.
-        const manifest = verifyManifest({ signed: JSON.parse(step.manifestText), signature: step.manifestSignature }, feed.trustedKeys);
-        const file = fileForPlatform(manifest, feed.platform);
-        if (i > 0) this.deps.installer.confirmHealthy(); // a stepping stone never runs on its own; its successor follows at once
-        outcome = await this.deps.installer.install({ packagePath: step.file, sha512: file.sha512, kind: packageKindOf(file.name), version: step.version, manifest: { text: step.manifestText, signature: step.manifestSignature } });
-        first ??= outcome.from;
-      }
+      await this.withModules(state.version, state.modules, async () => {
+        for (const [i, step] of state.steps.entries()) {
+          // Installing only what the vendor signed: the manifest is checked once more right before its file is used.
+          const manifest = verifyManifest({ signed: JSON.parse(step.manifestText), signature: step.manifestSignature }, feed.trustedKeys);
+          const file = fileForPlatform(manifest, feed.platform);
+          if (i > 0) this.deps.installer.confirmHealthy(); // a stepping stone never runs on its own; its successor follows at once
+          outcome = await this.deps.installer.install({ packagePath: step.file, sha512: file.sha512, kind: packageKindOf(file.name), version: step.version, manifest: { text: step.manifestText, signature: step.manifestSignature } });
+          first ??= outcome.from;
+        }
+      });
     } catch (err) {
       const e = toLockstepError(err);
       this.setInstall({ type: 'failed', version: state.version, error: e.toInfo() });
@@ -255,6 +262,13 @@ export class ShellSession {
     }
     this.setInstall({ type: 'restart-requested', version: outcome!.to, from: first, elevation: outcome!.elevation });
     this.fire({ type: 'relaunch' });
+  }
+
+  /** The app install with the modules the user left ticked (S6); without a module installer, the app alone. */
+  private async withModules(version: string, modules: DownloadedModule[], installApp: () => Promise<void>): Promise<void> {
+    if (this.deps.modules) await installWithModules(this.deps.modules, version, modules, installApp);
+    else if (modules.length) throw new LockstepError('E_INTERNAL', 'Module packages were downloaded, but this shell has no module installer.');
+    else await installApp();
   }
 
   private setInstall(phase: InstallPhase): void {

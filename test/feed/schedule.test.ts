@@ -10,6 +10,7 @@ import { describe, mock, test } from 'node:test';
 import { UpdateState } from '../../electron/common/update';
 import { partialDir } from '../../electron/engine/feed/download';
 import { ScheduleStore, parseStartTime } from '../../electron/engine/schedule';
+import { demoModuleBytes, demoModuleName } from '../../electron/engine/vendor/demo';
 import { CLI, runNode } from '../helpers/workstationSim';
 import { faults } from './feedServer';
 import { feedFixture, linuxInstaller } from './fixture';
@@ -61,6 +62,61 @@ describe('separate download (S7)', () => {
         third.resume();
         const s = third.getState();
         assert.ok(s.type === 'downloaded' && s.version === '2.0.0');
+      } finally {
+        mock.timers.reset();
+      }
+    } finally {
+      await fx.cleanup();
+    }
+  });
+
+  test('cancelling a schedule returns to the offer and nothing runs at its time; a scheduled run brings the ticked module (fake timers)', async () => {
+    const fx = await feedFixture();
+    try {
+      const service = await fx.service();
+      const offer = await service.check();
+      mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.parse('2030-01-01T12:00:00Z') });
+      try {
+        const at = new Date('2030-01-02T02:00:00Z');
+        const record = service.scheduleDownload('2.0.0', at, ['reports']);
+        assert.deepEqual(record.modules!.map((m) => [m.id, m.version]), [['reports', '2.0.0']]);
+        const states: UpdateState[] = [];
+        service.onState((s) => states.push(s));
+        service.cancelScheduled();
+        // One transition, through setState, back to the very offer the user chose from.
+        assert.deepEqual(states, [UpdateState.available(offer)]);
+        assert.deepEqual(service.getState(), UpdateState.available(offer));
+        assert.equal(fs.existsSync(path.join(fx.cacheDir, 'schedule.json')), false);
+        assert.ok(fx.log.entries.some((e) => e.event === 'update.state' && e.fields['from'] === 'scheduled' && e.fields['to'] === 'available'));
+        mock.timers.tick(24 * 3600_000);
+        assert.equal(fx.server.log.filter((r) => /\.(AppImage|module)$/.test(r.name)).length, 0, 'the cancelled schedule never fires');
+        assert.deepEqual(states.length, 1);
+
+        // After a restart there is no offer to return to: a picked-up schedule cancels to idle.
+        service.scheduleDownload('2.0.0', at, ['reports']);
+        service.scheduler.disarm();
+        const restarted = await fx.service();
+        restarted.resume();
+        assert.equal(restarted.getState().type, 'scheduled');
+        restarted.cancelScheduled();
+        assert.deepEqual(restarted.getState(), UpdateState.idle(null));
+        assert.equal(new ScheduleStore(fx.cacheDir).load(), null);
+
+        // Scheduled again, with the module ticked: at its time the app chain and the module package arrive together.
+        mock.timers.reset();
+        await service.check(); // on real time: the catalog is fresh now, not in 2030
+        mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.parse('2030-01-01T12:00:00Z') });
+        service.scheduleDownload('2.0.0', new Date('2030-01-03T02:00:00Z'), ['reports']);
+        const done = waitFor(service, 'downloaded');
+        mock.timers.tick(38 * 3600_000); // 2030-01-01 12:00 → 2030-01-03 02:00
+        mock.timers.reset(); // the transfer itself runs on real time
+        const final = await done;
+        assert.ok(final.type === 'downloaded', JSON.stringify(final));
+        assert.deepEqual(final.modules.map((m) => [m.id, m.version, path.basename(m.file)]), [['reports', '2.0.0', demoModuleName('reports', '2.0.0')]]);
+        assert.deepEqual(fs.readFileSync(final.modules[0]!.file), fx.server.file(demoModuleName('reports', '2.0.0')));
+        assert.deepEqual(fs.readFileSync(final.modules[0]!.file), demoModuleBytes('reports', '2.0.0'));
+        await new Promise((r) => setImmediate(r));
+        assert.deepEqual(new ScheduleStore(fx.cacheDir).load()!.doneModules!.map((m) => m.id), ['reports']);
       } finally {
         mock.timers.reset();
       }

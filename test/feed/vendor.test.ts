@@ -50,6 +50,18 @@ describe('vendor CLI', () => {
         const added = await lockstep(['feed', 'add', ...fs.readdirSync(build).filter((f) => !f.endsWith('.md') && f.includes(version)).map((f) => path.join(build, f)), '--version', version, '--feed', feed, ...keyArgs, '--notes', path.join(build, 'notes.md'), '--product', 'Acme ERP', ...extra], 'correct horse\n');
         assert.equal(added.code, 0, JSON.stringify(added.body));
       }
+      // The module update comes as a package: name, size, SHA-512 and its app range signed into the catalog (S6).
+      fs.writeFileSync(path.join(build, 'crm-2.0.plugin'), 'crm 2.0 plugin '.repeat(700));
+      const mod = await lockstep(['feed', 'add-module', path.join(build, 'crm-2.0.plugin'), '--module', 'crm', '--version', '2.0', '--app-range', '>=7.0 <8.0', '--name', 'CRM', '--feed', feed, ...keyArgs], 'correct horse\n');
+      assert.equal(mod.code, 0, JSON.stringify(mod.body));
+      const plugin = fs.readFileSync(path.join(build, 'crm-2.0.plugin'));
+      assert.deepEqual(mod.body['file'], { name: 'crm-2.0.plugin', size: plugin.length, sha512: createHash('sha512').update(plugin).digest('base64') });
+      assert.deepEqual(fs.readFileSync(path.join(feed, 'crm-2.0.plugin')), plugin);
+      const clash = await lockstep(['feed', 'add-module', path.join(build, 'Acme-7.1.AppImage'), '--module', 'crm', '--version', '2.1', '--app-range', '>=7.0', '--feed', feed, ...keyArgs], 'correct horse\n');
+      assert.equal((clash.body['error'] as { code: string }).code, 'E_USAGE', 'a module package never takes an installer\'s name');
+      const badRange = await lockstep(['feed', 'add-module', path.join(build, 'crm-2.0.plugin'), '--module', 'crm', '--version', '2.0', '--app-range', '>=seven', '--feed', feed, ...keyArgs], 'correct horse\n');
+      assert.equal((badRange.body['error'] as { code: string }).code, 'E_USAGE');
+
       const badKey = await lockstep(['feed', 'add', path.join(build, 'Acme-7.1.AppImage'), '--version', '7.2', '--feed', feed, '--key', path.join(dir, 'keys', 'acme.key')]);
       assert.equal((badKey.body['error'] as { code: string }).code, 'E_USAGE');
 
@@ -95,6 +107,10 @@ describe('vendor CLI', () => {
         assert.equal(got.code, 0, JSON.stringify(got.body));
         assert.deepEqual((got.body['steps'] as Array<{ version: string }>).map((s) => s.version), ['7.0.0.19', '7.1']);
         assert.deepEqual(fs.readFileSync(got.body['file'] as string), fs.readFileSync(path.join(feed, 'Acme-7.1.AppImage')));
+        // The preselected module update came with the app, through the same verified download path.
+        const modules = got.body['modules'] as Array<{ id: string; version: string; file: string }>;
+        assert.deepEqual(modules.map((m) => [m.id, m.version, path.relative(ws, m.file)]), [['crm', '2.0', path.join('cache', 'downloads', 'crm-2.0.plugin')]]);
+        assert.deepEqual(fs.readFileSync(modules[0]!.file), fs.readFileSync(path.join(feed, 'crm-2.0.plugin')));
       } finally {
         await server.close();
       }

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { Locale } from '../../electron/common/messages';
 import type { ServedFolder } from '../../electron/shell/feedServer';
-import { DEMO_VERSIONS } from '../../electron/shell/demoSite';
+import { DEMO_VERSIONS, demoModuleBytes, demoModuleFile } from '../../electron/shell/demoSite';
 import { launchChromium, openWindow, screenshot, serveWindows } from './helpers/browser';
 import { createSite, Site } from './helpers/site';
 
@@ -145,8 +145,59 @@ describe('Update window in Chromium', () => {
       assert.equal(schedule.state, 'pending');
       assert.equal(new Date(schedule.at).getHours(), 3);
       await screenshot(page, 'update-scheduled', locale);
+
+      // Cancel: back to the offer at once (not "scheduled" until the next search), the schedule forgotten.
+      await page.click('#cancel');
+      await page.waitForSelector('main[data-state="available"]');
+      assert.equal(await page.isChecked('#version-1\\.1\\.0'), true);
+      assert.equal(fs.existsSync(path.join(ws.dir, 'cache', 'schedule.json')), false);
+      assert.equal(ws.shell.updates.getState().type, 'available');
       await w.close();
     }
+  });
+
+  test('modules: the ticked update is installed with the app, the unticked and the incompatible one stay byte for byte (S6)', async () => {
+    const ws = await site.workstation({ id: 'modules', installed: '1.0.0', modules: { reports: '1.0.0', charts: '2.0.0', scanner: '1.0.0' } });
+    // What IT installed with 1.0.0, in the install folder's module location (engine/moduleInstall.ts).
+    const modulesDir = path.join(ws.installDir, 'modules');
+    const itInstalled: Record<string, string> = { 'charts/charts.bin': 'Charts 2.0.0 as IT installed it', 'reports/reports.bin': 'Reports 1.0.0', 'scanner/scanner.bin': 'Scanner 1.0.0', 'scanner/de/labels.txt': 'Belege' };
+    for (const [rel, text] of Object.entries(itInstalled)) {
+      fs.mkdirSync(path.dirname(path.join(modulesDir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(modulesDir, rel), text);
+    }
+    const w = await openWindow(browser, web, ws.shell, 'update');
+    const { page } = w;
+    await page.click('#search');
+    await page.waitForSelector('main[data-state="available"]');
+    assert.equal((await page.textContent('#update-button'))?.trim(), TEXT.en.updateTo('1.2.0'));
+    // Both updates preselected; the scanner has no version for 1.2.0: no box, a confirmation instead.
+    assert.equal(await page.isChecked('#module-reports'), true);
+    assert.equal(await page.isChecked('#module-charts'), true);
+    assert.equal(await page.$('#module-scanner'), null);
+    await page.uncheck('#module-charts');
+    await page.click('#update-button');
+    await page.waitForSelector('#errors .error[data-code="E_USAGE"]'); // not confirmed: refused, nothing fetched
+    assert.equal(ws.shell.updates.getState().type, 'available');
+    await page.check('#confirm-modules');
+    await page.click('#update-button');
+    await page.waitForSelector('#restart', { timeout: 30_000 });
+
+    assert.equal(versionFile(ws.installDir), '1.2.0');
+    const files = (dir: string): string[] => fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(modulesDir, path.join(e.parentPath, e.name))).sort();
+    assert.deepEqual(files(modulesDir), ['charts/charts.bin', `reports/${demoModuleFile('reports', '1.2.0')}`, 'scanner/de/labels.txt', 'scanner/scanner.bin']);
+    assert.deepEqual(fs.readFileSync(path.join(modulesDir, 'reports', demoModuleFile('reports', '1.2.0'))), demoModuleBytes('reports', '1.2.0'));
+    for (const rel of ['charts/charts.bin', 'scanner/scanner.bin', 'scanner/de/labels.txt']) assert.equal(fs.readFileSync(path.join(modulesDir, rel), 'utf8'), itInstalled[rel]);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(ws.installDir, 'lockstep-modules.json'), 'utf8')), { charts: '2.0.0', reports: '1.2.0', scanner: '1.0.0' });
+    assert.equal(fs.existsSync(path.join(ws.dir, 'cache', 'downloads', demoModuleFile('charts', '2.1.0'))), false, 'the unticked module was not even downloaded');
+
+    // What the next search reports for the modules now installed.
+    const next = await ws.shell.session.check();
+    assert.deepEqual(next!.versions[0]!.modules.map((m) => [m.id, m.installed, m.status]), [
+      ['charts', '2.0.0', 'update-available'],
+      ['reports', '1.2.0', 'compatible'],
+      ['scanner', '1.0.0', 'incompatible'],
+    ]);
+    await w.close();
   });
 
   test('nothing newer, and an unreachable feed, in every language (S2, S11)', async () => {

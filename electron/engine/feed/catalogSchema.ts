@@ -67,11 +67,42 @@ export const CatalogVersionSchema = z
   })
   .strict();
 
+const moduleId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i);
+const appRange = z.string().min(1).max(200);
+
+/**
+ * A module package (S6), signed on its own like an app version's manifest, so the file can be checked again right
+ * before it is installed (and travel beside the app's manifest). One file per module version, the same on every
+ * platform; `appRange` is repeated inside the signature so the compatibility claim cannot be edited in the catalog.
+ */
+export const ModuleManifestSchema = z
+  .object({
+    type: z.literal('lockstep-module-manifest'),
+    product: text,
+    module: moduleId,
+    name: text,
+    version,
+    appRange,
+    releaseDate: isoDate,
+    file: z.object({ name: plainName, size: z.number().int().min(0), sha512 }).strict(),
+  })
+  .strict();
+
+export const ModuleVersionSchema = z
+  .object({
+    version,
+    appRange,
+    releaseDate: isoDate,
+    /** The signed package; absent when the vendor only declares the range of a version shipped another way. */
+    manifest: z.object({ signed: ModuleManifestSchema, signature: z.string() }).strict().optional(),
+  })
+  .strict();
+
 export const ModuleSchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/i),
+    id: moduleId,
     name: text,
-    versions: z.array(z.object({ version, appRange: z.string().min(1).max(200), releaseDate: isoDate }).strict()),
+    versions: z.array(ModuleVersionSchema),
   })
   .strict();
 
@@ -105,6 +136,8 @@ export type ManifestFile = z.infer<typeof ManifestFileSchema>;
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type CatalogVersion = z.infer<typeof CatalogVersionSchema>;
 export type CatalogModule = z.infer<typeof ModuleSchema>;
+export type ModuleVersion = z.infer<typeof ModuleVersionSchema>;
+export type ModuleManifest = z.infer<typeof ModuleManifestSchema>;
 export type Catalog = z.infer<typeof CatalogSchema>;
 export type License = z.infer<typeof LicenseSchema>;
 

@@ -9,10 +9,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CancellationToken, ProgressInfo } from 'builder-util-runtime';
 import { LockstepError, toLockstepError } from '../../common/errors';
+import type { DownloadedModule } from '../../common/update';
 import { Logger } from '../log';
 import { SignedDocument, canonicalJson, verifyDocument } from '../signing';
 import { NodeAppAdapter } from './appAdapter';
-import { Manifest, ManifestFile, ManifestSchema, Platform, describeZodIssues, isPlainName } from './catalogSchema';
+import { Manifest, ManifestFile, ManifestSchema, ModuleManifest, ModuleManifestSchema, Platform, describeZodIssues, isPlainName } from './catalogSchema';
 import { LockstepHttpExecutor } from './executor';
 import { FeedHttp } from './http';
 import { PinnedGenericProvider, pinnedUpdateInfo } from './pinnedProvider';
@@ -60,18 +61,49 @@ export function fileForPlatform(manifest: Manifest, platform: Platform): Manifes
   return file;
 }
 
-export async function downloadVersion(
-  ctx: FeedContext,
-  signedManifest: SignedDocument<unknown>,
-  options: { onProgress?: (p: ProgressInfo) => void; cancellationToken?: CancellationToken } = {},
-): Promise<DownloadedVersion> {
+export interface DownloadOptions {
+  onProgress?: (p: ProgressInfo) => void;
+  cancellationToken?: CancellationToken;
+}
+
+export async function downloadVersion(ctx: FeedContext, signedManifest: SignedDocument<unknown>, options: DownloadOptions = {}): Promise<DownloadedVersion> {
   const manifest = verifyManifest(signedManifest, ctx.trustedKeys);
   const file = fileForPlatform(manifest, ctx.platform);
+  const finalPath = await fetchSignedFile(ctx, { version: manifest.version, releaseDate: manifest.releaseDate, file, reverify: () => verifyManifest(signedManifest, ctx.trustedKeys) }, options);
+  return { version: manifest.version, file: finalPath, fileInfo: file, manifestText: canonicalJson(signedManifest.signed), manifestSignature: signedManifest.signature };
+}
+
+/** Verifies a module's signed manifest (S6); E_SIGNATURE when changed, E_FEED_INVALID when malformed. */
+export function verifyModuleManifest(doc: SignedDocument<unknown>, trustedKeys: readonly string[]): ModuleManifest {
+  verifyDocument(doc, trustedKeys, 'module manifest');
+  const parsed = ModuleManifestSchema.safeParse(doc.signed);
+  if (!parsed.success) throw new LockstepError('E_FEED_INVALID', `The signed module manifest is malformed: ${describeZodIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** A module package: the same verified, resumable, hashed path as the app's files, into the same downloads folder. */
+export async function downloadModule(ctx: FeedContext, signedManifest: SignedDocument<unknown>, options: DownloadOptions = {}): Promise<DownloadedModule> {
+  const m = verifyModuleManifest(signedManifest, ctx.trustedKeys);
+  const file = await fetchSignedFile(ctx, { version: m.version, releaseDate: m.releaseDate, file: m.file, reverify: () => verifyModuleManifest(signedManifest, ctx.trustedKeys) }, options);
+  return { id: m.module, name: m.name, version: m.version, file, manifestText: canonicalJson(signedManifest.signed), manifestSignature: signedManifest.signature };
+}
+
+interface SignedFile {
+  version: string;
+  releaseDate: string;
+  file: Pick<ManifestFile, 'name' | 'size' | 'sha512'>;
+  /** Checks the signature once more after the transfer. */
+  reverify: () => void;
+}
+
+/** One file a verified manifest lists, through electron-updater and Lockstep's executor, into <cache>/downloads. */
+async function fetchSignedFile(ctx: FeedContext, signed: SignedFile, options: DownloadOptions): Promise<string> {
+  const { file, version } = signed;
+  if (!isPlainName(file.name)) throw new LockstepError('E_FEED_INVALID', `The file name "${file.name}" is not a plain file name; nothing was requested.`, { name: file.name });
   const finalPath = path.join(downloadsDir(ctx.cacheDir), file.name);
-  const result = (): DownloadedVersion => ({ version: manifest.version, file: finalPath, fileInfo: file, manifestText: canonicalJson(signedManifest.signed), manifestSignature: signedManifest.signature });
   if (await alreadyDownloaded(finalPath, file)) {
-    ctx.log.info('feed.already-downloaded', { version: manifest.version, file: finalPath });
-    return result();
+    ctx.log.info('feed.already-downloaded', { version, file: finalPath });
+    return finalPath;
   }
 
   const executor = new LockstepHttpExecutor(ctx.http, new ResumableDownloader(ctx.http, partialDir(ctx.cacheDir)));
@@ -79,24 +111,24 @@ export async function downloadVersion(
   const updater = new DownloadOnlyUpdater(new NodeAppAdapter(ctx.cacheDir, ctx.feedUrl));
   updater.logger = updaterLogger(ctx.log);
   setExecutor(updater, executor); // before setFeedURL: the provider takes the executor when it is built
-  updater.setFeedURL({ provider: 'custom', url: ctx.feedUrl, updateProvider: PinnedGenericProvider, pinned: pinnedUpdateInfo(manifest.version, manifest.releaseDate, file) } as never);
+  updater.setFeedURL({ provider: 'custom', url: ctx.feedUrl, updateProvider: PinnedGenericProvider, pinned: pinnedUpdateInfo(version, signed.releaseDate, file) } as never);
   if (options.onProgress) updater.on('download-progress', options.onProgress);
   updater.on('error', () => undefined); // failures arrive as rejections below; the event would only duplicate them
 
   let downloaded: string;
   try {
     const check = await updater.checkForUpdates();
-    if (!check?.isUpdateAvailable) throw new LockstepError('E_INTERNAL', `electron-updater did not accept version ${manifest.version}.`);
+    if (!check?.isUpdateAvailable) throw new LockstepError('E_INTERNAL', `electron-updater did not accept version ${version}.`);
     const files = await updater.downloadUpdate(options.cancellationToken ?? new CancellationToken());
     downloaded = files[0]!;
   } catch (err) {
     const e = toLockstepError(err);
-    ctx.log.error('feed.download-failed', { version: manifest.version, file: file.name, code: e.code, message: e.message });
+    ctx.log.error('feed.download-failed', { version, file: file.name, code: e.code, message: e.message });
     throw e;
   }
 
   // Then the manifest signature: what is handed to the installer must be exactly what the vendor signed.
-  verifyManifest(signedManifest, ctx.trustedKeys);
+  signed.reverify();
   const size = fs.statSync(downloaded).size;
   if (size !== file.size) {
     fs.rmSync(downloaded, { force: true });
@@ -105,8 +137,8 @@ export async function downloadVersion(
   // electron-updater's pending folder holds one update; a chain needs every step, so finished files move out of it.
   fs.mkdirSync(path.dirname(finalPath), { recursive: true });
   fs.renameSync(downloaded, finalPath);
-  ctx.log.info('feed.downloaded', { version: manifest.version, file: finalPath, size });
-  return result();
+  ctx.log.info('feed.downloaded', { version, file: finalPath, size });
+  return finalPath;
 }
 
 export function downloadsDir(cacheDir: string): string {
@@ -114,7 +146,7 @@ export function downloadsDir(cacheDir: string): string {
 }
 
 /** A finished earlier download (e.g. before a restart) is reused only if its bytes still match the signed manifest. */
-async function alreadyDownloaded(file: string, info: ManifestFile): Promise<boolean> {
+export async function alreadyDownloaded(file: string, info: Pick<ManifestFile, 'size' | 'sha512'>): Promise<boolean> {
   try {
     if (fs.statSync(file).size !== info.size) return false;
   } catch {

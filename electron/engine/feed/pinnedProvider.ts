@@ -24,7 +24,7 @@ export function semverForUpdater(version: string): string {
   return `${m[1]}.${m[2]}.${m[3] ?? '0'}${m[5] ?? ''}${m[4] ? `+${m[4]}` : ''}`;
 }
 
-export function pinnedUpdateInfo(version: string, releaseDate: string, file: ManifestFile): UpdateInfo {
+export function pinnedUpdateInfo(version: string, releaseDate: string, file: Pick<ManifestFile, 'name' | 'sha512' | 'size'>): UpdateInfo {
   return {
     version: semverForUpdater(version),
     files: [{ url: file.name, sha512: file.sha512, size: file.size }],

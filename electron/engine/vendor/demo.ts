@@ -9,14 +9,14 @@
  *   2.0.0                   needs 1.1.0 first for installs below 1.1.0 (stepping stone, S5)
  *   2.1.0                   enterprise edition only (licence gate, S4)
  *   3.0.0                   installs below 2.0.0 need a full reinstall (S5)
- *   modules                 reports 1.0.0 (app 1.x) + 2.0.0 (app 2.x–3.x): update available for 2.x;
- *                           scanner 1.0.0 (app 1.x only): incompatible with 2.x
+ *   modules                 reports 1.0.0 (app 1.x) + 2.0.0 (app 2.x–3.x, with a signed package): update available
+ *                           for 2.x; scanner 1.0.0 (app 1.x only): incompatible with 2.x
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Platform } from '../feed/catalogSchema';
 import { Signer } from '../signing';
-import { AddVersionInput, addVersion, refreshCatalog } from './feedWriter';
+import { AddVersionInput, addModule, addVersion, refreshCatalog } from './feedWriter';
 import { writeKeyPair, loadSigner } from './keys';
 import { issueLicense } from './licenseIssuer';
 
@@ -54,6 +54,15 @@ export function demoInstallerName(version: string, platform: Platform): string {
   return platform === 'win' ? `Lockstep-Demo-Setup-${version}.exe` : platform === 'mac' ? `Lockstep-Demo-${version}.dmg` : `Lockstep-Demo-${version}.AppImage`;
 }
 
+export function demoModuleName(id: string, version: string): string {
+  return `lockstep-demo-${id}-${version}.module`;
+}
+
+/** A module package's bytes: small, but distinct per module and version so a test can tell which one is installed. */
+export function demoModuleBytes(id: string, version: string): Buffer {
+  return Buffer.from(`Lockstep demo module ${id} ${version}\n`.repeat(64));
+}
+
 export async function createDemoFeed(dir: string, options: DemoOptions = {}): Promise<DemoFeed> {
   const now = options.now ?? new Date();
   const platforms = options.platforms ?? ['win', 'mac', 'linux'];
@@ -86,12 +95,15 @@ export async function createDemoFeed(dir: string, options: DemoOptions = {}): Pr
       now,
       modules: [
         { id: 'reports', name: 'Reports', version: '1.0.0', appRange: '>=1.0.0 <2.0.0' },
-        { id: 'reports', name: 'Reports', version: '2.0.0', appRange: '>=2.0.0 <4.0.0' },
         { id: 'scanner', name: 'Document scanner', version: '1.0.0', appRange: '>=1.0.0 <2.0.0' },
       ],
     },
     signer,
   );
+  // The module update comes as a package (what `lockstep feed add-module` does), so it can be installed with the app.
+  const modulePackage = path.join(build, demoModuleName('reports', '2.0.0'));
+  fs.writeFileSync(modulePackage, demoModuleBytes('reports', '2.0.0'));
+  await addModule(feedDir, { file: modulePackage, id: 'reports', name: 'Reports', version: '2.0.0', appRange: '>=2.0.0 <4.0.0', now }, signer);
   fs.rmSync(build, { recursive: true, force: true });
 
   const licenseFile = path.join(dir, 'license.json');

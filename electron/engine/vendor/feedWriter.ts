@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockstepError } from '../../common/errors';
-import { CATALOG_FILE, Catalog, CatalogSchema, CatalogVersion, Manifest, ManifestFile, Platform, describeZodIssues, isPlainName } from '../feed/catalogSchema';
+import { CATALOG_FILE, Catalog, CatalogSchema, CatalogVersion, Manifest, ManifestFile, ModuleManifest, ModuleVersion, Platform, describeZodIssues, isPlainName } from '../feed/catalogSchema';
 import { Signer, SignedDocument, signDocument, verifyDocument } from '../signing';
 import { compareVersions, parseVersion } from '../version';
 import { isValidRange } from '../versionRange';
@@ -95,8 +95,22 @@ function applyModules(catalog: Catalog, modules: readonly ModuleRelease[], relea
       catalog.modules.push(mod);
     }
     if (m.name) mod.name = m.name;
-    mod.versions = [...mod.versions.filter((v) => compareVersions(v.version, m.version) !== 0), { version: m.version, appRange: m.appRange, releaseDate }].sort((a, b) => compareVersions(a.version, b.version));
+    const existing = mod.versions.find((v) => compareVersions(v.version, m.version) === 0);
+    // A declared range must agree with the one signed into the version's package, or the catalog would contradict it.
+    if (existing?.manifest && existing.appRange !== m.appRange) {
+      throw new LockstepError('E_USAGE', `Module ${m.id} ${m.version} has a package signed for app versions "${existing.appRange}"; add the package again with feed add-module to change its range.`, { module: m.id });
+    }
+    const entry: ModuleVersion = existing?.manifest ? existing : { version: m.version, appRange: m.appRange, releaseDate };
+    mod.versions = [...mod.versions.filter((v) => v !== existing), entry].sort((a, b) => compareVersions(a.version, b.version));
   }
+}
+
+/** Every file name the feed already uses (installers and module packages), with its owner for the error message. */
+function namesInFeed(catalog: Catalog): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const v of catalog.versions) for (const f of v.manifest.signed.files) names.set(f.name, `version ${v.version}`);
+  for (const mod of catalog.modules) for (const v of mod.versions) if (v.manifest) names.set(v.manifest.signed.file.name, `module ${mod.id} ${v.version}`);
+  return names;
 }
 
 function finish(feedDir: string, catalog: Catalog, options: CatalogOptions, signer: Signer): Catalog {
@@ -137,10 +151,9 @@ export async function addVersion(feedDir: string, input: AddVersionInput, signer
     const detected = platformOfFile(name);
     files.push({ name, platform: input.platform ?? detected.platform, kind: detected.kind, ...(await describeFile(inFeed)) });
   }
-  for (const other of catalog.versions) {
-    if (compareVersions(other.version, version) === 0) continue;
-    const clash = other.manifest.signed.files.find((f) => files.some((n) => n.name === f.name));
-    if (clash) throw new LockstepError('E_USAGE', `${clash.name} already belongs to version ${other.version}; installers need version-specific names.`, { file: clash.name });
+  const own = new Set(catalog.versions.find((v) => compareVersions(v.version, version) === 0)?.manifest.signed.files.map((f) => f.name) ?? []);
+  for (const [name, owner] of namesInFeed(catalog)) {
+    if (!own.has(name) && files.some((f) => f.name === name)) throw new LockstepError('E_USAGE', `${name} already belongs to ${owner}; installers need version-specific names.`, { file: name });
   }
 
   const manifest = signDocument<Manifest>({ type: 'lockstep-manifest', product: catalog.product, version, channel, releaseDate, files }, signer);
@@ -167,6 +180,61 @@ export async function addVersion(feedDir: string, input: AddVersionInput, signer
     }
   }
   return { catalogFile: path.join(feedDir, CATALOG_FILE), updateInfoFiles, manifest, catalog: written };
+}
+
+export interface AddModuleInput {
+  /** The module package file (copied into the feed under its own, plain name). */
+  file: string;
+  id: string;
+  name?: string;
+  version: string;
+  /** The app versions this module version supports, e.g. ">=7.0 <8.0" (versionRange.ts). */
+  appRange: string;
+  releaseDate?: string;
+  validDays?: number;
+  now?: Date;
+}
+
+export interface AddModuleResult {
+  catalogFile: string;
+  manifest: SignedDocument<ModuleManifest>;
+  catalog: Catalog;
+}
+
+/**
+ * `lockstep feed add-module` (S6): a module package becomes version V of module ID. The file goes into the feed beside
+ * the installers; its name, size and SHA-512 and the app range it supports are signed in a module manifest, which the
+ * catalog carries — so workstations fetch and check it exactly like an app file. The catalog is re-signed.
+ */
+export async function addModule(feedDir: string, input: AddModuleInput, signer: Signer): Promise<AddModuleResult> {
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(input.id)) throw new LockstepError('E_USAGE', `"${input.id}" is not a module id (letters, digits, . _ -).`, { module: input.id });
+  const version = parseVersion(input.version).raw;
+  if (!isValidRange(input.appRange)) throw new LockstepError('E_USAGE', `"${input.appRange}" is not a version range (module ${input.id}).`);
+  const catalog = readCatalog(feedDir, signer);
+  if (!catalog) throw new LockstepError('E_NOT_FOUND', `${path.join(feedDir, CATALOG_FILE)} does not exist; add an app version first.`);
+  const name = path.basename(input.file);
+  if (!isPlainName(name)) throw new LockstepError('E_USAGE', `"${name}" is not a plain file name (letters, digits, space, . _ + ( ) -).`, { file: name });
+  if (!fs.existsSync(input.file) || !fs.statSync(input.file).isFile()) throw new LockstepError('E_USAGE', `${input.file} does not exist.`, { file: input.file });
+  const mod = catalog.modules.find((m) => m.id === input.id);
+  const replaced = mod?.versions.find((v) => compareVersions(v.version, version) === 0)?.manifest?.signed.file.name;
+  const owner = namesInFeed(catalog).get(name);
+  if (owner && name !== replaced) throw new LockstepError('E_USAGE', `${name} already belongs to ${owner}; module packages need version-specific names.`, { file: name });
+
+  const inFeed = path.join(feedDir, name);
+  if (path.resolve(input.file) !== path.resolve(inFeed)) fs.copyFileSync(input.file, inFeed);
+  const now = input.now ?? new Date();
+  const releaseDate = input.releaseDate ? new Date(input.releaseDate).toISOString() : now.toISOString();
+  const displayName = input.name ?? mod?.name ?? input.id;
+  const manifest = signDocument<ModuleManifest>({ type: 'lockstep-module-manifest', product: catalog.product, module: input.id, name: displayName, version, appRange: input.appRange, releaseDate, file: { name, ...(await describeFile(inFeed)) } }, signer);
+  const entry: ModuleVersion = { version, appRange: input.appRange, releaseDate, manifest };
+  if (mod) {
+    mod.name = displayName;
+    mod.versions = [...mod.versions.filter((v) => compareVersions(v.version, version) !== 0), entry].sort((a, b) => compareVersions(a.version, b.version));
+  } else {
+    catalog.modules.push({ id: input.id, name: displayName, versions: [entry] });
+  }
+  const written = finish(feedDir, catalog, { validDays: input.validDays, now }, signer);
+  return { catalogFile: path.join(feedDir, CATALOG_FILE), manifest, catalog: written };
 }
 
 /** Re-signs the catalog with a new expiry (a vendor's periodic job), optionally adding module releases or a floor. */

@@ -1,0 +1,80 @@
+/**
+ * `lockstep install-update`: what *Install now* does in the Update window, from the output of `lockstep download
+ * --json` — every downloaded app step through the installer (backup, rollback, elevation), and the module packages
+ * downloaded with it (S6) put into the install folder together with the app, while the modules that were not updated
+ * are carried across unchanged (electron/engine/moduleInstall.ts says where they live and why).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LockstepError } from '../../electron/common/errors';
+import type { DownloadedModule } from '../../electron/common/update';
+import { loadMachineConfig } from '../../electron/engine/config';
+import { defaultCacheDir } from '../../electron/engine/feed/context';
+import { packageKindOf } from '../../electron/engine/fleet/packageKind';
+import { RotatingFileLogger } from '../../electron/engine/log';
+import { installWithModules, moduleInstallerFor } from '../../electron/engine/moduleInstall';
+import { trustedKeys } from '../../electron/engine/trust';
+import { CredentialsPrompt } from '../../installer/elevation/types';
+import { readManifestFile } from '../../installer/manifestInput';
+import { createInstaller } from '../../installer/platform';
+import { Command, CommandContext } from '../command';
+import { defaultLogDir } from '../paths';
+
+const USAGE = 'lockstep install-update --manifest DOWNLOAD.json [--password-stdin [--account NAME]] [--config FILE] [--json]';
+
+/** The module packages listed in the download output; nothing here is trusted (the module installer re-verifies). */
+function downloadedModules(file: string): DownloadedModule[] {
+  const doc = JSON.parse(fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '')) as { modules?: unknown };
+  if (doc.modules === undefined) return [];
+  if (!Array.isArray(doc.modules)) throw new LockstepError('E_USAGE', `${file}: "modules" must be the list "lockstep download --json" writes.`, { file });
+  const base = path.dirname(path.resolve(file));
+  return doc.modules.map((m: Record<string, unknown>, i) => {
+    const fields = ['id', 'name', 'version', 'file', 'manifestText', 'manifestSignature'] as const;
+    if (m === null || typeof m !== 'object' || fields.some((f) => typeof m[f] !== 'string')) throw new LockstepError('E_USAGE', `${file}: module ${i + 1} lacks ${fields.join(', ')}.`, { file });
+    const s = m as Record<(typeof fields)[number], string>;
+    return { id: s.id, name: s.name, version: s.version, file: path.resolve(base, s.file), manifestText: s.manifestText, manifestSignature: s.manifestSignature };
+  });
+}
+
+function prompt(ctx: CommandContext): CredentialsPrompt {
+  let stdin: Promise<string> | null = null; // read once: a chain of steps may elevate more than once
+  return async ({ account }) => {
+    if (!ctx.values['password-stdin']) return null;
+    stdin ??= ctx.readStdin();
+    return { account: String(ctx.values['account'] ?? account), password: Buffer.from((await stdin).replace(/\r?\n$/, ''), 'utf8') };
+  };
+}
+
+export const installUpdate: Command = {
+  name: 'install-update',
+  summary: 'install a downloaded update: the app steps and the ticked module packages together (download --json output)',
+  usage: USAGE,
+  options: { manifest: { type: 'string' }, 'password-stdin': { type: 'boolean' }, account: { type: 'string' } },
+  async run(ctx) {
+    const manifestFile = ctx.values['manifest'];
+    if (typeof manifestFile !== 'string') throw new LockstepError('E_USAGE', `--manifest is required: the output of "lockstep download --json".\nUsage: ${USAGE}`);
+    const steps = readManifestFile(manifestFile);
+    if (steps.some((s) => s.file === null || s.version === null)) throw new LockstepError('E_USAGE', `${manifestFile} is not the output of "lockstep download --json" (steps without files).`);
+    const modules = downloadedModules(manifestFile);
+    const config = loadMachineConfig(ctx.configPath);
+    const log = new RotatingFileLogger(path.join(config.log.dir ?? defaultLogDir(), 'lockstep.log'), config.log.maxBytes, config.log.keep);
+    const installer = createInstaller({ config, log, prompt: prompt(ctx) });
+    const moduleInstaller = moduleInstallerFor(config, { cacheDir: config.feed?.cacheDir ?? defaultCacheDir(config), trustedKeys: trustedKeys(config), log });
+    const target = steps[steps.length - 1]!.version!;
+    const { app, modules: list } = await installWithModules(moduleInstaller, target, modules, async () => {
+      const outcomes = [];
+      for (const [i, step] of steps.entries()) {
+        if (i > 0) installer.confirmHealthy(); // a stepping stone never runs on its own; its successor follows at once
+        if (steps.length > 1) ctx.progress(`Installing ${step.version} (${i + 1} of ${steps.length})…`);
+        outcomes.push(await installer.install({ packagePath: step.file!, version: step.version!, kind: packageKindOf(path.basename(step.file!)), manifest: step.manifest }));
+      }
+      return outcomes;
+    });
+    const last = app[app.length - 1]!;
+    const updated = modules.map((m) => `${m.id} ${m.version}`);
+    return {
+      json: { installed: last.to, from: app[0]!.from, elevation: last.elevation, steps: app, modules: list ?? {} },
+      text: `Installed version ${last.to} (was ${app[0]!.from ?? 'unknown'}; elevation: ${last.elevation})${updated.length ? `; modules updated: ${updated.join(', ')}` : ''}. Restart the app.`,
+    };
+  },
+};
