@@ -83,12 +83,15 @@ export async function openWindow(browser: Browser, web: ServedFolder, shell: She
   };
 }
 
-/** Saves test-artifacts/ui/<locale>/<name>.png; English main screens also go to docs/screenshots for the README. */
+/**
+ * Saves test-artifacts/ui/<locale>/<name>.png. The English main screens also refresh docs/screenshots for the README,
+ * but only when asked (LOCKSTEP_UPDATE_SCREENSHOTS=1): an ordinary test run must not change tracked files.
+ */
 export async function screenshot(page: Page, name: string, locale: string, forReadme = false): Promise<void> {
   const file = path.join(ARTIFACTS, locale, `${name}.png`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   await page.screenshot({ path: file, fullPage: true });
-  if (forReadme && locale === 'en') {
+  if (forReadme && locale === 'en' && process.env['LOCKSTEP_UPDATE_SCREENSHOTS'] === '1') {
     fs.mkdirSync(README_SHOTS, { recursive: true });
     fs.copyFileSync(file, path.join(README_SHOTS, `${name}.png`));
   }
