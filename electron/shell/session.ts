@@ -221,7 +221,8 @@ export class ShellSession {
       return;
     }
     const background = request.when.type === 'background';
-    this.deps.updates.stepsFor(request.version); // refuse what cannot be installed before anything starts
+    const { offered: chosen } = this.deps.updates.stepsFor(request.version); // refuse what cannot be installed before anything starts
+    this.deps.updates.modulesFor(chosen, request.modules); // …and module ids that have no update for it
     const running = this.deps.updates.download(request.version, background, request.modules);
     void running.then(
       () => (background ? undefined : this.installDownloaded()),
