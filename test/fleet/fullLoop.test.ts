@@ -43,6 +43,12 @@ for (const backend of backends().filter((b) => b.name !== 'mssql')) {
       assert.equal(yes.body.decision.type, 'proceed');
       assert.equal(site.packageDownloads(), 1, 'releasing found the package in the feed cache: no second download');
 
+      // B has a module installed (S6): the upgrade from the database must carry it across the app install.
+      const moduleBytes = Buffer.from('reports module 1.0.0, installed before the upgrade');
+      fs.mkdirSync(path.join(b.dir, 'app', 'modules', 'reports'), { recursive: true });
+      fs.writeFileSync(path.join(b.dir, 'app', 'modules', 'reports', 'reports-1.0.0.zip'), moduleBytes);
+      fs.writeFileSync(path.join(b.dir, 'app', 'lockstep-modules.json'), JSON.stringify({ reports: '1.0.0' }));
+
       const requestsBeforeB = site.requests.length;
       const upgraded = await b.json<GateJson>(['gate']);
       assert.equal(upgraded.code, 0, upgraded.stdout + upgraded.stderr);
@@ -51,6 +57,8 @@ for (const backend of backends().filter((b) => b.name !== 'mssql')) {
       assert.equal(b.installed(), '1.1.0');
       const payload = fs.readFileSync(path.join(b.dir, 'app', 'data', 'filler.bin'));
       assert.equal(createHash('sha256').update(payload).digest('hex'), site.feed.packages['1.1.0']!.payloadSha256, 'B runs the vendor\'s bytes');
+      assert.deepEqual(fs.readFileSync(path.join(b.dir, 'app', 'modules', 'reports', 'reports-1.0.0.zip')), moduleBytes, 'the module survived the upgrade');
+      assert.deepEqual(JSON.parse(fs.readFileSync(path.join(b.dir, 'app', 'lockstep-modules.json'), 'utf8')), { reports: '1.0.0' });
       assert.equal((await b.json<GateJson>(['gate'])).body.decision.type, 'proceed');
 
       await installFromFeedProcess(c, '1.2.0');

@@ -26,6 +26,7 @@ import { ReleaseWatcher } from './releaseWatcher';
 import { securityFloor } from './securityFloor';
 import { SlotClock } from './transferSlots';
 import { FleetUpgrader, PackageInstaller } from './upgrader';
+import { moduleInstallerFor } from '../moduleInstall';
 
 export interface FleetParts {
   settings: FleetConfig;
@@ -106,6 +107,7 @@ export function composeFleet(d: FleetComposeDeps): FleetParts {
     identity: d.identity,
     administrators: d.config.administrators,
     installer,
+    modules: moduleInstallerFor(d.config, { cacheDir: packageCacheDir(d.config), trustedKeys: keys, log: d.log }),
     storeHttp,
     floor: () => securityFloor(settings.securityFloor, packages, keys, d.log),
     log: d.log,

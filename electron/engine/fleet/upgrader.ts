@@ -24,6 +24,7 @@ import { packageKindOf } from './packageKind';
 import { copyFromShare, downloadFromHttp } from './siteStores';
 import { SlotClock, acquireSlot, realClock } from './transferSlots';
 import { checkAssembled, verifyStoredRelease } from './verify';
+import { ModuleInstaller, installWithModules } from '../moduleInstall';
 
 /** The installer's entry point as the fleet needs it (installer/updater.ts Installer.install). */
 export interface PackageInstaller {
@@ -42,6 +43,11 @@ export interface FleetUpgraderDeps {
   /** OS users the machine configuration names as administrators: only they can move a workstation back (S15). */
   administrators: readonly string[];
   installer: PackageInstaller;
+  /**
+   * The installed modules (S6). An app install replaces the install folder's contents, so the modules are carried
+   * across it; without this they would be gone after an upgrade from the shared database.
+   */
+  modules?: ModuleInstaller;
   /** The client of a web-server package store (fleet/compose.ts storeHttpFor). */
   storeHttp: () => FeedHttp;
   floor: () => Promise<Version | null>;
@@ -67,7 +73,9 @@ export class FleetUpgrader implements Upgrader {
       await this.checkDirection(target);
       const kind = packageKindOf(file.name);
       const packagePath = await this.fetch(release, file);
-      const outcome = await this.d.installer.install({ packagePath, sha512: file.sha512, kind, version: release.version, manifest: { text: release.manifest ?? '', signature: release.manifestSignature ?? '' } });
+      const installApp = () =>
+        this.d.installer.install({ packagePath, sha512: file.sha512, kind, version: release.version, manifest: { text: release.manifest ?? '', signature: release.manifestSignature ?? '' } });
+      const outcome = this.d.modules ? (await installWithModules(this.d.modules, release.version, [], installApp)).app : await installApp();
       await this.audit('upgrade', 'ok', release, { from: outcome.from, to: outcome.to, elevation: outcome.elevation, downgrade: target.downgrade, ms: Date.now() - started });
       fs.rmSync(path.dirname(packagePath), { recursive: true, force: true });
     } catch (err) {
