@@ -57,7 +57,10 @@ function start(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
 
   try {
     fd = fs.openSync(init.file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
-    fs.ftruncateSync(fd, init.keep);
+    // Only cut when there is something to cut: on ext4 a truncate to 0 marks the file "replace via truncate"
+    // (auto_da_alloc), and close() then starts writeback of the whole file — 40–80 ms for 200 MB measured in
+    // bench/download, on every fresh download, for a file that was empty anyway.
+    if (fs.fstatSync(fd).size !== init.keep) fs.ftruncateSync(fd, init.keep);
     // Resuming in a new process: the bytes already on disk are hashed once, here, off the receiving thread.
     const block = Buffer.allocUnsafe(Math.min(READ_BLOCK, Math.max(init.keep, 1)));
     while (position < init.keep) {
@@ -106,7 +109,7 @@ function start(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
     writes = writes.then(() => {
       if (broken && msg.type !== 'close') return refuse({ seq: msg.seq });
       try {
-        if (msg.type === 'restart') fs.ftruncateSync(fd, 0);
+        if (msg.type === 'restart' && fs.fstatSync(fd).size > 0) fs.ftruncateSync(fd, 0);
         if (msg.type === 'close' && fd >= 0) {
           fs.closeSync(fd);
           fd = -1;

@@ -36,8 +36,8 @@ export function pumpInto(source: PumpSource, writer: HashingWriter, limit: numbe
       );
     };
     const onCancel = () => {
+      finish(cancelledError()); // first, for the same reason as in onData: stop() reports an abort synchronously
       source.stop();
-      finish(cancelledError());
     };
     const onData = (chunk: Buffer) => {
       const room = limit - writer.bytes;
@@ -46,12 +46,15 @@ export function pumpInto(source: PumpSource, writer: HashingWriter, limit: numbe
         writer.append(take);
         onChunk(take.length);
       }
+      // finish() before stop(): destroying the response emits 'aborted' synchronously (the last body chunk arrives
+      // before llhttp marks the message complete), and that would otherwise turn every finished download into a
+      // "closed mid-transfer" failure — a retry after retryDelayMs (1 s by default), or E_CONNECT with retries: 0.
       if (writer.error) {
-        source.stop();
         finish(writer.error);
+        source.stop();
       } else if (writer.bytes >= limit) {
-        source.stop(); // hard stop at the signed size
         finish(null);
+        source.stop(); // hard stop at the signed size
       } else if (writer.backlogged) {
         stream.pause();
       }
