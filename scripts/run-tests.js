@@ -62,6 +62,7 @@ if (filter.length > 0 && files.some((f) => /[\\/]ui[\\/]/.test(f))) {
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
 
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root, env: process.env });
+// A hung test fails after 10 minutes instead of eating the CI budget (the longest real test takes ~80 s).
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=600000', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root, env: process.env });
 if (missing.length) console.log(`\nReminder — not run here: ${missing.map((p) => p.name).join('; ')}`);
 process.exit(result.status ?? 1);
