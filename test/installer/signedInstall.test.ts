@@ -154,7 +154,7 @@ describe('the privileged helper verifies the vendor signature itself (S18)', () 
     // argument at all.
     const rootOwned = path.join(home, 'root-owned.json');
     fs.writeFileSync(rootOwned, JSON.stringify(config), { mode: 0o644 });
-    const inUserFolder = helperResult((await sudoHelper(user, ['--config', rootOwned, '--request', requestFile(fx, 'userkey-000001', { packagePath: pkg, manifest: mine })], user.password)).stdout);
+    const inUserFolder = helperResult((await sudoHelper(user, ['--request', requestFile(fx, 'userkey-000001', { packagePath: pkg, manifest: mine }), '--config', rootOwned], user.password)).stdout);
     assert.equal(inUserFolder.error?.code, 'E_USAGE', JSON.stringify(inUserFolder));
 
     // The key carried in the request: a request holds no keys (strict), so it is refused as malformed.

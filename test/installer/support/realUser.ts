@@ -102,16 +102,47 @@ export function runAs(user: RealUser, args: string[], stdin = '', onRunning?: (p
  * The privileged helper run directly by `user` through sudo (what the sudoers rule allows), bypassing the CLI: `args`
  * follow the fixed first argument.
  */
-export function sudoHelper(user: RealUser, args: string[], password: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export function sudoHelper(user: RealUser, args: string[], password: string, timeoutMs?: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn('runuser', ['-u', user.name, '--', 'sudo', '-S', '-k', '-p', '', '--', process.execPath, HELPER_SCRIPT, PRIVILEGED_FLAG, ...args], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } });
     let stdout = '';
     let stderr = '';
+    // A helper that hangs is ended by process id: every descendant of this runuser, then runuser itself.
+    const timer = timeoutMs === undefined ? null : setTimeout(() => killTree(child.pid!), timeoutMs);
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
     child.stdin.end(password + '\n');
   });
+}
+
+function descendants(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const name of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const ppid = Number(fs.readFileSync(`/proc/${name}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length) for (const c of parents.get(queue.shift()!) ?? []) found.push(c), queue.push(c);
+  return found;
+}
+
+function killTree(pid: number): void {
+  for (const p of [...descendants(pid).reverse(), pid]) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already ended
+    }
+  }
 }
 
 /** The helper's one result line (LOCKSTEP-RESULT {json}). */
