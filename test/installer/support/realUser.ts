@@ -131,11 +131,17 @@ function descendants(pid: number): number[] {
   }
   const found: number[] = [];
   const queue = [pid];
-  while (queue.length) for (const c of parents.get(queue.shift()!) ?? []) found.push(c), queue.push(c);
+  while (queue.length) {
+    for (const c of parents.get(queue.shift()!) ?? []) {
+      found.push(c);
+      queue.push(c);
+    }
+  }
   return found;
 }
 
-function killTree(pid: number): void {
+/** Ends `pid` and everything it started, by process id (runuser does not pass a SIGKILL on to its child). */
+export function killTree(pid: number): void {
   for (const p of [...descendants(pid).reverse(), pid]) {
     try {
       process.kill(p, 'SIGKILL');
