@@ -19,6 +19,25 @@ export function diskFullOr(err: unknown, where: string): unknown {
   return new LockstepError('E_DISK_FULL', `Not enough free disk space in ${where}: free some space and try again. Nothing was changed.`, { where });
 }
 
+/** Room kept free beyond an estimate: the journal, the log lines and the folders' own blocks. */
+export const FREE_SPACE_MARGIN = 1 << 20;
+
+/**
+ * Refuses to start writing `bytes` into `dir` when its file system has less free space (for this user: root's
+ * reserve is not counted on) than that plus a margin; so a full disk ends before anything is written.
+ */
+export function requireFreeSpace(dir: string, bytes: number, where: string): void {
+  const st = fs.statfsSync(dir);
+  const free = st.bavail * st.bsize;
+  if (free < bytes + FREE_SPACE_MARGIN) {
+    throw new LockstepError('E_DISK_FULL', `Not enough free disk space in ${where}: ${mib(bytes + FREE_SPACE_MARGIN)} MiB are needed, ${mib(free)} MiB are free. Free some space and try again. Nothing was changed.`, { where, needed: bytes + FREE_SPACE_MARGIN, free });
+  }
+}
+
+function mib(bytes: number): string {
+  return (bytes / (1 << 20)).toFixed(1);
+}
+
 export function exists(p: string): boolean {
   try {
     fs.lstatSync(p);
