@@ -81,6 +81,9 @@ for (const [format, extract] of Object.entries(readers)) {
       const entries: CraftedEntry[] = [{ type: 'dir', name: 'sub' }, { type: 'link', name: 'l', target: 'sub' }, { type: 'file', name: 'l/planted', content: 'x' }];
       await assert.rejects(extract(entries, dir, tree), { code: 'E_INSTALL_FAILED', message: /through a symbolic link/ });
       assert.deepEqual(fs.readdirSync(path.join(tree, 'sub')), []);
+      // a folder entry over that link (which mkdir -p would accept, and chmod would follow) is refused as well
+      const again = scene();
+      await assert.rejects(extract([{ type: 'dir', name: 'sub' }, { type: 'link', name: 'l', target: 'sub' }, { type: 'dir', name: 'l' }], again.dir, again.tree), { code: 'E_INSTALL_FAILED', message: /through a symbolic link/ });
     });
 
     test('a link straight outside, a file over a link of the same name, a link loop: refused', async () => {
