@@ -88,7 +88,7 @@ export interface StagedPackage {
 export async function stagePackage(kind: PackageKind, packagePath: string, expected: { sha512: string; size?: number | undefined }, stagingDir: string): Promise<StagedPackage> {
   fs.mkdirSync(stagingDir, { recursive: true, mode: 0o700 });
   const where = path.dirname(stagingDir);
-  if (expected.size !== undefined) requireFreeSpace(stagingDir, expected.size, where);
+  requireFreeSpace(stagingDir, { bytes: expected.size ?? 0, files: 1 }, where);
   const format = kind === 'portable' ? portableFormat(packagePath) : null;
   const sealed = path.join(stagingDir, `package${format === 'tar' ? tarSuffix(packagePath) : path.extname(packagePath).toLowerCase()}`);
   const limit = expected.size !== undefined ? expected.size + 1 : undefined;

@@ -108,19 +108,24 @@ export async function extractTar(archive: string, dest: string): Promise<Extract
   return { ...result, files };
 }
 
-/** The disk space an extraction needs at most, from the headers alone: data rounded up to blocks plus one block per entry. */
-export async function unpackedSizeOfTar(archive: string, blockSize = 4096): Promise<number> {
-  let need = 0;
+/** What an extraction needs at most, from the headers alone: data rounded up to blocks plus one block per entry, and one file per entry. */
+export async function unpackedSizeOfTar(archive: string, blockSize = 4096): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
   const round = (n: number): number => Math.ceil(n / blockSize) * blockSize;
+  const count = (n: number): void => {
+    bytes += n + blockSize;
+    files++;
+  };
   await readTar(archive, {
-    dir: () => void (need += blockSize),
-    link: (_name, linkName) => void (need += round(linkName.length) + blockSize),
+    dir: () => count(0),
+    link: (_name, linkName) => count(round(linkName.length)),
     file: (_name, _mode, size) => {
-      need += round(size) + blockSize;
+      count(round(size));
       return null;
     },
   });
-  return need;
+  return { bytes, files };
 }
 
 async function readTar(archive: string, visitor: TarVisitor): Promise<Omit<ExtractResult, 'files'>> {

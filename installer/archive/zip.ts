@@ -124,11 +124,12 @@ export async function extractZip(archive: string, dest: string): Promise<Omit<Ex
   return { files, bytes };
 }
 
-/** The disk space an extraction needs at most, from the central directory: sizes rounded up to blocks plus one block per entry. */
-export function unpackedSizeOfZip(archive: string, blockSize = 4096): number {
+/** What an extraction needs at most, from the central directory: sizes rounded up to blocks plus one block per entry, and one file per entry. */
+export function unpackedSizeOfZip(archive: string, blockSize = 4096): { bytes: number; files: number } {
   const fd = fs.openSync(archive, 'r');
   try {
-    return centralDirectory(fd, fs.fstatSync(fd).size).reduce((need, e) => need + Math.ceil(e.size / blockSize) * blockSize + blockSize, 0);
+    const entries = centralDirectory(fd, fs.fstatSync(fd).size);
+    return { bytes: entries.reduce((need, e) => need + Math.ceil(e.size / blockSize) * blockSize + blockSize, 0), files: entries.length };
   } finally {
     fs.closeSync(fd);
   }
