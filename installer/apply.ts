@@ -80,9 +80,17 @@ export async function runApply(start: Journal, ctx: ApplyContext): Promise<Journ
   } catch (err) {
     removeTree(ctx.state.staging(start.request.id));
     const e = diskFullOr(err, start.installDir);
-    const j = readJournal(ctx.state);
+    const j = journalOrNull(ctx.state);
     if (j && j.request.id === start.request.id && UNTOUCHED.has(j.phase)) closeUntouched(ctx.state, j, e);
     throw e;
+  }
+}
+
+function journalOrNull(state: StateDir): Journal | null {
+  try {
+    return readJournal(state);
+  } catch {
+    return null; // unreadable: left as it is for the next start's recovery to judge
   }
 }
 
