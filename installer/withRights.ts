@@ -9,6 +9,7 @@ import { LockstepError, toLockstepError } from '../electron/common/errors';
 import { Logger } from '../electron/engine/log';
 import { ApplyContext, InstallSettings, newJournal, runApply } from './apply';
 import { pruneBackups } from './backup';
+import { diskFullOr } from './fsOps';
 import { InstallRequest, Journal, StateDir, advance, archiveJournal, readJournal, writeJournal, TERMINAL } from './journal';
 import { decideRecovery, healthConfirmed, recover } from './recovery';
 import { SignedInstallRequest, verifySignedRequest } from './signedRequest';
@@ -98,6 +99,13 @@ export async function applyWithRights(signedRequest: SignedInstallRequest, rc: R
     throw e;
   }
   const state = new StateDir(rc.settings.stateDir);
+  // a full disk (space or inodes) while the state folder and journal are set up is E_DISK_FULL too, not E_INTERNAL
+  return applyLocked(request, state, rc).catch((err: unknown) => {
+    throw diskFullOr(err, rc.settings.installDir);
+  });
+}
+
+async function applyLocked(request: InstallRequest, state: StateDir, rc: RightsContext): Promise<Journal> {
   state.ensure();
   return withLock(state, async () => {
     settlePrevious(state, await recoverUnlocked(state, rc));
