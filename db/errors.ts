@@ -24,7 +24,7 @@ export function mapDbError(err: unknown, target: DbTarget): LockstepError {
   const details: Record<string, unknown> = target.dialect === 'sqlite' ? { file: target.file } : { host: target.host, port: target.port };
 
   if (TLS_CODE.test(code) || TLS_MESSAGE.test(message)) {
-    return new LockstepError('E_DB_TLS', `The shared database ${where} failed the TLS check (${code || firstLine(message)}): ${firstLine(message)}. Check the server certificate, database.caFile and the sslmode in the URL.`, details, { cause: err });
+    return new LockstepError('E_DB_TLS', `The shared database ${where} failed the TLS check: ${code ? `${code}: ` : ''}${firstLine(message)}. Check the server certificate, database.caFile and the sslmode in the URL.`, details, { cause: err });
   }
   if (UNREACHABLE.has(code) || /Knex: Timeout acquiring a connection|connect ECONNREFUSED|timeout expired|Failed to connect/i.test(message)) {
     const hostPort = target.dialect === 'sqlite' ? target.file : `${target.host}:${target.port}`;
