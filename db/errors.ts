@@ -23,7 +23,9 @@ export function mapDbError(err: unknown, target: DbTarget): LockstepError {
   const where = describeTarget(target);
   const details: Record<string, unknown> = target.dialect === 'sqlite' ? { file: target.file } : { host: target.host, port: target.port };
 
-  if (TLS_CODE.test(code) || TLS_MESSAGE.test(message)) {
+  // A server's own refusal (a five-character SQLSTATE such as 28000) is about the login, even when it says "certificate".
+  const fromServer = /^[0-9A-Z]{5}$/.test(code);
+  if (!fromServer && (TLS_CODE.test(code) || TLS_MESSAGE.test(message))) {
     return new LockstepError('E_DB_TLS', `The shared database ${where} failed the TLS check: ${code ? `${code}: ` : ''}${firstLine(message)}. Check the server certificate, database.caFile and the sslmode in the URL.`, details, { cause: err });
   }
   if (UNREACHABLE.has(code) || /Knex: Timeout acquiring a connection|connect ECONNREFUSED|timeout expired|Failed to connect/i.test(message)) {
