@@ -24,7 +24,8 @@ const parts = [
   { name: 'PostgreSQL shared-database suites', ok: Boolean(process.env.LOCKSTEP_TEST_PG_URL), how: 'start PostgreSQL and set LOCKSTEP_TEST_PG_URL=postgres://lockstep@127.0.0.1:5432/postgres (a role with CREATEDB; bash .ci/start-postgres.sh prints it)' },
   { name: 'OS keychain (Secret Service) suite', ok: has('dbus-run-session') && has('gnome-keyring-daemon'), how: 'apt-get install gnome-keyring dbus dbus-x11 libsecret-1-dev' },
   { name: 'suites that need root: installer as a real unprivileged user, full-disk tmpfs mounts (sudo, strace, useradd)', ok: isRoot && has('sudo') && has('strace') && has('useradd') && has('runuser'), files: /(installer[\\/](elevatedInstall|crashAndRecovery|pipeline|archiveAttack|diskFull)|feed[\\/]hashingWriter)\.test\.js$/, how: 'run as root after bash .ci/setup-installer.sh' },
-  { name: 'HTTPS feed suite (openssl makes its certificate)', ok: has('openssl'), files: /feed[\\/][^\\/]*(tls|https)[^\\/]*\.test\.js$/i, how: 'apt-get install openssl' },
+  { name: 'PostgreSQL TLS suite (a second, throwaway TLS-only cluster: root, PostgreSQL server binaries, openssl)', ok: isRoot && has('runuser') && has('openssl') && fs.existsSync('/usr/lib/postgresql'), files: /db[\\/]pgTls\.test\.js$/, how: 'run as root with the Debian postgresql and openssl packages (bash .ci/setup-system.sh)' },
+  { name: 'HTTPS feed suite (openssl makes its certificate)', ok: has('openssl'), files: /(feed[\\/][^\\/]*(tls|https)[^\\/]*|db[\\/]pgCleartext)\.test\.js$/i, how: 'apt-get install openssl' },
   { name: 'browser suites in Chromium', ok: fs.existsSync('/usr/bin/chromium'), files: /[\\/]ui[\\/].*\.test\.js$/, how: 'apt-get install chromium (Debian package; /usr/bin/chromium)' },
   { name: 'SQL Server suites', ok: Boolean(process.env.LOCKSTEP_TEST_MSSQL_URL), how: 'set LOCKSTEP_TEST_MSSQL_URL=mssql://user:pw@host:1433/master (none can run on these machines; the T-SQL compile test always runs)', optional: true },
 ];

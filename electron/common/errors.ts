@@ -46,6 +46,8 @@ export const ERROR_CODES = [
   'E_INSTALL_IN_PROGRESS',
   // issue 5 (fleet)
   'E_TRANSFER_BUSY',
+  // issue 9 (database link)
+  'E_DB_TLS',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -60,7 +60,7 @@ export async function openWorkstation(configOrFile: MachineConfig | string, deps
   const log = deps.logger ?? new RotatingFileLogger(path.join(config.log.dir ?? deps.defaultLogDir, 'lockstep.log'), config.log.maxBytes, config.log.keep);
   const target = parseDbUrl(config.database.url, path.dirname(config.sourceFile));
   const password = await databasePassword(config, deps.secrets);
-  const db = await openDatabase(target, { password, connectTimeoutMs: config.database.connectTimeoutMs });
+  const db = await openDatabase(target, { password, connectTimeoutMs: config.database.connectTimeoutMs, caFile: config.database.caFile });
   try {
     if (deps.migrate) await migrateLatest(db);
   } catch (err) {
