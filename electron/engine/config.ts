@@ -24,6 +24,11 @@ export const MachineConfigSchema = z
         }),
         /** Look the password up in the OS keychain (default: whenever the URL names a user). */
         passwordFromKeychain: z.boolean().optional(),
+        /**
+         * The admin login (same server and database as `url`) that "release for all", withdraw and test marks use;
+         * its password is in the administrator's keychain. `url` is then the workstation login (see db grants).
+         */
+        adminUser: nonEmpty.max(63).optional(),
         connectTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
       })
       .strict(),
