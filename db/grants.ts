@@ -8,6 +8,7 @@
  * The statements are built by knex with identifier bindings (quoting per dialect); the caller applies them with the
  * login that owns the tables (the one that ran `lockstep db migrate`).
  */
+import { createHash } from 'node:crypto';
 import { Knex } from 'knex';
 import { LockstepError } from '../electron/common/errors';
 import { DbDialect } from './url';
@@ -56,6 +57,36 @@ const SEQUENCES: Partial<Record<Table, string>> = {
   lockstep_events: 'lockstep_events_id_seq',
 };
 
+/** The tables whose rows name a workstation: with own rows, a workstation login writes only rows of its own id. */
+const OWN_ROW_TABLES = ['lockstep_workstations', 'lockstep_events'] as const;
+
+/**
+ * PostgreSQL row-level security (`--own-rows`), for sites that give every workstation its own login named exactly
+ * like its workstation id (workstation.id in its machine configuration): that login may insert and update only rows
+ * whose workstation_id is its own name, and still reads every row. Once row-level security is on, a login without a
+ * policy sees no rows, so every grant also states the login's policies: the admin login and logins granted without
+ * --own-rows (one login shared by all workstations) keep every row. The table owner is not subject to the policies.
+ */
+function rowPolicies(q: (sql: string, bindings: readonly string[]) => string, login: string, ownRows: boolean): string[] {
+  const out: string[] = [];
+  for (const table of OWN_ROW_TABLES) {
+    // Named by a digest of the login: a login name may be as long as PostgreSQL allows a policy name to be.
+    const policy = `lockstep_rows_${createHash('sha256').update(login).digest('hex').slice(0, 16)}`;
+    out.push(q('DROP POLICY IF EXISTS ?? ON ??', [policy, table]));
+    if (ownRows) {
+      out.push(q('ALTER TABLE ?? ENABLE ROW LEVEL SECURITY', [table]));
+      out.push(q('CREATE POLICY ?? ON ?? FOR ALL TO ?? USING (true) WITH CHECK (workstation_id = current_user)', [policy, table, login]));
+      // An update must also start from an own row (FOR ALL's USING covers reads as well, so it stays true there).
+      out.push(q('DROP POLICY IF EXISTS ?? ON ??', [`${policy}_update`, table]));
+      out.push(q('CREATE POLICY ?? ON ?? AS RESTRICTIVE FOR UPDATE TO ?? USING (workstation_id = current_user)', [`${policy}_update`, table, login]));
+    } else {
+      out.push(q('DROP POLICY IF EXISTS ?? ON ??', [`${policy}_update`, table]));
+      out.push(q('CREATE POLICY ?? ON ?? FOR ALL TO ?? USING (true) WITH CHECK (true)', [policy, table, login]));
+    }
+  }
+  return out;
+}
+
 const LOGIN = /^[A-Za-z_][A-Za-z0-9_.@-]{0,62}$/;
 
 export function assertLoginName(login: string): void {
@@ -67,8 +98,11 @@ export function assertLoginName(login: string): void {
  * dialect; nothing is sent). Revokes come first, so applying the statements again or switching a login's role
  * leaves exactly the new rights.
  */
-export function grantStatements(knex: Knex, dialect: Exclude<DbDialect, 'sqlite'>, role: GrantRole, login: string): string[] {
+export function grantStatements(knex: Knex, dialect: Exclude<DbDialect, 'sqlite'>, role: GrantRole, login: string, options: { ownRows?: boolean } = {}): string[] {
   assertLoginName(login);
+  if (options.ownRows && (dialect !== 'postgres' || role !== 'workstation')) {
+    throw new LockstepError('E_USAGE', '--own-rows is for a workstation login on PostgreSQL (row-level security); SQL Server gets table rights only.');
+  }
   const q = (sql: string, bindings: readonly string[]) => knex.raw(sql, bindings as string[]).toQuery();
   const writes = WRITES[role];
   const out: string[] = [];
@@ -82,6 +116,7 @@ export function grantStatements(knex: Knex, dialect: Exclude<DbDialect, 'sqlite'
       out.push(q('REVOKE ALL ON SEQUENCE ?? FROM ??', [sequence, login]));
       if (writes[table as Table]?.includes('INSERT')) out.push(q('GRANT USAGE ON SEQUENCE ?? TO ??', [sequence, login]));
     }
+    out.push(...rowPolicies(q, login, Boolean(options.ownRows)));
     return out;
   }
   // SQL Server: the login is mapped to a database user of the same name (CREATE USER … FOR LOGIN, done by IT).

@@ -2,6 +2,8 @@
  * `lockstep db grants`: the GRANT/REVOKE statements that give a database login exactly the rights of a workstation or
  * of an administrator (db/grants.ts). Printed by default, for IT to review or run by hand; `--apply` runs them through
  * the configuration's connection, which must be the login that owns the tables (the one `db migrate` ran as).
+ * `--own-rows` (PostgreSQL): the login is one workstation's own, named like its workstation id, and row-level security
+ * limits its writes to its registry row and audit rows.
  */
 import * as path from 'node:path';
 import knexFactory from 'knex';
@@ -11,7 +13,7 @@ import { GrantRole, grantStatements } from '../../db/grants';
 import { DbDialect, parseDbUrl } from '../../db/url';
 import { Command } from '../command';
 
-const USAGE = 'lockstep db grants --role workstation|admin --login NAME [--dialect postgres|mssql] [--apply] [--config FILE] [--json]';
+const USAGE = 'lockstep db grants --role workstation|admin --login NAME [--own-rows] [--dialect postgres|mssql] [--apply] [--config FILE] [--json]';
 
 function dialectOf(ctx: Parameters<Command['run']>[0]): Exclude<DbDialect, 'sqlite'> {
   const given = ctx.values['dialect'];
@@ -27,7 +29,7 @@ export const dbGrants: Command = {
   name: 'db grants',
   summary: 'print (or --apply) the GRANT/REVOKE statements for the workstation or the admin database login',
   usage: USAGE,
-  options: { role: { type: 'string' }, login: { type: 'string' }, dialect: { type: 'string' }, apply: { type: 'boolean' } },
+  options: { role: { type: 'string' }, login: { type: 'string' }, 'own-rows': { type: 'boolean' }, dialect: { type: 'string' }, apply: { type: 'boolean' } },
   async run(ctx) {
     const role = ctx.values['role'];
     const login = ctx.values['login'];
@@ -36,7 +38,7 @@ export const dbGrants: Command = {
     const dialect = dialectOf(ctx);
     // Only builds text: a knex of the dialect without a connection.
     const builder = knexFactory({ client: dialect === 'postgres' ? 'pg' : 'mssql' });
-    const statements = grantStatements(builder, dialect, role as GrantRole, login);
+    const statements = grantStatements(builder, dialect, role as GrantRole, login, { ownRows: Boolean(ctx.values['own-rows']) });
     await builder.destroy();
     if (ctx.values['apply']) {
       const ws = await ctx.workstation({ migrate: false });

@@ -161,6 +161,58 @@ describe('database logins with least privilege (postgres)', { skip: pg ? false :
   });
 });
 
+describe('one login per workstation with row-level security (postgres)', { skip: pg ? false : 'set LOCKSTEP_TEST_PG_URL' }, () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  after(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  });
+
+  test('a workstation login granted --own-rows writes only its own registry row and audit rows', async () => {
+    const { db: owner, tdb, cleanup } = await migratedDb(pg!);
+    const login = `ls_pc_${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(16).toString('hex');
+    const server = knexFactory({ client: 'pg', connection: process.env['LOCKSTEP_TEST_PG_URL'], pool: { min: 0, max: 1 } });
+    cleanups.push(async () => {
+      await server.raw('drop role if exists ??', [login]);
+      await server.destroy();
+    });
+    cleanups.push(cleanup);
+    await owner.knex.raw(owner.knex.raw('create role ?? login password ?', [login, password]).toQuery());
+    const dir = tempDir('lockstep-rls-');
+    const ownerConfig = path.join(dir, 'owner.machine.json');
+    fs.writeFileSync(ownerConfig, JSON.stringify({ installDir: 'app', database: { url: tdb.configUrl, passwordFromKeychain: false } }));
+    const applied = await cli(['db', 'grants', '--role', 'workstation', '--login', login, '--own-rows', '--apply'], ownerConfig);
+    assert.equal(applied.code, 0, JSON.stringify(applied.out));
+    const now = new Date();
+    await owner.knex('lockstep_workstations').insert({ workstation_id: 'OTHER-PC', host_name: 'OTHER-PC', os_user: 'bob', installed_version: '1.0.0', ring: 'regular', first_seen: now, last_start: now });
+
+    // The workstation itself, named like its login: its start registers it through the gate.
+    const u = new URL(tdb.configUrl);
+    u.username = login;
+    const secrets = new MemorySecrets();
+    secrets.map.set(secretAccountFor(parseDbUrl(u.toString()))!, password);
+    fs.mkdirSync(path.join(dir, 'app'));
+    writeVersionFile(path.join(dir, 'app'), '1.0.0');
+    const raw = { installDir: path.join(dir, 'app'), database: { url: u.toString() }, workstation: { id: login } };
+    const ws = await openWorkstation({ ...MachineConfigSchema.parse(raw), sourceFile: path.join(dir, 'lockstep.machine.json') }, { secrets, defaultLogDir: dir, logger: new MemoryLogger() });
+    cleanups.push(() => ws.close());
+    await ws.gate.run();
+    assert.equal((await owner.knex('lockstep_workstations').where({ workstation_id: login }).first('os_user')) !== undefined, true);
+    await ws.fleet.audit({ action: 'check', outcome: 'ok', actor: { user: 'clerk', workstationId: login }, channel: 'stable', version: '1.0.0', detail: {} });
+
+    const sql: Knex = knexFactory({ client: 'pg', connection: { ...connectionOf(u.toString()), password }, pool: { min: 0, max: 1 } });
+    cleanups.push(() => sql.destroy());
+    const otherBefore = await owner.knex('lockstep_workstations').where({ workstation_id: 'OTHER-PC' }).first();
+    assert.equal(await sql('lockstep_workstations').where({ workstation_id: 'OTHER-PC' }).update({ installed_version: '9.9.9', ring: 'test' }), 0, 'another workstation\'s row is not updated');
+    await refused('insert a row for another workstation', () => sql('lockstep_workstations').insert({ workstation_id: 'THIRD-PC', host_name: 'x', os_user: 'x', installed_version: '1.0.0', ring: 'regular', first_seen: now, last_start: now }));
+    await refused('move its own row to another id', () => sql('lockstep_workstations').where({ workstation_id: login }).update({ workstation_id: 'OTHER-PC-2' }));
+    await refused('write an audit row in another workstation\'s name', () => sql('lockstep_events').insert({ at: now, action: 'upgrade', outcome: 'ok', actor: 'x', workstation_id: 'OTHER-PC' }));
+    assert.deepEqual(await owner.knex('lockstep_workstations').where({ workstation_id: 'OTHER-PC' }).first(), otherBefore);
+    assert.equal((await sql('lockstep_workstations').select('workstation_id')).length, 2, 'it still reads every row (the fleet view)');
+    assert.deepEqual((await owner.knex('lockstep_events').select('workstation_id')).map((r) => r.workstation_id), [login]);
+  });
+});
+
 function connectionOf(url: string): Knex.PgConnectionConfig {
   const t = parseDbUrl(url);
   if (t.dialect !== 'postgres') throw new Error('postgres only');
