@@ -248,3 +248,17 @@ describe('T-SQL grants for SQL Server', () => {
     assert.throws(() => grantStatements(mssql, 'mssql', 'admin', 'x]; drop table lockstep_events; --'), /E_USAGE|not a database login/);
   });
 });
+
+test('the admin login\'s password goes into the keychain under its own account, read from standard input', async () => {
+  const dir = tempDir('lockstep-admin-secret-');
+  const config = path.join(dir, 'lockstep.machine.json');
+  fs.writeFileSync(config, JSON.stringify({ installDir: 'app', database: { url: 'postgres://ls_ws@db.example:5432/lockstep', adminUser: 'ls_admin' } }));
+  const secrets = new MemorySecrets();
+  const stdin = new PassThrough();
+  stdin.end('s3cret\n');
+  let stdout = '';
+  const code = await runCli(['secret', 'set-db-password', '--admin', '--config', config, '--json'], { stdout: (t) => (stdout += t), stderr: () => undefined, stdin, env: {}, secrets });
+  assert.equal(code, 0, stdout);
+  assert.deepEqual([...secrets.map], [['db:postgres://ls_admin@db.example:5432/lockstep', 's3cret']]);
+  assert.doesNotMatch(fs.readFileSync(config, 'utf8'), /s3cret/);
+});
