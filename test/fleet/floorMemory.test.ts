@@ -11,6 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Db } from '../../db/connection';
+import { StateDir, readJournal } from '../../installer/journal';
+import { confirmHealthy } from '../../installer/recovery';
 import { MachineConfigSchema } from '../../electron/engine/config';
 import { LOCAL_FLOOR_FILE } from '../../electron/engine/fleet/localFloor';
 import { writeVersionFile } from '../../electron/engine/installation';
@@ -96,6 +98,9 @@ for (const backend of backends().filter((b): b is Backend => b.name !== 'mssql')
       const up = await w.ws.gate.run();
       assert.deepEqual([up.decision.type, up.restartInto], ['upgrade', '1.2.0']);
       assert.equal(w.floorRecord(), '1.2.0');
+      // 1.2.0 starts healthily, so nothing but the floor stands between this workstation and a move back.
+      const state = new StateDir(path.join(w.dir, '.app.lockstep'));
+      assert.equal(confirmHealthy(state, readJournal(state)), true);
 
       await forgeMoveBack(db);
       assert.deepEqual(await db.knex('lockstep_release_packages').whereNotNull('catalog').select('release_id'), []);
