@@ -38,6 +38,10 @@ export function mapDbError(err: unknown, target: DbTarget): LockstepError {
   if (DROPPED.has(code) || /Connection terminated|terminating connection|server closed the connection|Connection lost/i.test(message)) {
     return new LockstepError('E_DB_CONNECTION', `The connection to the shared database ${where} was lost: ${firstLine(message)}`, details, { cause: err });
   }
+  // PostgreSQL insufficient_privilege; SQL Server 229/230 (permission denied on an object or column).
+  if (code === '42501' || e.number === 229 || e.number === 230) {
+    return new LockstepError('E_DB_PERMISSION', `The shared database ${where} refused the change for this login (permission denied). Releasing, withdrawing and test marks need the admin login: set database.adminUser in the machine configuration and store its password with "lockstep secret set-db-password --admin".`, { ...details, driverCode: code || e.number }, { cause: err });
+  }
   if (code === '42P01' || /no such table|Invalid object name/i.test(message)) {
     return new LockstepError('E_DB_SCHEMA', `The shared database ${where} has no Lockstep tables yet: run "lockstep db migrate".`, details, { cause: err });
   }

@@ -10,6 +10,7 @@ import { Logger } from '../electron/engine/log';
 import { ApplyContext, InstallSettings, newJournal, runApply } from './apply';
 import { pruneBackups } from './backup';
 import { diskFullOr } from './fsOps';
+import { guardRecordedFloor } from './floorGuard';
 import { InstallRequest, Journal, StateDir, advance, archiveJournal, readJournal, writeJournal, TERMINAL } from './journal';
 import { decideRecovery, healthConfirmed, recover } from './recovery';
 import { SignedInstallRequest, verifySignedRequest } from './signedRequest';
@@ -93,6 +94,7 @@ export async function applyWithRights(signedRequest: SignedInstallRequest, rc: R
   let request: InstallRequest;
   try {
     request = verifySignedRequest(signedRequest, trustedKeys);
+    guardRecordedFloor(rc.settings.stateDir, request.toVersion, signedRequest.manifest.text, rc.log);
   } catch (err) {
     const e = toLockstepError(err);
     rc.log.warn('apply.refused', { id: signedRequest.id, to: signedRequest.toVersion, file: signedRequest.packagePath, by: rc.startedBy, code: e.code, message: e.message });

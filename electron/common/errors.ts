@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'E_DB_URL_INVALID',
   'E_DB_UNREACHABLE',
   'E_DB_AUTH',
+  'E_DB_PERMISSION',
   'E_DB_CONNECTION',
   'E_DB_SCHEMA',
   'E_DB_CORRUPT',

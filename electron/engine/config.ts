@@ -30,6 +30,11 @@ export const MachineConfigSchema = z
         passwordFromKeychain: z.boolean().optional(),
         /** PEM file of the CA(s) that sign the database server's certificate; relative to this file. */
         caFile: nonEmpty.optional(),
+        /**
+         * The admin login (same server and database as `url`) that "release for all", withdraw and test marks use;
+         * its password is in the administrator's keychain. `url` is then the workstation login (see db grants).
+         */
+        adminUser: nonEmpty.max(63).optional(),
         connectTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
       })
       .strict(),

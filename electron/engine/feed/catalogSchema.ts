@@ -45,6 +45,11 @@ export const ManifestSchema = z
     channel: text,
     releaseDate: isoDate,
     files: z.array(ManifestFileSchema).min(1),
+    /**
+     * The vendor's security floor when this manifest was signed (S31). It travels with the version into the shared
+     * database, so deleting the stored catalogs does not erase it; absent in manifests signed before it existed.
+     */
+    securityFloor: version.nullable().optional(),
   })
   .strict();
 

@@ -9,6 +9,7 @@ import { LockstepError } from '../../common/errors';
 import { FleetStore } from '../../../db/fleetStore';
 import { LeaseStore } from '../../../db/leaseStore';
 import { PackageStore } from '../../../db/packageStore';
+import { defaultStateDir } from '../../../installer/journal';
 import { createInstaller } from '../../../installer/platform';
 import { MachineConfig } from '../config';
 import { feedContext, platformOf } from '../feed/context';
@@ -23,7 +24,8 @@ import { FeedPackageSource, FirstOf } from './feedPackageSource';
 import { DEFAULT_FLEET_CONFIG, FleetConfig } from './fleetConfig';
 import { LocalPackageSource, PackagePublisher } from './publisher';
 import { ReleaseWatcher } from './releaseWatcher';
-import { securityFloor } from './securityFloor';
+import { knownSecurityFloor } from './securityFloor';
+import { localFloorFile } from './localFloor';
 import { SlotClock } from './transferSlots';
 import { FleetUpgrader, PackageInstaller } from './upgrader';
 import { moduleInstallerFor } from '../moduleInstall';
@@ -109,7 +111,8 @@ export function composeFleet(d: FleetComposeDeps): FleetParts {
     installer,
     modules: moduleInstallerFor(d.config, { cacheDir: packageCacheDir(d.config), trustedKeys: keys, log: d.log }),
     storeHttp,
-    floor: () => securityFloor(settings.securityFloor, packages, keys, d.log),
+    floor: () => knownSecurityFloor(settings.securityFloor, packages, keys, d.log),
+    localFloorFile: localFloorFile(d.config.installer.stateDir ?? defaultStateDir(d.config.installDir)),
     log: d.log,
     ...(d.clock ? { clock: d.clock } : {}),
     ...(d.onChunk ? { onChunk: d.onChunk } : {}),
