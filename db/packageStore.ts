@@ -9,8 +9,9 @@
 import type { Knex } from 'knex';
 import { LockstepError } from '../electron/common/errors';
 import { isUniqueViolation } from './errors';
-import { VersionRef, insertRelease } from './releaseStore';
-import { ReleaseRow, nowIso, toIso, toNumber } from './rows';
+import { VersionRef, findRow, insertRelease } from './releaseStore';
+import { ReleaseRow, toIso, toNumber } from './rows';
+import { serverNow, serverNowPlus } from './serverTime';
 import { Actor } from './types';
 import { Store } from './store';
 
@@ -110,7 +111,7 @@ export class PackageStore extends Store {
       let row = await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: release.id }).first();
       if (!row) {
         try {
-          await this.db.knex('lockstep_release_packages').insert({ release_id: release.id, ...fields, state: 'uploading', started_by: actor.user, started_at: nowIso() });
+          await this.db.knex('lockstep_release_packages').insert({ release_id: release.id, ...fields, state: 'uploading', started_by: actor.user, started_at: serverNow(this.db.knex) });
         } catch (err) {
           if (!isUniqueViolation(err)) throw err;
         }
@@ -133,7 +134,7 @@ export class PackageStore extends Store {
   }
 
   private async ensureReleaseRow(ref: VersionRef, actor: Actor, manifest: { text: string; signature: string }, meta: PackageMeta): Promise<ReleaseRow> {
-    const find = () => this.db.knex<ReleaseRow>('lockstep_releases').where({ channel: ref.channel, version_key: ref.versionKey }).first();
+    const find = () => findRow(this.db.knex, ref);
     let row = await find();
     if (!row) {
       try {
@@ -161,11 +162,11 @@ export class PackageStore extends Store {
    */
   async claimUpload(releaseId: number, holder: string, ttlMs: number): Promise<boolean> {
     return this.run(async () => {
-      const now = nowIso();
-      const changed = await this.db.knex('lockstep_release_packages')
+      const knex = this.db.knex;
+      const changed = await knex('lockstep_release_packages')
         .where({ release_id: releaseId, state: 'uploading' })
-        .andWhere((q) => q.whereNull('uploader').orWhere('uploader', holder).orWhere('upload_until', '<', now))
-        .update({ uploader: holder, upload_until: new Date(Date.now() + ttlMs).toISOString() });
+        .andWhere((q) => q.whereNull('uploader').orWhere('uploader', holder).orWhere('upload_until', '<', serverNow(knex)))
+        .update({ uploader: holder, upload_until: serverNowPlus(knex, ttlMs) });
       return changed === 1;
     });
   }
@@ -205,7 +206,7 @@ export class PackageStore extends Store {
       }
       const changed = await this.db.knex('lockstep_release_packages')
         .where({ release_id: releaseId, state: 'uploading', uploader: holder })
-        .update({ state: 'complete', completed_at: nowIso(), uploader: null, upload_until: null });
+        .update({ state: 'complete', completed_at: serverNow(this.db.knex), uploader: null, upload_until: null });
       const after = toInfo((await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: releaseId }).first())!);
       if (changed !== 1 && after.state !== 'complete') {
         throw new LockstepError('E_RELEASE_CONFLICT', `Another workstation took over the upload of release ${releaseId}.`, { releaseId });

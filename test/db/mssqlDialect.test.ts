@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import knexFactory, { Knex } from 'knex';
 import { MIGRATIONS } from '../../db/migrations';
-import { HEARTBEAT_SQL, SNAPSHOT_SQL, heartbeatBindings, snapshotBindings } from '../../db/gateQueries';
+import { heartbeatBindings, heartbeatSql, snapshotBindings, snapshotSql } from '../../db/gateQueries';
 
 const mssql = knexFactory({ client: 'mssql' });
 
@@ -62,12 +62,16 @@ describe('T-SQL for SQL Server (mssql dialect)', () => {
 
   test("the gate's read and heartbeat compile to parameterised T-SQL", () => {
     const args = { channel: 'stable', workstationId: `ws'; drop table x;--`, installedKey: 'key' };
-    const read = mssql.raw(SNAPSHOT_SQL, snapshotBindings(args) as string[]).toSQL().toNative();
+    const read = mssql.raw(snapshotSql('mssql'), snapshotBindings(args) as string[]).toSQL().toNative();
     assert.match(read.sql, /from \(select 1 as one\) o\s+left join lockstep_current c on c\.channel = @p5/);
     assert.equal(read.bindings.length, 6);
-    const hb = mssql.raw(HEARTBEAT_SQL, heartbeatBindings(args, { hostName: 'h', osUser: 'u', installedVersion: '1.0', ring: 'regular' }, 'now') as string[]).toSQL().toNative();
+    const hb = mssql.raw(heartbeatSql('mssql'), heartbeatBindings(args, { hostName: 'h', osUser: 'u', installedVersion: '1.0', ring: 'regular' }) as string[]).toSQL().toNative();
     assert.match(hb.sql, /^update lockstep_workstations set host_name = @p0/);
-    assert.equal(hb.bindings.length, 11);
+    // Start times come from the server's UTC clock, never from the workstation.
+    assert.match(hb.sql, /last_start = SYSUTCDATETIME\(\),/);
+    assert.equal(hb.bindings.length, 10);
+    // An oversized stored manifest never travels: the length is checked on the server.
+    assert.match(read.sql, /case when \(DATALENGTH\(r\.manifest\) \/ 2\) > 1048576 then N'lockstep:oversized-manifest' else r\.manifest end as manifest/);
     for (const q of [read, hb]) {
       assert.ok(!q.sql.includes('drop table'), 'values travel as bindings, never in the text');
       assert.ok(!/\?/.test(q.sql), 'every placeholder was bound');
