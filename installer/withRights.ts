@@ -10,7 +10,7 @@ import { Logger } from '../electron/engine/log';
 import { ApplyContext, InstallSettings, newJournal, runApply } from './apply';
 import { pruneBackups } from './backup';
 import { InstallRequest, Journal, StateDir, advance, archiveJournal, readJournal, writeJournal, TERMINAL } from './journal';
-import { decideRecovery, healthConfirmed, recover } from './recovery';
+import { decideRecovery, healthConfirmed, recover, removeHealthMarker } from './recovery';
 import { SignedInstallRequest, verifySignedRequest } from './signedRequest';
 import { Spawner } from './spawn';
 
@@ -80,7 +80,7 @@ function settlePrevious(state: StateDir, previous: Journal | null): void {
   }
   if (!TERMINAL.has(j.phase)) throw new LockstepError('E_INSTALL_IN_PROGRESS', `The install ${j.request.id} is unfinished (${j.phase}).`);
   archiveJournal(state, j);
-  fs.rmSync(state.healthMarker(j.request.id), { force: true });
+  removeHealthMarker(state, j.request.id);
 }
 
 /**
