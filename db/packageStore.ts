@@ -12,6 +12,7 @@ import { isUniqueViolation } from './errors';
 import { VersionRef, findRow, insertRelease } from './releaseStore';
 import { ReleaseRow, toIso, toNumber } from './rows';
 import { serverNow, serverNowPlus } from './serverTime';
+import { MAX_CATALOG_CHARS, cappedTextSql, textLengthSql } from './textCap';
 import { Actor } from './types';
 import { Store } from './store';
 
@@ -93,9 +94,26 @@ export class PackageStore extends Store {
     });
   }
 
-  /** Every stored package's signed catalog (for the highest security floor the vendor ever signed). */
-  async catalogs(): Promise<string[]> {
-    return this.run(async () => (await this.db.knex<PackageRow>('lockstep_release_packages').whereNotNull('catalog').select('catalog')).map((r) => r.catalog!));
+  /**
+   * Every stored package's signed catalog (for the highest security floor the vendor ever signed). One longer than
+   * MAX_CATALOG_CHARS is skipped without being transferred (the length is checked in SQL) and reported to
+   * `onOversized`.
+   */
+  async catalogs(onOversized?: (releaseId: number, chars: number) => void): Promise<string[]> {
+    return this.run(async () => {
+      const knex = this.db.knex;
+      const length = textLengthSql(this.db.dialect, 'catalog');
+      const rows: Array<{ release_id: number | string; chars: number | string; catalog: string | null }> = await knex('lockstep_release_packages')
+        .whereNotNull('catalog')
+        .orderBy('release_id')
+        .select('release_id', knex.raw(`${length} as chars`), knex.raw(cappedTextSql(this.db.dialect, 'catalog', MAX_CATALOG_CHARS, '', 'catalog')));
+      const catalogs: string[] = [];
+      for (const row of rows) {
+        if (Number(row.chars) > MAX_CATALOG_CHARS) onOversized?.(Number(row.release_id), Number(row.chars));
+        else if (row.catalog !== null) catalogs.push(row.catalog);
+      }
+      return catalogs;
+    });
   }
 
   /**
