@@ -102,11 +102,10 @@ export class PackageStore extends Store {
   async catalogs(onOversized?: (releaseId: number, chars: number) => void): Promise<string[]> {
     return this.run(async () => {
       const knex = this.db.knex;
-      const length = textLengthSql(this.db.dialect, 'catalog');
       const rows: Array<{ release_id: number | string; chars: number | string; catalog: string | null }> = await knex('lockstep_release_packages')
         .whereNotNull('catalog')
         .orderBy('release_id')
-        .select('release_id', knex.raw(`${length} as chars`), knex.raw(cappedTextSql(this.db.dialect, 'catalog', MAX_CATALOG_CHARS, '', 'catalog')));
+        .select('release_id', knex.raw(textLengthSql(this.db.dialect, 'catalog', 'chars')), knex.raw(cappedTextSql(this.db.dialect, 'catalog', MAX_CATALOG_CHARS, '', 'catalog')));
       const catalogs: string[] = [];
       for (const row of rows) {
         if (Number(row.chars) > MAX_CATALOG_CHARS) onOversized?.(Number(row.release_id), Number(row.chars));

@@ -13,15 +13,19 @@ export const MAX_CATALOG_CHARS = 4 * 1024 * 1024;
 /** What a capped manifest column reads as when the stored text is over the cap (never valid JSON). */
 export const OVERSIZED_MANIFEST = 'lockstep:oversized-manifest';
 
-/** The character length of a text column, per dialect (`column` is a fixed name from code, never input). */
-export function textLengthSql(dialect: DbDialect, column: string): string {
+/**
+ * The character length of a text column, per dialect (`column` and `alias` are fixed names from code, never input),
+ * optionally as a select expression named `alias`.
+ */
+export function textLengthSql(dialect: DbDialect, column: string, alias?: string): string {
+  const as = alias ? ` as ${alias}` : '';
   switch (dialect) {
     case 'postgres':
-      return `char_length(${column})`;
+      return `char_length(${column})${as}`;
     case 'mssql':
-      return `(DATALENGTH(${column}) / 2)`; // nvarchar: two bytes a character; LEN would skip trailing blanks
+      return `(DATALENGTH(${column}) / 2)${as}`; // nvarchar: two bytes a character; LEN would skip trailing blanks
     case 'sqlite':
-      return `length(${column})`;
+      return `length(${column})${as}`;
   }
 }
 

@@ -8,6 +8,8 @@ import { describe, test } from 'node:test';
 import knexFactory, { Knex } from 'knex';
 import { MIGRATIONS } from '../../db/migrations';
 import { heartbeatBindings, heartbeatSql, snapshotBindings, snapshotSql } from '../../db/gateQueries';
+import { serverNow, serverNowPlus } from '../../db/serverTime';
+import { MAX_CATALOG_CHARS, cappedTextSql, textLengthSql } from '../../db/textCap';
 
 const mssql = knexFactory({ client: 'mssql' });
 
@@ -58,6 +60,25 @@ describe('T-SQL for SQL Server (mssql dialect)', () => {
     assert.match(leases, /PRIMARY KEY \(\[pool\], \[slot\]\)/);
     assert.doesNotMatch(all, /\b(text|blob|bytea|timestamptz|varchar\()/i, 'no types SQL Server lacks, no non-Unicode text');
     assert.match(all, /foreign key \(\[release_id\]\) references \[lockstep_releases\] \(\[id\]\)/i);
+  });
+
+  test('lease expiry and catalog size checks compile to T-SQL on the server clock (UTC)', () => {
+    const take = mssql('lockstep_transfer_leases')
+      .where({ pool: 'p', slot: 0 })
+      .andWhere((q) => q.whereNull('holder').orWhere('expires_at', '<', serverNow(mssql)))
+      .update({ holder: 'h', acquired_at: serverNow(mssql), expires_at: serverNowPlus(mssql, 120_000) })
+      .toSQL()
+      .toNative();
+    assert.match(take.sql, /\[expires_at\] < SYSUTCDATETIME\(\)/);
+    assert.match(take.sql, /\[acquired_at\] = SYSUTCDATETIME\(\)/);
+    assert.match(take.sql, /\[expires_at\] = DATEADD\(millisecond, @p\d+, SYSUTCDATETIME\(\)\)/);
+    assert.ok(take.bindings.includes(120_000), 'the lease time travels as a binding');
+    const catalogs = mssql('lockstep_release_packages')
+      .whereNotNull('catalog')
+      .select('release_id', mssql.raw(textLengthSql('mssql', 'catalog', 'chars')), mssql.raw(cappedTextSql('mssql', 'catalog', MAX_CATALOG_CHARS, '', 'catalog')))
+      .toSQL()
+      .toNative();
+    assert.match(catalogs.sql, /\(DATALENGTH\(catalog\) \/ 2\) as chars, case when \(DATALENGTH\(catalog\) \/ 2\) > 4194304 then N'' else catalog end as catalog/);
   });
 
   test("the gate's read and heartbeat compile to parameterised T-SQL", () => {
