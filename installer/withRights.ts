@@ -12,7 +12,7 @@ import { pruneBackups } from './backup';
 import { diskFullOr } from './fsOps';
 import { guardRecordedFloor } from './floorGuard';
 import { InstallRequest, Journal, StateDir, advance, archiveJournal, readJournal, writeJournal, TERMINAL } from './journal';
-import { decideRecovery, healthConfirmed, recover } from './recovery';
+import { decideRecovery, healthConfirmed, recover, removeHealthMarker } from './recovery';
 import { SignedInstallRequest, verifySignedRequest } from './signedRequest';
 import { Spawner } from './spawn';
 
@@ -82,7 +82,7 @@ function settlePrevious(state: StateDir, previous: Journal | null): void {
   }
   if (!TERMINAL.has(j.phase)) throw new LockstepError('E_INSTALL_IN_PROGRESS', `The install ${j.request.id} is unfinished (${j.phase}).`);
   archiveJournal(state, j);
-  fs.rmSync(state.healthMarker(j.request.id), { force: true });
+  removeHealthMarker(state, j.request.id);
 }
 
 /**

@@ -68,6 +68,7 @@ export async function feedContext(config: MachineConfig, deps: FeedContextDeps):
     http,
     platform: deps.platform,
     log: deps.log,
+    catalogClockSkewMs: feed.catalogClockSkewMs,
   };
 }
 

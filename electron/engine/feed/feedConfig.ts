@@ -45,6 +45,8 @@ export const FeedConfigSchema = z
     timeoutMs: z.number().int().min(50).max(600_000).default(30_000),
     retries: z.number().int().min(0).max(20).default(4),
     retryDelayMs: z.number().int().min(0).max(60_000).default(1_000),
+    /** A catalog issued further ahead of this workstation's clock is reported (not refused). */
+    catalogClockSkewMs: z.number().int().min(0).max(7 * 24 * 3_600_000).default(300_000),
   })
   .strict();
 
