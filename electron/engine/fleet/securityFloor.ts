@@ -28,7 +28,7 @@ export async function securityFloor(configured: string | undefined, packages: Pa
 export async function knownSecurityFloor(configured: string | undefined, packages: PackageStore, trustedKeys: readonly string[], log: Logger): Promise<FloorRecord> {
   let floor: Version | null = configured ? parseVersion(configured) : null;
   let known = Boolean(configured);
-  for (const text of await packages.catalogs()) {
+  for (const text of await packages.catalogs((releaseId, chars) => log.warn('fleet.catalog-ignored', { releaseId, chars, reason: 'oversized' }))) {
     try {
       const doc = JSON.parse(text) as { signed: unknown; signature: string };
       verifyDocument(doc, trustedKeys, 'stored catalog');
