@@ -48,6 +48,7 @@ export function evaluateOffer(input: OfferInput): CheckResult {
       channel: v.channel,
       releaseDate: v.releaseDate,
       notes: v.notes,
+      ...(v.notesTruncated ? { notesTruncated: true as const } : {}),
       installable: reason === null,
       reason,
       chain: plan.ok ? chain : [],
