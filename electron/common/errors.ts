@@ -38,6 +38,7 @@ export const ERROR_CODES = [
   'E_INTERNAL',
   // issue 3 (vendor feed)
   'E_CONTRACT_ENDED',
+  'E_NOT_YET_RELEASED',
   'E_REINSTALL_REQUIRED',
   'E_UPGRADE_PATH',
   'E_FEED_INVALID',

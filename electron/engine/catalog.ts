@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockstepError, isLockstepError } from '../common/errors';
 import { Warning } from '../common/update';
-import { CATALOG_FILE, Catalog, CatalogSchema, describeZodIssues } from './feed/catalogSchema';
+import { CATALOG_FILE, Catalog, CatalogSchema, NOTES_CUT_MARKER, capNotes, describeZodIssues } from './feed/catalogSchema';
 import { futureIssueWarning } from './feed/catalogClock';
 import { FeedContext, verifyManifest, verifyModuleManifest } from './feed/download';
 import { SignedDocument, verifyDocument } from './signing';
@@ -62,9 +62,12 @@ export function verifyCatalog(text: string, trustedKeys: readonly string[], now:
     throw new LockstepError('E_SIGNATURE', 'The catalog is not valid JSON (damaged or changed in transit).');
   }
   verifyDocument(doc, trustedKeys, 'catalog');
+  // After the signature (it covers the full notes): over-long notes degrade their own version, not the catalog.
+  const cutNotes = capNotes(doc.signed);
   const parsed = CatalogSchema.safeParse(doc.signed);
   if (!parsed.success) throw new LockstepError('E_FEED_INVALID', `The signed catalog is malformed: ${describeZodIssues(parsed.error)}`);
-  const catalog = parsed.data;
+  const catalog: Catalog = parsed.data;
+  catalog.versions = catalog.versions.map((v, i) => (cutNotes.has(i) ? { ...v, notes: v.notes + NOTES_CUT_MARKER, notesTruncated: true } : v));
   for (const v of catalog.versions) {
     const manifest = verifyManifest(v.manifest, trustedKeys);
     if (compareVersions(manifest.version, v.version) !== 0 || manifest.channel !== v.channel) {

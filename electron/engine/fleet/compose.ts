@@ -13,6 +13,7 @@ import { defaultStateDir } from '../../../installer/journal';
 import { createInstaller } from '../../../installer/platform';
 import { MachineConfig } from '../config';
 import { feedContext, platformOf } from '../feed/context';
+import { paceOf } from '../feed/feedConfig';
 import { FeedHttp } from '../feed/http';
 import { Identity } from '../identity';
 import { InstalledVersionSource } from '../installation';
@@ -84,7 +85,7 @@ export function storeHttpFor(config: MachineConfig, log: Logger): () => FeedHttp
       if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new LockstepError('E_CONFIG_INVALID', `The CA file ${caFile} of the package store holds no PEM certificate.`, { file: caFile });
     }
     const feed = config.feed;
-    client = new FeedHttp({ licenseNumber: null, proxy: null, ca, timeoutMs: feed?.timeoutMs ?? 30_000, retries: feed?.retries ?? 4, retryDelayMs: feed?.retryDelayMs ?? 1_000, log });
+    client = new FeedHttp({ licenseNumber: null, proxy: null, ca, timeoutMs: feed?.timeoutMs ?? 30_000, pace: paceOf(feed), retries: feed?.retries ?? 4, retryDelayMs: feed?.retryDelayMs ?? 1_000, log });
     return client;
   };
 }

@@ -5,7 +5,7 @@
  * forged one, and the configuration floor holds regardless.
  */
 import { PackageStore } from '../../../db/packageStore';
-import { CatalogSchema } from '../feed/catalogSchema';
+import { CatalogSchema, capNotes } from '../feed/catalogSchema';
 import { Logger } from '../log';
 import { FloorRecord } from './localFloor';
 import { verifyDocument } from '../signing';
@@ -32,6 +32,7 @@ export async function knownSecurityFloor(configured: string | undefined, package
     try {
       const doc = JSON.parse(text) as { signed: unknown; signature: string };
       verifyDocument(doc, trustedKeys, 'stored catalog');
+      capNotes(doc.signed); // over-long notes cut after the signature, as the feed check does: the floor still counts
       const catalog = CatalogSchema.parse(doc.signed);
       known = true;
       if (catalog.securityFloor) floor = higher(floor, parseVersion(catalog.securityFloor));
