@@ -179,7 +179,7 @@ async function main(): Promise<void> {
               const upgrader = new FleetUpgrader({
                 fleet: wsFleet, packages: new PackageStore(h), leases: new LeaseStore(h), settings, cacheDir: path.join(dir, `${backend.name}-ws-${i}`), trustedKeys: [feed.publicKey], platform: 'linux', identity: who, administrators: [],
                 installer: { install: async (p) => (fs.rmSync(p.packagePath), { from: '1.0.0', to: p.version, elevation: 'none' }) },
-                floor: async () => null,
+                floor: async () => ({ known: false, floor: null }),
                 storeHttp: () => new FeedHttp({ timeoutMs: 60_000, retries: 2, retryDelayMs: 100, log }), // unused: the database store
                 log,
                 onChunk: ({ seq, chunkCount }) => {

@@ -1,7 +1,8 @@
 /** The audit table (S24): append-only, one row per update action, written inside the action's own transaction. */
 import type { Knex } from 'knex';
 import { toEvent } from './mappers';
-import { EventRow, nowIso } from './rows';
+import { EventRow } from './rows';
+import { serverNow } from './serverTime';
 import { Actor, AuditEvent } from './types';
 
 export interface AuditEntry {
@@ -15,7 +16,7 @@ export interface AuditEntry {
 
 export async function appendEvent(q: Knex | Knex.Transaction, entry: AuditEntry): Promise<void> {
   await q('lockstep_events').insert({
-    at: nowIso(),
+    at: serverNow(q),
     action: entry.action,
     outcome: entry.outcome,
     actor: entry.actor.user,

@@ -6,6 +6,8 @@ import knexFactory, { Knex } from 'knex';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { mapDbError } from './errors';
+import { GuardedPgDialect } from './pgClient';
+import { effectiveSslMode, pgSslOptions, readCaFile } from './tls';
 import { DbDialect, DbTarget } from './url';
 
 export interface Db {
@@ -21,6 +23,8 @@ export interface OpenOptions {
   /** How long to wait for a connection before E_DB_UNREACHABLE. */
   connectTimeoutMs?: number;
   poolMax?: number;
+  /** CA certificates (PEM file) that verify the server's certificate; from the machine config (database.caFile). */
+  caFile?: string;
 }
 
 /**
@@ -59,7 +63,7 @@ function dialectConfig(target: DbTarget, options: OpenOptions): Knex.Config {
       };
     case 'postgres':
       return {
-        client: 'pg',
+        client: GuardedPgDialect as unknown as typeof Knex.Client,
         connection: {
           host: target.host,
           port: target.port,
@@ -68,7 +72,7 @@ function dialectConfig(target: DbTarget, options: OpenOptions): Knex.Config {
           password: options.password ?? target.password ?? undefined,
           connectionTimeoutMillis: connectTimeoutMs,
           application_name: 'lockstep',
-          ssl: target.options['sslmode'] === 'require' ? { rejectUnauthorized: target.options['sslrejectunauthorized'] !== 'false' } : undefined,
+          ssl: pgSslOptions(effectiveSslMode(target.host, target.options['sslmode']), readCaFile(options.caFile)),
         },
         pool: { min: 0, max: options.poolMax ?? 4 },
         acquireConnectionTimeout: connectTimeoutMs + 2_000,
@@ -83,15 +87,21 @@ function dialectConfig(target: DbTarget, options: OpenOptions): Knex.Config {
           user: target.user ?? undefined,
           password: options.password ?? target.password ?? undefined,
           connectionTimeout: connectTimeoutMs,
+          // Encrypted and verified unless the URL says otherwise in so many words.
           options: {
             encrypt: target.options['encrypt'] !== 'false',
             trustServerCertificate: target.options['trustServerCertificate'] === 'true',
+            ...mssqlCa(readCaFile(options.caFile)),
           },
         },
         pool: { min: 0, max: options.poolMax ?? 4 },
         acquireConnectionTimeout: connectTimeoutMs + 2_000,
       };
   }
+}
+
+function mssqlCa(ca: string | undefined): { cryptoCredentialsDetails?: { ca: string } } {
+  return ca ? { cryptoCredentialsDetails: { ca } } : {};
 }
 
 export async function openDatabase(target: DbTarget, options: OpenOptions = {}): Promise<Db> {

@@ -10,6 +10,9 @@ interface DriverError {
 }
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ESOCKET', 'ETIMEOUT', 'SQLITE_CANTOPEN']);
+/** Certificate and handshake failures (Node's TLS codes, OpenSSL's verify codes) and pg's refusal without TLS. */
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|EPROTO$)|CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
+const TLS_MESSAGE = /does not support SSL connections|error establishing an SSL connection|certificate|SSL routines/i;
 const DROPPED = new Set(['ECONNRESET', 'EPIPE', '57P01', '57P02', '57P03', 'ECONNCLOSED', 'ENOTOPEN']);
 
 export function mapDbError(err: unknown, target: DbTarget): LockstepError {
@@ -20,6 +23,11 @@ export function mapDbError(err: unknown, target: DbTarget): LockstepError {
   const where = describeTarget(target);
   const details: Record<string, unknown> = target.dialect === 'sqlite' ? { file: target.file } : { host: target.host, port: target.port };
 
+  // A server's own refusal (a five-character SQLSTATE such as 28000) is about the login, even when it says "certificate".
+  const fromServer = /^[0-9A-Z]{5}$/.test(code);
+  if (!fromServer && (TLS_CODE.test(code) || TLS_MESSAGE.test(message))) {
+    return new LockstepError('E_DB_TLS', `The shared database ${where} failed the TLS check: ${code ? `${code}: ` : ''}${firstLine(message)}. Check the server certificate, database.caFile and the sslmode in the URL.`, details, { cause: err });
+  }
   if (UNREACHABLE.has(code) || /Knex: Timeout acquiring a connection|connect ECONNREFUSED|timeout expired|Failed to connect/i.test(message)) {
     const hostPort = target.dialect === 'sqlite' ? target.file : `${target.host}:${target.port}`;
     return new LockstepError('E_DB_UNREACHABLE', `The shared database at ${hostPort} cannot be reached (${code || firstLine(message)}). Nothing was written.`, details, { cause: err });
@@ -29,6 +37,10 @@ export function mapDbError(err: unknown, target: DbTarget): LockstepError {
   }
   if (DROPPED.has(code) || /Connection terminated|terminating connection|server closed the connection|Connection lost/i.test(message)) {
     return new LockstepError('E_DB_CONNECTION', `The connection to the shared database ${where} was lost: ${firstLine(message)}`, details, { cause: err });
+  }
+  // PostgreSQL insufficient_privilege; SQL Server 229/230 (permission denied on an object or column).
+  if (code === '42501' || e.number === 229 || e.number === 230) {
+    return new LockstepError('E_DB_PERMISSION', `The shared database ${where} refused the change for this login (permission denied). Releasing, withdrawing and test marks need the admin login: set database.adminUser in the machine configuration and store its password with "lockstep secret set-db-password --admin".`, { ...details, driverCode: code || e.number }, { cause: err });
   }
   if (code === '42P01' || /no such table|Invalid object name/i.test(message)) {
     return new LockstepError('E_DB_SCHEMA', `The shared database ${where} has no Lockstep tables yet: run "lockstep db migrate".`, details, { cause: err });

@@ -6,36 +6,49 @@
  * The read always returns exactly one row: the pointer (if any) joined to its release, the ledger state of the
  * installed version and whether this workstation marked it test-only.
  */
+import { serverNowSql } from './serverTime';
+import { MAX_MANIFEST_CHARS, OVERSIZED_MANIFEST, cappedTextSql } from './textCap';
+import { DbDialect } from './url';
 
-const RELEASE_COLUMNS = [
-  'id', 'channel', 'version', 'version_key', 'state', 'manifest', 'manifest_signature', 'package_size', 'package_sha512', 'notes',
-  'created_by', 'created_from', 'created_at', 'released_by', 'released_from', 'released_at', 'withdrawn_by', 'withdrawn_from', 'withdrawn_at',
-].map((c) => `r.${c} as ${c}`).join(', ');
+/** The release columns; the manifest only while within its cap (textCap.ts), so an oversized one never travels. */
+function releaseColumns(dialect: DbDialect): string {
+  return [
+    'id', 'channel', 'version', 'version_key', 'state', 'manifest', 'manifest_signature', 'package_size', 'package_sha512', 'notes',
+    'created_by', 'created_from', 'created_at', 'released_by', 'released_from', 'released_at', 'withdrawn_by', 'withdrawn_from', 'withdrawn_at',
+  ].map((c) => (c === 'manifest' ? cappedTextSql(dialect, 'r.manifest', MAX_MANIFEST_CHARS, OVERSIZED_MANIFEST, 'manifest') : `r.${c} as ${c}`)).join(', ');
+}
 
 /** Bindings: channel, installedKey, workstationId, channel, installedKey, channel. */
-const SNAPSHOT_SELECT = `select c.revision as revision, c.release_id as current_release_id, ${RELEASE_COLUMNS},
+function snapshotSelect(dialect: DbDialect): string {
+  return `select c.revision as revision, c.release_id as current_release_id, ${releaseColumns(dialect)},
   (select s.state from lockstep_releases s where s.channel = ? and s.version_key = ?) as installed_state,
   (select count(*) from lockstep_test_marks m where m.workstation_id = ? and m.channel = ? and m.version_key = ?) as test_marked`;
+}
 const SNAPSHOT_FROM = `from (select 1 as one) o
   left join lockstep_current c on c.channel = ?
   left join lockstep_releases r on r.id = c.release_id`;
 
-export const SNAPSHOT_SQL = `${SNAPSHOT_SELECT} ${SNAPSHOT_FROM}`;
+export function snapshotSql(dialect: DbDialect): string {
+  return `${snapshotSelect(dialect)} ${SNAPSHOT_FROM}`;
+}
 
 /**
- * The heartbeat. The ring is "test" while the workstation runs a version it marked test-only that is not the
- * released one, else the configured ring.
- * Bindings: host, user, installed, now, workstationId, channel, installedKey, channel, installedKey, ring, workstationId.
+ * The heartbeat, stamped with the database server's clock (a workstation's own may run days off). The ring is
+ * "test" while the workstation runs a version it marked test-only that is not the released one, else the configured
+ * ring.
+ * Bindings: host, user, installed, workstationId, channel, installedKey, channel, installedKey, ring, workstationId.
  */
-export const HEARTBEAT_SQL = `update lockstep_workstations set host_name = ?, os_user = ?, installed_version = ?, last_start = ?,
+export function heartbeatSql(dialect: DbDialect): string {
+  return `update lockstep_workstations set host_name = ?, os_user = ?, installed_version = ?, last_start = ${serverNowSql(dialect)},
   ring = case when exists (select 1 from lockstep_test_marks t where t.workstation_id = ? and t.channel = ? and t.version_key = ?)
               and not exists (select 1 from lockstep_current p join lockstep_releases q on q.id = p.release_id where p.channel = ? and q.version_key = ?)
          then 'test' else ? end
   where workstation_id = ?`;
+}
 
 /** PostgreSQL: heartbeat and read in one statement, so one round trip per start. Bindings: heartbeat's, then snapshot's. */
-export const PG_GATE_SQL = `with hb as (${HEARTBEAT_SQL} returning 1 as n)
-${SNAPSHOT_SELECT}, (select count(*) from hb) as heartbeat_rows ${SNAPSHOT_FROM}`;
+export const PG_GATE_SQL = `with hb as (${heartbeatSql('postgres')} returning 1 as n)
+${snapshotSelect('postgres')}, (select count(*) from hb) as heartbeat_rows ${SNAPSHOT_FROM}`;
 
 export interface GateArgs {
   channel: string;
@@ -54,6 +67,6 @@ export function snapshotBindings(a: GateArgs): unknown[] {
   return [a.channel, a.installedKey, a.workstationId, a.channel, a.installedKey, a.channel];
 }
 
-export function heartbeatBindings(a: GateArgs, hb: HeartbeatArgs, now: string): unknown[] {
-  return [hb.hostName, hb.osUser, hb.installedVersion, now, a.workstationId, a.channel, a.installedKey, a.channel, a.installedKey, hb.ring, a.workstationId];
+export function heartbeatBindings(a: GateArgs, hb: HeartbeatArgs): unknown[] {
+  return [hb.hostName, hb.osUser, hb.installedVersion, a.workstationId, a.channel, a.installedKey, a.channel, a.installedKey, hb.ring, a.workstationId];
 }

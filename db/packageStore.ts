@@ -9,8 +9,10 @@
 import type { Knex } from 'knex';
 import { LockstepError } from '../electron/common/errors';
 import { isUniqueViolation } from './errors';
-import { VersionRef, insertRelease } from './releaseStore';
-import { ReleaseRow, nowIso, toIso, toNumber } from './rows';
+import { VersionRef, findRow, insertRelease } from './releaseStore';
+import { ReleaseRow, toIso, toNumber } from './rows';
+import { serverNow, serverNowPlus } from './serverTime';
+import { MAX_CATALOG_CHARS, cappedTextSql, textLengthSql } from './textCap';
 import { Actor } from './types';
 import { Store } from './store';
 
@@ -92,9 +94,25 @@ export class PackageStore extends Store {
     });
   }
 
-  /** Every stored package's signed catalog (for the highest security floor the vendor ever signed). */
-  async catalogs(): Promise<string[]> {
-    return this.run(async () => (await this.db.knex<PackageRow>('lockstep_release_packages').whereNotNull('catalog').select('catalog')).map((r) => r.catalog!));
+  /**
+   * Every stored package's signed catalog (for the highest security floor the vendor ever signed). One longer than
+   * MAX_CATALOG_CHARS is skipped without being transferred (the length is checked in SQL) and reported to
+   * `onOversized`.
+   */
+  async catalogs(onOversized?: (releaseId: number, chars: number) => void): Promise<string[]> {
+    return this.run(async () => {
+      const knex = this.db.knex;
+      const rows: Array<{ release_id: number | string; chars: number | string; catalog: string | null }> = await knex('lockstep_release_packages')
+        .whereNotNull('catalog')
+        .orderBy('release_id')
+        .select('release_id', knex.raw(textLengthSql(this.db.dialect, 'catalog', 'chars')), knex.raw(cappedTextSql(this.db.dialect, 'catalog', MAX_CATALOG_CHARS, '', 'catalog')));
+      const catalogs: string[] = [];
+      for (const row of rows) {
+        if (Number(row.chars) > MAX_CATALOG_CHARS) onOversized?.(Number(row.release_id), Number(row.chars));
+        else if (row.catalog !== null) catalogs.push(row.catalog);
+      }
+      return catalogs;
+    });
   }
 
   /**
@@ -110,7 +128,7 @@ export class PackageStore extends Store {
       let row = await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: release.id }).first();
       if (!row) {
         try {
-          await this.db.knex('lockstep_release_packages').insert({ release_id: release.id, ...fields, state: 'uploading', started_by: actor.user, started_at: nowIso() });
+          await this.db.knex('lockstep_release_packages').insert({ release_id: release.id, ...fields, state: 'uploading', started_by: actor.user, started_at: serverNow(this.db.knex) });
         } catch (err) {
           if (!isUniqueViolation(err)) throw err;
         }
@@ -133,7 +151,7 @@ export class PackageStore extends Store {
   }
 
   private async ensureReleaseRow(ref: VersionRef, actor: Actor, manifest: { text: string; signature: string }, meta: PackageMeta): Promise<ReleaseRow> {
-    const find = () => this.db.knex<ReleaseRow>('lockstep_releases').where({ channel: ref.channel, version_key: ref.versionKey }).first();
+    const find = () => findRow(this.db.knex, ref);
     let row = await find();
     if (!row) {
       try {
@@ -161,11 +179,11 @@ export class PackageStore extends Store {
    */
   async claimUpload(releaseId: number, holder: string, ttlMs: number): Promise<boolean> {
     return this.run(async () => {
-      const now = nowIso();
-      const changed = await this.db.knex('lockstep_release_packages')
+      const knex = this.db.knex;
+      const changed = await knex('lockstep_release_packages')
         .where({ release_id: releaseId, state: 'uploading' })
-        .andWhere((q) => q.whereNull('uploader').orWhere('uploader', holder).orWhere('upload_until', '<', now))
-        .update({ uploader: holder, upload_until: new Date(Date.now() + ttlMs).toISOString() });
+        .andWhere((q) => q.whereNull('uploader').orWhere('uploader', holder).orWhere('upload_until', '<', serverNow(knex)))
+        .update({ uploader: holder, upload_until: serverNowPlus(knex, ttlMs) });
       return changed === 1;
     });
   }
@@ -205,7 +223,7 @@ export class PackageStore extends Store {
       }
       const changed = await this.db.knex('lockstep_release_packages')
         .where({ release_id: releaseId, state: 'uploading', uploader: holder })
-        .update({ state: 'complete', completed_at: nowIso(), uploader: null, upload_until: null });
+        .update({ state: 'complete', completed_at: serverNow(this.db.knex), uploader: null, upload_until: null });
       const after = toInfo((await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: releaseId }).first())!);
       if (changed !== 1 && after.state !== 'complete') {
         throw new LockstepError('E_RELEASE_CONFLICT', `Another workstation took over the upload of release ${releaseId}.`, { releaseId });

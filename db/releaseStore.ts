@@ -9,7 +9,9 @@ import { appendEvent } from './auditStore';
 import { Db } from './connection';
 import { isUniqueViolation } from './errors';
 import { toRelease } from './mappers';
-import { CurrentRow, ReleaseRow, ReleaseState, nowIso } from './rows';
+import { CurrentRow, ReleaseRow, ReleaseState } from './rows';
+import { dialectOf, serverNow } from './serverTime';
+import { MAX_MANIFEST_CHARS, OVERSIZED_MANIFEST, cappedTextSql } from './textCap';
 import { Actor, CurrentPointer, Release } from './types';
 import { Store } from './store';
 
@@ -55,14 +57,28 @@ async function packageComplete(tx: Knex.Transaction, releaseId: number): Promise
   return row?.state === 'complete';
 }
 
-async function findRow(q: Knex | Knex.Transaction, ref: { channel: string; versionKey: string }): Promise<ReleaseRow | undefined> {
-  return q<ReleaseRow>('lockstep_releases').where({ channel: ref.channel, version_key: ref.versionKey }).first();
+const RELEASE_COLUMNS = [
+  'id', 'channel', 'version', 'version_key', 'state', 'manifest_signature', 'package_size', 'package_sha512', 'notes',
+  'created_by', 'created_from', 'created_at', 'released_by', 'released_from', 'released_at', 'withdrawn_by', 'withdrawn_from', 'withdrawn_at',
+];
+
+/** Every release column, the manifest only while within its cap (textCap.ts): an oversized one never travels. */
+export function releaseColumns(q: Knex | Knex.Transaction): Array<string | Knex.Raw> {
+  return [...RELEASE_COLUMNS, q.raw(cappedTextSql(dialectOf(q), 'manifest', MAX_MANIFEST_CHARS, OVERSIZED_MANIFEST, 'manifest'))];
+}
+
+async function releaseById(q: Knex | Knex.Transaction, id: number): Promise<ReleaseRow | undefined> {
+  return (await q('lockstep_releases').where({ id }).first(...releaseColumns(q))) as ReleaseRow | undefined;
+}
+
+export async function findRow(q: Knex | Knex.Transaction, ref: { channel: string; versionKey: string }): Promise<ReleaseRow | undefined> {
+  return (await q('lockstep_releases').where({ channel: ref.channel, version_key: ref.versionKey }).first(...releaseColumns(q))) as ReleaseRow | undefined;
 }
 
 async function casPointer(tx: Knex.Transaction, channel: string, expectedRevision: number, releaseId: number | null, actor: Actor): Promise<void> {
   const changed = await tx('lockstep_current')
     .where({ channel, revision: expectedRevision })
-    .update({ release_id: releaseId, revision: expectedRevision + 1, changed_by: actor.user, changed_from: actor.workstationId, changed_at: nowIso() });
+    .update({ release_id: releaseId, revision: expectedRevision + 1, changed_by: actor.user, changed_from: actor.workstationId, changed_at: serverNow(tx) });
   if (changed !== 1) {
     throw new LockstepError('E_RELEASE_CONFLICT', `The released version of channel "${channel}" changed meanwhile; decide again.`, { channel });
   }
@@ -83,7 +99,7 @@ export class ReleaseStore extends Store {
     return this.run(async () => {
       const row = await this.db.knex<CurrentRow>('lockstep_current').where({ channel }).first();
       if (!row) return null;
-      const release = row.release_id === null ? undefined : await this.db.knex<ReleaseRow>('lockstep_releases').where({ id: row.release_id }).first();
+      const release = row.release_id === null ? undefined : await releaseById(this.db.knex, row.release_id);
       return { channel, revision: row.revision, release: release ? toRelease(release) : null };
     });
   }
@@ -97,9 +113,9 @@ export class ReleaseStore extends Store {
 
   async list(channel?: string): Promise<Release[]> {
     return this.run(async () => {
-      let q = this.db.knex<ReleaseRow>('lockstep_releases').select('*').orderBy('id', 'asc');
+      let q = this.db.knex('lockstep_releases').select(...releaseColumns(this.db.knex)).orderBy('id', 'asc');
       if (channel) q = q.where({ channel });
-      return (await q).map(toRelease);
+      return ((await q) as ReleaseRow[]).map(toRelease);
     });
   }
 
@@ -124,7 +140,7 @@ export class ReleaseStore extends Store {
         if ((existing?.state === 'uploading' || extra.requirePackage) && !complete) {
           throw new LockstepError('E_INVALID_STATE', `Version ${ref.version} is still being uploaded; its package is not complete.`, { version: ref.version });
         }
-        const stamp = { state: 'released' as ReleaseState, released_by: actor.user, released_from: actor.workstationId, released_at: nowIso() };
+        const stamp = { state: 'released' as ReleaseState, released_by: actor.user, released_from: actor.workstationId, released_at: serverNow(tx) };
         let id: number;
         if (existing) {
           await tx('lockstep_releases').where({ id: existing.id }).update({ ...stamp, withdrawn_by: null, withdrawn_from: null, withdrawn_at: null });
@@ -141,7 +157,7 @@ export class ReleaseStore extends Store {
           version: ref.version,
           detail: { previousReleaseId: current.release_id, releaseId: id, revision: current.revision + 1, withPackage: complete },
         });
-        return toRelease((await tx<ReleaseRow>('lockstep_releases').where({ id }).first())!);
+        return toRelease((await releaseById(tx, id))!);
       }),
     );
   }
@@ -159,7 +175,7 @@ export class ReleaseStore extends Store {
           throw new LockstepError('E_INVALID_STATE', `Version ${existing.version} is already withdrawn.`, { version: existing.version });
         }
         conflictUnlessRevision(current, expectedRevision);
-        await tx('lockstep_releases').where({ id: existing.id }).update({ state: 'withdrawn', withdrawn_by: actor.user, withdrawn_from: actor.workstationId, withdrawn_at: nowIso() });
+        await tx('lockstep_releases').where({ id: existing.id }).update({ state: 'withdrawn', withdrawn_by: actor.user, withdrawn_from: actor.workstationId, withdrawn_at: serverNow(tx) });
         let newCurrent: ReleaseRow | undefined;
         if (current.release_id === existing.id) {
           newCurrent = fallback ? await findRow(tx, { channel: ref.channel, versionKey: fallback.versionKey }) : undefined;
@@ -168,7 +184,7 @@ export class ReleaseStore extends Store {
           }
           await casPointer(tx, ref.channel, current.revision, newCurrent ? newCurrent.id : null, actor);
         } else if (current.release_id !== null) {
-          newCurrent = await tx<ReleaseRow>('lockstep_releases').where({ id: current.release_id }).first();
+          newCurrent = await releaseById(tx, current.release_id);
         }
         await appendEvent(tx, {
           action: 'withdraw',
@@ -202,7 +218,7 @@ export class ReleaseStore extends Store {
         const key = { workstation_id: actor.workstationId, channel: ref.channel, version_key: ref.versionKey };
         const marked = await tx('lockstep_test_marks').where(key).first('workstation_id');
         if (!marked) {
-          await tx('lockstep_test_marks').insert({ ...key, version: ref.version, decided_by: actor.user, decided_at: nowIso() });
+          await tx('lockstep_test_marks').insert({ ...key, version: ref.version, decided_by: actor.user, decided_at: serverNow(tx) });
           await tx('lockstep_workstations').where({ workstation_id: actor.workstationId }).update({ ring: 'test' });
           await appendEvent(tx, { action: 'mark-test', outcome: 'ok', actor, channel: ref.channel, version: ref.version, detail: { releaseId: row.id } });
         }
@@ -222,7 +238,7 @@ export async function insertRelease(tx: Knex.Transaction, ref: VersionRef, actor
       notes,
       created_by: actor.user,
       created_from: actor.workstationId,
-      created_at: nowIso(),
+      created_at: serverNow(tx),
       ...stamp,
     })
     .returning('id');

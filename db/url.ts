@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import { LockstepError } from '../electron/common/errors';
+import { effectiveSslMode } from './tls';
 
 export type DbDialect = 'sqlite' | 'postgres' | 'mssql';
 
@@ -48,9 +49,11 @@ export function parseDbUrl(url: string, baseDir = process.cwd()): DbTarget {
   }
   const options: Record<string, string> = {};
   parsed.searchParams.forEach((value, key) => (options[key] = value));
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  if (dialect === 'postgres') effectiveSslMode(host, options['sslmode']); // an unknown mode is refused here, not downgraded later
   return {
     dialect,
-    host: parsed.hostname.replace(/^\[|\]$/g, ''),
+    host,
     port: parsed.port ? Number(parsed.port) : DEFAULT_PORTS[dialect],
     database,
     user: parsed.username ? decodeURIComponent(parsed.username) : null,
@@ -59,17 +62,41 @@ export function parseDbUrl(url: string, baseDir = process.cwd()): DbTarget {
   };
 }
 
+/**
+ * Names of URL query parameters and connection-string keys that carry a secret (libpq's `password`, SQL Server's
+ * `Password`/`Pwd`, and their look-alikes), compared case-insensitively.
+ */
+const SECRET_KEY = /pass|pwd|secret|token|credential/i;
+/** `key=value` pairs in a `;`-, `&`- or `?`-separated text, e.g. an ADO-style `Server=…;Password=…` string. */
+const SECRET_PAIR = /(?:^|[;?&])\s*([^=;?&/:]*(?:pass|pwd|secret|token|credential)[^=;?&/:]*)=/i;
+
+/** True when the URL (or connection string) carries a password anywhere: user part, query string or a `key=` pair. */
 export function urlHasPassword(url: string): boolean {
+  const text = url.trim();
+  if (SECRET_PAIR.test(text) || SECRET_PAIR.test(safeDecode(text))) return true;
   try {
-    return new URL(url.trim()).password !== '';
+    const parsed = new URL(text);
+    if (parsed.password !== '') return true;
+    for (const key of parsed.searchParams.keys()) if (SECRET_KEY.test(key)) return true;
   } catch {
-    return false;
+    // not a URL: the key=value check above is all that applies
+  }
+  return false;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }
 
-/** The URL with any password replaced, safe for logs and error messages. */
+/** The URL with any password (user part, query parameter or `key=value` pair) replaced, safe for logs and errors. */
 export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+  return url
+    .replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@')
+    .replace(/((?:^|[;?&])\s*[^=;?&/:]*(?:pass|pwd|secret|token|credential)[^=;?&/:]*=)[^;&#]*/gi, '$1***');
 }
 
 /** The keychain account under which the password for this database is stored. */

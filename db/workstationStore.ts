@@ -6,8 +6,9 @@ import type { Knex } from 'knex';
 import { Db } from './connection';
 import { toRelease, toWorkstation } from './mappers';
 import { isUniqueViolation } from './errors';
-import { GateArgs, HEARTBEAT_SQL, HeartbeatArgs, PG_GATE_SQL, SNAPSHOT_SQL, heartbeatBindings, snapshotBindings } from './gateQueries';
-import { RELEASE_STATES, ReleaseRow, ReleaseState, WorkstationRow, nowIso } from './rows';
+import { GateArgs, HeartbeatArgs, PG_GATE_SQL, heartbeatBindings, heartbeatSql, snapshotBindings, snapshotSql } from './gateQueries';
+import { RELEASE_STATES, ReleaseRow, ReleaseState, WorkstationRow } from './rows';
+import { serverNow } from './serverTime';
 import { GateSnapshot, Workstation } from './types';
 import { Store } from './store';
 
@@ -22,7 +23,7 @@ export class WorkstationStore extends Store {
   /** Everything the gate decides on, in one statement, without writing (the CLI's `status`). */
   async gateSnapshot(channel: string, workstationId: string, installedKey: string): Promise<GateSnapshot> {
     return this.run(async () => {
-      const rows = await rawRows<SnapshotRow>(this.db, SNAPSHOT_SQL, snapshotBindings({ channel, workstationId, installedKey }));
+      const rows = await rawRows<SnapshotRow>(this.db, snapshotSql(this.db.dialect), snapshotBindings({ channel, workstationId, installedKey }));
       return toSnapshot(channel, rows[0]);
     });
   }
@@ -33,36 +34,36 @@ export class WorkstationStore extends Store {
    */
   async gateStart(args: GateArgs, hb: HeartbeatArgs): Promise<GateSnapshot> {
     return this.run(async () => {
-      const now = nowIso();
       let row: (SnapshotRow & { heartbeat_rows?: number | string }) | undefined;
       let heartbeatRows: number;
       if (this.db.dialect === 'postgres') {
-        row = (await rawRows<SnapshotRow & { heartbeat_rows: number | string }>(this.db, PG_GATE_SQL, [...heartbeatBindings(args, hb, now), ...snapshotBindings(args)]))[0];
+        row = (await rawRows<SnapshotRow & { heartbeat_rows: number | string }>(this.db, PG_GATE_SQL, [...heartbeatBindings(args, hb), ...snapshotBindings(args)]))[0];
         heartbeatRows = Number(row?.heartbeat_rows ?? 0);
       } else {
-        heartbeatRows = await rawUpdate(this.db, HEARTBEAT_SQL, heartbeatBindings(args, hb, now));
-        row = (await rawRows<SnapshotRow>(this.db, SNAPSHOT_SQL, snapshotBindings(args)))[0];
+        heartbeatRows = await rawUpdate(this.db, heartbeatSql(this.db.dialect), heartbeatBindings(args, hb));
+        row = (await rawRows<SnapshotRow>(this.db, snapshotSql(this.db.dialect), snapshotBindings(args)))[0];
       }
-      if (heartbeatRows === 0) await this.firstStart(args, hb, now);
+      if (heartbeatRows === 0) await this.firstStart(args, hb);
       return toSnapshot(args.channel, row);
     });
   }
 
-  private async firstStart(args: GateArgs, hb: HeartbeatArgs, now: string): Promise<void> {
+  private async firstStart(args: GateArgs, hb: HeartbeatArgs): Promise<void> {
+    const knex = this.db.knex;
     try {
       await this.db.knex('lockstep_workstations').insert({
-        workstation_id: args.workstationId, host_name: hb.hostName, os_user: hb.osUser, installed_version: hb.installedVersion, ring: hb.ring, first_seen: now, last_start: now,
+        workstation_id: args.workstationId, host_name: hb.hostName, os_user: hb.osUser, installed_version: hb.installedVersion, ring: hb.ring, first_seen: serverNow(knex), last_start: serverNow(knex),
       });
     } catch (err) {
       // Two processes of one workstation starting at once: the other inserted the row; write ours over it.
       if (!isUniqueViolation(err)) throw err;
-      await rawUpdate(this.db, HEARTBEAT_SQL, heartbeatBindings(args, hb, now));
+      await rawUpdate(this.db, heartbeatSql(this.db.dialect), heartbeatBindings(args, hb));
     }
   }
 
   async recordResult(workstationId: string, result: string): Promise<void> {
     return this.run(async () => {
-      await this.db.knex('lockstep_workstations').where({ workstation_id: workstationId }).update({ last_result: result.slice(0, 400), last_result_at: nowIso() });
+      await this.db.knex('lockstep_workstations').where({ workstation_id: workstationId }).update({ last_result: result.slice(0, 400), last_result_at: serverNow(this.db.knex) });
     });
   }
 

@@ -9,7 +9,7 @@ import { Logger } from '../electron/engine/log';
 import { versionsEqual } from '../electron/engine/version';
 import { Exclusions, clearInto, copyOut, moveBack, moveIn, moveOut, parkData, relativeInside, unparkData } from './backup';
 import { diskFullOr, removeTree } from './fsOps';
-import { InstallRequest, Journal, StateDir, advance, withError } from './journal';
+import { InstallRequest, Journal, StateDir, advance, readJournal, withError } from './journal';
 import { stagedRootFor, versionFileIn } from './layout';
 import { stagePackage } from './package';
 import { runInPlaceInstaller } from './runners';
@@ -69,8 +69,55 @@ function installFailed(err: unknown, restored: boolean): LockstepError {
   return new LockstepError('E_INSTALL_FAILED', `The installer failed: ${e.message}.${tail}`, { cause: e.message });
 }
 
-/** Runs the pipeline from `prepared`. Resolves with the journal in awaiting-health, failed or reverted. */
+/**
+ * Runs the pipeline from `prepared`. Resolves with the journal in awaiting-health, failed or reverted. A full disk
+ * anywhere (a journal write included) ends in E_DISK_FULL, and the staging copy is removed at once so the space
+ * comes back before the journal's last step is written.
+ */
 export async function runApply(start: Journal, ctx: ApplyContext): Promise<Journal> {
+  try {
+    return await applyPhases(start, ctx);
+  } catch (err) {
+    removeTree(ctx.state.staging(start.request.id));
+    const e = diskFullOr(err, start.installDir);
+    const j = journalOrNull(ctx.state);
+    if (j && j.request.id === start.request.id && UNTOUCHED.has(j.phase)) closeUntouched(ctx.state, j, e);
+    throw e;
+  }
+}
+
+function journalOrNull(state: StateDir): Journal | null {
+  try {
+    return readJournal(state);
+  } catch {
+    return null; // unreadable: left as it is for the next start's recovery to judge
+  }
+}
+
+/** Phases in which the install folder has not been touched: a journal stuck there describes nothing to undo. */
+const UNTOUCHED = new Set(['prepared', 'staging']);
+
+/**
+ * The journal could not even be moved past an untouched phase (out of space or inodes): record the failure, and if
+ * that write fails too, remove the journal, so the caller reports this error and not "ended in phase prepared".
+ */
+function closeUntouched(state: StateDir, j: Journal, err: unknown): void {
+  try {
+    advance(state, j, 'failed', withError(j, toLockstepError(err).toInfo()));
+  } catch {
+    fs.rmSync(state.journalFile, { force: true });
+  }
+}
+
+/** Staging failed, or the journal step after it could not be written: nothing of the install folder was touched. */
+function stagingFailed(j: Journal, ctx: ApplyContext, err: unknown): Journal {
+  removeTree(ctx.state.staging(j.request.id));
+  const e = installFailed(diskFullOr(err, j.installDir), false);
+  ctx.log.error('apply.stage-failed', { id: j.request.id, code: e.code, message: e.message });
+  return advance(ctx.state, j, 'failed', withError(j, e.toInfo()));
+}
+
+async function applyPhases(start: Journal, ctx: ApplyContext): Promise<Journal> {
   const { state, log } = ctx;
   const id = start.request.id;
   const ex = exclusionsFor(start);
@@ -89,13 +136,14 @@ export async function runApply(start: Journal, ctx: ApplyContext): Promise<Journ
       }
     }
   } catch (err) {
-    removeTree(state.staging(id));
-    const e = installFailed(diskFullOr(err, where), false);
-    log.error('apply.stage-failed', { id, code: e.code, message: e.message });
-    return advance(state, j, 'failed', withError(j, e.toInfo()));
+    return stagingFailed(j, ctx, err);
   }
 
-  j = advance(state, j, 'backing-up');
+  try {
+    j = advance(state, j, 'backing-up');
+  } catch (err) {
+    return stagingFailed(j, ctx, err); // the journal still says staging: nothing was moved
+  }
   try {
     if (j.backupStrategy === 'move') moveOut(j.installDir, state.backup(id), ex);
     else copyOut(j.installDir, state.backup(id), ex);
@@ -108,8 +156,8 @@ export async function runApply(start: Journal, ctx: ApplyContext): Promise<Journ
     return advance(state, j, 'failed', withError(j, e.toInfo()));
   }
 
-  j = advance(state, j, 'installing');
   try {
+    j = advance(state, j, 'installing'); // when this write fails the journal says backing-up, and revert() knows what that means
     if (j.request.kind === 'portable') moveIn(staged, j.installDir, ex);
     else {
       parkData(j.installDir, state.parkedData(id), j.dataFolders);
@@ -145,6 +193,7 @@ export async function revert(start: Journal, ctx: ApplyContext, error: LockstepE
   const ex = exclusionsFor(start);
   let j = start;
   const onlyOldInside = j.phase === 'backing-up' && j.backupStrategy === 'move';
+  removeTree(state.staging(id)); // first: on a full disk its space is what lets the revert's journal steps be written
   if (!onlyOldInside && j.phase !== 'revert-return') {
     j = advance(state, j, 'revert-clear', withError(j, error.toInfo()));
     clearInto(j.installDir, state.trash(id), ex);

@@ -19,6 +19,33 @@ export function diskFullOr(err: unknown, where: string): unknown {
   return new LockstepError('E_DISK_FULL', `Not enough free disk space in ${where}: free some space and try again. Nothing was changed.`, { where });
 }
 
+/** Room kept free beyond an estimate: the journal, the log lines and the folders' own blocks. */
+export const FREE_SPACE_MARGIN = 1 << 20;
+/** Files kept creatable beyond an estimate: journal and log temp files, the staging folders. */
+export const FREE_INODES_MARGIN = 32;
+
+/**
+ * Refuses to start writing `bytes` in `files` new files into `dir` when its file system has less free space (for this
+ * user: root's reserve is not counted on) or fewer free inodes than that plus a margin; so a full disk ends before
+ * anything is written. File systems that report no inode count (btrfs) are checked for bytes only.
+ */
+export function requireFreeSpace(dir: string, need: { bytes: number; files: number }, where: string): void {
+  const st = fs.statfsSync(dir);
+  const free = st.bavail * st.bsize;
+  const bytes = need.bytes + FREE_SPACE_MARGIN;
+  const files = need.files + FREE_INODES_MARGIN;
+  if (free < bytes) {
+    throw new LockstepError('E_DISK_FULL', `Not enough free disk space in ${where}: ${mib(bytes)} MiB are needed, ${mib(free)} MiB are free. Free some space and try again. Nothing was changed.`, { where, needed: bytes, free });
+  }
+  if (st.files > 0 && st.ffree < files) {
+    throw new LockstepError('E_DISK_FULL', `Not enough free disk space in ${where}: ${files} more files are needed, the file system can hold only ${st.ffree} more. Free some space and try again. Nothing was changed.`, { where, neededFiles: files, freeFiles: st.ffree });
+  }
+}
+
+function mib(bytes: number): string {
+  return (bytes / (1 << 20)).toFixed(1);
+}
+
 export function exists(p: string): boolean {
   try {
     fs.lstatSync(p);

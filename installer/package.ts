@@ -1,14 +1,15 @@
 /**
- * Staging a package: the bytes are hashed while they are read, and only those bytes are used afterwards — a portable
- * .tar.gz is extracted from the same stream it is hashed from; everything else (zip, deb, AppImage, NSIS .exe) is
- * first copied into the state folder ("sealed", unreachable for the user) and hashed on the way.
+ * Staging a package: the bytes are hashed while they are copied into the state folder ("sealed", unreachable for the
+ * user), and only that copy, once its hash and size match the signed ones, is used afterwards — unpacked (portable
+ * .tar.gz / .zip) or run (deb, AppImage, NSIS .exe). Nothing of an unverified file is ever unpacked by root.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockstepError } from '../electron/common/errors';
-import { extractTar } from './archive/tar';
-import { extractZip } from './archive/zip';
+import { extractTar, unpackedSizeOfTar } from './archive/tar';
+import { extractZip, unpackedSizeOfZip } from './archive/zip';
+import { requireFreeSpace } from './fsOps';
 import { PackageKind } from './journal';
 
 export function sha512Matches(actual: Buffer, expected: string): boolean {
@@ -24,20 +25,43 @@ function checkRead(file: string, read: { sha512: Buffer; bytes: number }, sha512
   if (!sha512Matches(read.sha512, sha512) || (size !== undefined && read.bytes !== size)) throw checksumError(file);
 }
 
-/** Copies `src` to `dst` (new file, owner-only) hashing and counting the bytes copied. */
-export async function sealCopy(src: string, dst: string): Promise<{ sha512: Buffer; bytes: number }> {
+/** O_NOFOLLOW where the OS has it: the user names the package file, root must not follow their link. */
+const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+/** A FIFO the user names must not block the opening; fstat then refuses it as not a regular file. */
+const NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
+
+/**
+ * Copies `src` to `dst` (new file, owner-only, never an existing name) hashing and counting the bytes copied. The
+ * source is opened once without following a link, must be a regular file by fstat of that same descriptor, and is
+ * read only up to `limit` bytes — the signed size + 1 is enough to tell "too long" — so a user's endless or growing
+ * file cannot keep root busy or fill the disk.
+ */
+export async function sealCopy(src: string, dst: string, limit = Number.MAX_SAFE_INTEGER): Promise<{ sha512: Buffer; bytes: number }> {
   const hash = createHash('sha512');
   let bytes = 0;
-  const out = fs.openSync(dst, 'wx', 0o600);
+  const input = await fs.promises.open(src, fs.constants.O_RDONLY | NOFOLLOW | NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ELOOP') throw new LockstepError('E_USAGE', `The package ${path.basename(src)} is a symbolic link: name the file itself.`, { file: src });
+    throw err;
+  });
   try {
-    for await (const chunk of fs.createReadStream(src, { highWaterMark: 1 << 20 })) {
-      hash.update(chunk as Buffer);
-      bytes += (chunk as Buffer).length;
-      fs.writeSync(out, chunk as Buffer);
+    if (!(await input.stat()).isFile()) throw new LockstepError('E_USAGE', `The package ${path.basename(src)} is not a regular file.`, { file: src });
+    const out = fs.openSync(dst, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | NOFOLLOW, 0o600);
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      while (bytes < limit) {
+        const { bytesRead } = await input.read(buf, 0, Math.min(buf.length, limit - bytes), null);
+        if (bytesRead === 0) break;
+        const chunk = buf.subarray(0, bytesRead);
+        hash.update(chunk);
+        fs.writeSync(out, chunk);
+        bytes += bytesRead;
+      }
+      fs.fsyncSync(out);
+    } finally {
+      fs.closeSync(out);
     }
-    fs.fsyncSync(out);
   } finally {
-    fs.closeSync(out);
+    await input.close();
   }
   return { sha512: hash.digest(), bytes };
 }
@@ -54,25 +78,32 @@ export interface StagedPackage {
 }
 
 /**
- * Puts the package into `stagingDir` (created here). Throws E_CHECKSUM when the bytes read differ from the expected
- * SHA-512 (or size), E_INSTALL_FAILED for a bad archive; the caller maps disk-full errors and removes the staging
- * folder on any failure.
+ * Puts the package into `stagingDir` (created here). The bytes are first copied into a sealed file in the staging
+ * folder (root's, unreachable for the user) while hashed, and compared with the signed SHA-512 and size; only that
+ * verified copy is ever unpacked. Free space is checked before the copy (its signed size) and before unpacking (the
+ * tree's size from the archive's own headers). Throws E_CHECKSUM when the bytes differ, E_DISK_FULL when the room is
+ * missing, E_INSTALL_FAILED for a bad archive; the caller maps other disk-full errors and removes the staging folder
+ * on any failure.
  */
 export async function stagePackage(kind: PackageKind, packagePath: string, expected: { sha512: string; size?: number | undefined }, stagingDir: string): Promise<StagedPackage> {
   fs.mkdirSync(stagingDir, { recursive: true, mode: 0o700 });
-  if (kind === 'portable' && portableFormat(packagePath) === 'tar') {
-    const tree = path.join(stagingDir, 'tree');
-    fs.mkdirSync(tree, { mode: 0o755 });
-    const result = await extractTar(packagePath, tree);
-    checkRead(packagePath, { sha512: result.sha512, bytes: result.rawBytes }, expected.sha512, expected.size);
-    return { path: tree };
-  }
-  const sealed = path.join(stagingDir, `package${path.extname(packagePath).toLowerCase()}`);
-  checkRead(packagePath, await sealCopy(packagePath, sealed), expected.sha512, expected.size);
-  if (kind !== 'portable') return { path: sealed };
+  const where = path.dirname(stagingDir);
+  requireFreeSpace(stagingDir, { bytes: expected.size ?? 0, files: 1 }, where);
+  const format = kind === 'portable' ? portableFormat(packagePath) : null;
+  const sealed = path.join(stagingDir, `package${format === 'tar' ? tarSuffix(packagePath) : path.extname(packagePath).toLowerCase()}`);
+  const limit = expected.size !== undefined ? expected.size + 1 : undefined;
+  checkRead(packagePath, await sealCopy(packagePath, sealed, limit), expected.sha512, expected.size);
+  if (format === null) return { path: sealed };
+  requireFreeSpace(stagingDir, format === 'tar' ? await unpackedSizeOfTar(sealed) : unpackedSizeOfZip(sealed), where);
   const tree = path.join(stagingDir, 'tree');
   fs.mkdirSync(tree, { mode: 0o755 });
-  await extractZip(sealed, tree);
+  if (format === 'tar') await extractTar(sealed, tree);
+  else await extractZip(sealed, tree);
   fs.rmSync(sealed);
   return { path: tree };
+}
+
+/** The sealed copy keeps the suffix the tar reader decides gzip by. */
+function tarSuffix(file: string): string {
+  return /\.t?gz$/i.test(file) ? '.tar.gz' : '.tar';
 }

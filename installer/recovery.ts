@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { LockstepError } from '../electron/common/errors';
 import { revert, ApplyContext } from './apply';
-import { exists, removeTree } from './fsOps';
+import { removeTree } from './fsOps';
 import { Journal, StateDir, TERMINAL, advance, withError } from './journal';
 
 export type RecoveryAction =
@@ -31,19 +31,44 @@ export function decideRecovery(j: Journal | null, now: Date, healthConfirmed: bo
   }
 }
 
+/**
+ * Only a regular file confirms health. The folder is world-writable, so a directory, link or anything else a user
+ * put under the marker's name is ignored (never followed, never counted).
+ */
+function isMarkerFile(marker: string): boolean {
+  try {
+    return fs.lstatSync(marker).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export function healthConfirmed(state: StateDir, j: Journal | null): boolean {
-  return j !== null && exists(state.healthMarker(j.request.id));
+  return j !== null && isMarkerFile(state.healthMarker(j.request.id));
 }
 
 /** Called by the new version once it started healthily; any user may, the marker folder is sticky and world-writable. */
 export function confirmHealthy(state: StateDir, j: Journal | null): boolean {
   if (!j || j.phase !== 'awaiting-health') return false;
+  const marker = state.healthMarker(j.request.id);
   try {
-    fs.writeFileSync(state.healthMarker(j.request.id), new Date().toISOString() + '\n', { flag: 'wx', mode: 0o644 });
+    fs.writeFileSync(marker, new Date().toISOString() + '\n', { flag: 'wx', mode: 0o644 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  return true;
+  return isMarkerFile(marker);
+}
+
+/**
+ * Removes a settled install's marker. unlink never follows a link; whatever else a user left under the name (a
+ * directory) stays where it is: it confirms nothing and must not stop the next install.
+ */
+export function removeHealthMarker(state: StateDir, id: string): void {
+  try {
+    fs.unlinkSync(state.healthMarker(id));
+  } catch (err) {
+    if (!['ENOENT', 'EISDIR', 'EPERM', 'EACCES'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  }
 }
 
 /** Carries out the decided action (the caller holds the rights). Returns the journal afterwards. */

@@ -9,8 +9,10 @@ import { LockstepError, toLockstepError } from '../electron/common/errors';
 import { Logger } from '../electron/engine/log';
 import { ApplyContext, InstallSettings, newJournal, runApply } from './apply';
 import { pruneBackups } from './backup';
+import { diskFullOr } from './fsOps';
+import { guardRecordedFloor } from './floorGuard';
 import { InstallRequest, Journal, StateDir, advance, archiveJournal, readJournal, writeJournal, TERMINAL } from './journal';
-import { decideRecovery, healthConfirmed, recover } from './recovery';
+import { decideRecovery, healthConfirmed, recover, removeHealthMarker } from './recovery';
 import { SignedInstallRequest, verifySignedRequest } from './signedRequest';
 import { Spawner } from './spawn';
 
@@ -80,7 +82,7 @@ function settlePrevious(state: StateDir, previous: Journal | null): void {
   }
   if (!TERMINAL.has(j.phase)) throw new LockstepError('E_INSTALL_IN_PROGRESS', `The install ${j.request.id} is unfinished (${j.phase}).`);
   archiveJournal(state, j);
-  fs.rmSync(state.healthMarker(j.request.id), { force: true });
+  removeHealthMarker(state, j.request.id);
 }
 
 /**
@@ -92,12 +94,20 @@ export async function applyWithRights(signedRequest: SignedInstallRequest, rc: R
   let request: InstallRequest;
   try {
     request = verifySignedRequest(signedRequest, trustedKeys);
+    guardRecordedFloor(rc.settings.stateDir, request.toVersion, signedRequest.manifest.text, rc.log);
   } catch (err) {
     const e = toLockstepError(err);
     rc.log.warn('apply.refused', { id: signedRequest.id, to: signedRequest.toVersion, file: signedRequest.packagePath, by: rc.startedBy, code: e.code, message: e.message });
     throw e;
   }
   const state = new StateDir(rc.settings.stateDir);
+  // a full disk (space or inodes) while the state folder and journal are set up is E_DISK_FULL too, not E_INTERNAL
+  return applyLocked(request, state, rc).catch((err: unknown) => {
+    throw diskFullOr(err, rc.settings.installDir);
+  });
+}
+
+async function applyLocked(request: InstallRequest, state: StateDir, rc: RightsContext): Promise<Journal> {
   state.ensure();
   return withLock(state, async () => {
     settlePrevious(state, await recoverUnlocked(state, rc));

@@ -6,7 +6,8 @@ import { updateServiceFor } from './feedSession';
 function line(v: OfferedVersion): string {
   const chain = v.chain.length > 1 ? ` via ${v.chain.slice(0, -1).join(' → ')}` : '';
   const modules = v.modules.filter((m) => m.status !== 'compatible').map((m) => `${m.id}: ${m.status}${m.updateTo ? ` → ${m.updateTo}` : ''}`);
-  return `  ${v.version.padEnd(12)} ${v.releaseDate.slice(0, 10)}  ${v.installable ? `installable${chain}` : `not installable — ${v.reason?.code}: ${v.reason?.message}`}${modules.length ? `  [modules ${modules.join(', ')}]` : ''}`;
+  const notes = v.notesTruncated ? '  (release notes cut: too long)' : '';
+  return `  ${v.version.padEnd(12)} ${v.releaseDate.slice(0, 10)}  ${v.installable ? `installable${chain}` : `not installable — ${v.reason?.code}: ${v.reason?.message}`}${modules.length ? `  [modules ${modules.join(', ')}]` : ''}${notes}`;
 }
 
 export function describeCheck(r: CheckResult): string {

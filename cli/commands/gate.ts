@@ -15,7 +15,7 @@ export const gate: Command = {
     const ws = await ctx.workstation();
     const result = answer ? await ws.gate.answer(answer) : await ws.gate.run();
     const json = { ...result, installed: result.decision.installed, released: result.decision.released, decisionType: result.decision.type };
-    const lines = [`Start-up gate: ${describeDecision(result.decision)}`];
+    const lines = [...(result.alreadyReleased ? [result.alreadyReleased.message] : []), `Start-up gate: ${describeDecision(result.decision)}`];
     if (result.restartInto) lines.push(`Upgraded; restart into ${result.restartInto}.`);
     if (result.testVersion) lines.push('TEST VERSION');
     if (!result.mayUseDatabase && !result.restartInto) lines.push('The application must not use the database.');

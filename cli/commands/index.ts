@@ -1,5 +1,6 @@
 /** Every CLI command, in the order `lockstep --help` lists them. Add a command: its file plus one entry here. */
 import { Command } from '../command';
+import { dbGrants } from './dbGrants';
 import { dbMigrate } from './dbMigrate';
 import { demo } from './demo';
 import { gate } from './gate';
@@ -20,4 +21,4 @@ import { keygen } from './keygen';
 import { licenseIssue } from './licenseIssue';
 import { setProxyPassword } from './proxySecret';
 
-export const COMMANDS: readonly Command[] = [status, gate, release, markTest, withdraw, releases, workstations, events, dbMigrate, setDbPassword, demo, installRecover, installConfirm, install, check, download, installUpdate, keygen, feedAdd, feedAddModule, feedRefresh, feedServe, feedDemo, licenseIssue, setProxyPassword];
+export const COMMANDS: readonly Command[] = [status, gate, release, markTest, withdraw, releases, workstations, events, dbMigrate, dbGrants, setDbPassword, demo, installRecover, installConfirm, install, check, download, installUpdate, keygen, feedAdd, feedAddModule, feedRefresh, feedServe, feedDemo, licenseIssue, setProxyPassword];

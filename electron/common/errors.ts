@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'E_DB_URL_INVALID',
   'E_DB_UNREACHABLE',
   'E_DB_AUTH',
+  'E_DB_PERMISSION',
   'E_DB_CONNECTION',
   'E_DB_SCHEMA',
   'E_DB_CORRUPT',
@@ -37,6 +38,7 @@ export const ERROR_CODES = [
   'E_INTERNAL',
   // issue 3 (vendor feed)
   'E_CONTRACT_ENDED',
+  'E_NOT_YET_RELEASED',
   'E_REINSTALL_REQUIRED',
   'E_UPGRADE_PATH',
   'E_FEED_INVALID',
@@ -46,6 +48,8 @@ export const ERROR_CODES = [
   'E_INSTALL_IN_PROGRESS',
   // issue 5 (fleet)
   'E_TRANSFER_BUSY',
+  // issue 9 (database link)
+  'E_DB_TLS',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -43,6 +43,8 @@ export interface OfferedVersion {
   releaseDate: string;
   /** Markdown as the vendor wrote it; the UI renders it safely. */
   notes: string;
+  /** The notes were longer than the cap (NOTES_CAP) and are cut, with a marker at the end. */
+  notesTruncated?: true;
   installable: boolean;
   /** Why not (E_LICENSE, E_CONTRACT_ENDED, E_REINSTALL_REQUIRED, E_UPGRADE_PATH, E_BELOW_SECURITY_FLOOR…). */
   reason: ErrorInfo | null;

@@ -6,7 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockstepError, isLockstepError } from '../common/errors';
-import { CATALOG_FILE, Catalog, CatalogSchema, describeZodIssues } from './feed/catalogSchema';
+import { Warning } from '../common/update';
+import { CATALOG_FILE, Catalog, CatalogSchema, NOTES_CUT_MARKER, capNotes, describeZodIssues } from './feed/catalogSchema';
+import { futureIssueWarning } from './feed/catalogClock';
 import { FeedContext, verifyManifest, verifyModuleManifest } from './feed/download';
 import { SignedDocument, verifyDocument } from './signing';
 import { compareVersions } from './version';
@@ -15,6 +17,14 @@ export interface FetchedCatalog {
   catalog: Catalog;
   /** The server answered 304: the cached copy was re-verified and used. */
   notModified: boolean;
+  /** Set when the catalog's issue time lies ahead of this workstation's clock beyond the allowed skew (logged too). */
+  clockWarning: Warning | null;
+}
+
+function reportFutureIssue(ctx: FeedContext, catalog: Catalog, now: Date): Warning | null {
+  const warning = futureIssueWarning(catalog, now, ctx.catalogClockSkewMs);
+  if (warning) ctx.log.warn('feed.catalog-from-future', { issuedAt: warning.issuedAt, checkedAt: warning.checkedAt, aheadMs: warning.aheadMs });
+  return warning;
 }
 
 interface CatalogCache {
@@ -52,9 +62,12 @@ export function verifyCatalog(text: string, trustedKeys: readonly string[], now:
     throw new LockstepError('E_SIGNATURE', 'The catalog is not valid JSON (damaged or changed in transit).');
   }
   verifyDocument(doc, trustedKeys, 'catalog');
+  // After the signature (it covers the full notes): over-long notes degrade their own version, not the catalog.
+  const cutNotes = capNotes(doc.signed);
   const parsed = CatalogSchema.safeParse(doc.signed);
   if (!parsed.success) throw new LockstepError('E_FEED_INVALID', `The signed catalog is malformed: ${describeZodIssues(parsed.error)}`);
-  const catalog = parsed.data;
+  const catalog: Catalog = parsed.data;
+  catalog.versions = catalog.versions.map((v, i) => (cutNotes.has(i) ? { ...v, notes: v.notes + NOTES_CUT_MARKER, notesTruncated: true } : v));
   for (const v of catalog.versions) {
     const manifest = verifyManifest(v.manifest, trustedKeys);
     if (compareVersions(manifest.version, v.version) !== 0 || manifest.channel !== v.channel) {
@@ -87,7 +100,8 @@ export async function fetchCatalog(ctx: FeedContext, now: Date = new Date()): Pr
   const res = await ctx.http.withRetries(url, 'checking for updates', () => ctx.http.getOnce(url, conditional));
   if (res.status === 304 && cache) {
     try {
-      return { catalog: verifyCatalog(cache.text, ctx.trustedKeys, now), notModified: true };
+      const catalog = verifyCatalog(cache.text, ctx.trustedKeys, now);
+      return { catalog, notModified: true, clockWarning: reportFutureIssue(ctx, catalog, now) };
     } catch (err) {
       // A cached copy that no longer verifies (keys changed, file damaged) is dropped; the next check fetches anew.
       if (!isLockstepError(err, 'E_CATALOG_STALE')) fs.rmSync(cacheFile(ctx.cacheDir), { force: true });
@@ -104,5 +118,5 @@ export async function fetchCatalog(ctx: FeedContext, now: Date = new Date()): Pr
   }
   const header = (h: string | string[] | undefined) => (typeof h === 'string' ? h : null);
   writeCache(ctx.cacheDir, { etag: header(res.headers.etag), lastModified: header(res.headers['last-modified']), issuedAt: catalog.issuedAt, text });
-  return { catalog, notModified: false };
+  return { catalog, notModified: false, clockWarning: reportFutureIssue(ctx, catalog, now) };
 }

@@ -22,8 +22,19 @@ export const MachineConfigSchema = z
         url: nonEmpty.refine((u) => !urlHasPassword(u), {
           message: 'must not contain a password: store it in the OS keychain with "lockstep secret set-db-password"',
         }),
-        /** Look the password up in the OS keychain (default: whenever the URL names a user). */
+        /**
+         * Look the password up in the OS keychain (default: whenever the URL names a user). false: the server logs
+         * this user in without a password (certificate, Kerberos/GSSAPI, peer or trust), and the keychain is never
+         * opened — workstations without a keyring service work.
+         */
         passwordFromKeychain: z.boolean().optional(),
+        /** PEM file of the CA(s) that sign the database server's certificate; relative to this file. */
+        caFile: nonEmpty.optional(),
+        /**
+         * The admin login (same server and database as `url`) that "release for all", withdraw and test marks use;
+         * its password is in the administrator's keychain. `url` is then the workstation login (see db grants).
+         */
+        adminUser: nonEmpty.max(63).optional(),
         connectTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
       })
       .strict(),
@@ -137,6 +148,7 @@ function machineConfigFrom(json: unknown, abs: string): MachineConfig {
   return {
     ...cfg,
     installDir: path.resolve(base, cfg.installDir),
+    database: { ...cfg.database, ...(cfg.database.caFile ? { caFile: path.resolve(base, cfg.database.caFile) } : {}) },
     log: { ...cfg.log, ...(cfg.log.dir ? { dir: path.resolve(base, cfg.log.dir) } : {}) },
     ...(cfg.userSettingsFile ? { userSettingsFile: path.resolve(base, cfg.userSettingsFile) } : {}),
     installer: { ...cfg.installer, ...(cfg.installer.stateDir ? { stateDir: path.resolve(base, cfg.installer.stateDir) } : {}) },

@@ -19,6 +19,19 @@ export interface LedgerOptions {
   securityFloor?: Version | null;
   /** Carries the package into the shared store before the pointer flips (S14 "Yes", S17); the fleet fills it. */
   packages?: ReleasePackages;
+  /**
+   * Opens the shared database as the admin login (S31): the workstation login cannot change releases, the pointer or
+   * packages, so release, withdraw and test marks run through this session when the configuration names an admin
+   * login. Absent: they run through the workstation's own connection (one login for everything, or SQLite).
+   */
+  admin?: () => Promise<AdminSession>;
+}
+
+/** The ledger's writes as the admin login; closed after each operation (administrators release rarely). */
+export interface AdminSession {
+  fleet: FleetStore;
+  packages?: ReleasePackages;
+  close(): Promise<void>;
 }
 
 /**
@@ -65,15 +78,26 @@ export class Ledger {
   }
 
   /** Retries the read-decide-write cycle while other writers move the pointer under us. */
-  private async withRetry<T>(what: string, attempt: (current: CurrentPointer | null) => Promise<T>, retry = true): Promise<T> {
+  private async withRetry<T>(fleet: FleetStore, what: string, attempt: (current: CurrentPointer | null) => Promise<T>, retry = true): Promise<T> {
     for (let i = 1; ; i++) {
-      const current = await this.fleet.releases.current(this.options.channel);
+      const current = await fleet.releases.current(this.options.channel);
       try {
         return await attempt(current);
       } catch (err) {
         if (!isLockstepError(err, 'E_RELEASE_CONFLICT') || !retry || i >= MAX_ATTEMPTS) throw err;
         this.log.info('ledger.retry', { what, attempt: i });
       }
+    }
+  }
+
+  /** Runs a ledger write as the admin login when one is configured, otherwise through the workstation's connection. */
+  private async asAdmin<T>(work: (fleet: FleetStore, packages: ReleasePackages | undefined) => Promise<T>): Promise<T> {
+    if (!this.options.admin) return work(this.fleet, this.options.packages);
+    const session = await this.options.admin();
+    try {
+      return await work(session.fleet, session.packages);
+    } finally {
+      await session.close().catch((err: Error) => this.log.warn('ledger.admin-close-failed', { message: err.message }));
     }
   }
 
@@ -87,7 +111,7 @@ export class Ledger {
     this.checkFloor(v);
     const ref = this.ref(v);
     let withPackage: boolean | undefined; // published once, even when a pointer conflict makes us decide again
-    const result = await this.withRetry('release', async (current) => {
+    const result = await this.asAdmin((fleet, packages) => this.withRetry(fleet, 'release', async (current) => {
       const currentRelease = current?.release ?? null;
       if (currentRelease && compareVersions(v, currentRelease.version) === 0) {
         throw new LockstepError('E_ALREADY_RELEASED', `Version ${currentRelease.version} is already the released version.`, { version: currentRelease.version });
@@ -108,9 +132,9 @@ export class Ledger {
       }
       const expected = options.expectedRevision ?? current?.revision ?? 0;
       // Upload first (the row stays `uploading`, invisible as a release), then ONE transaction flips it (S19).
-      withPackage ??= this.options.packages ? await this.options.packages.publish(ref) : false;
-      return this.fleet.releases.release(ref, actorOf(this.identity), { expectedRevision: expected, action: down ? 'rerelease' : 'release' }, { requirePackage: withPackage });
-    }, options.expectedRevision === undefined);
+      withPackage ??= packages ? await packages.publish(ref) : false;
+      return fleet.releases.release(ref, actorOf(this.identity), { expectedRevision: expected, action: down ? 'rerelease' : 'release' }, { requirePackage: withPackage });
+    }, options.expectedRevision === undefined));
     this.log.info('ledger.release', { version: result.version, channel: this.channel, by: this.identity.osUser, from: this.identity.workstationId });
     return result;
   }
@@ -120,11 +144,11 @@ export class Ledger {
     this.requireAdmin('withdraw a release');
     const v = parseVersion(versionText);
     const ref = this.ref(v);
-    const result = await this.withRetry('withdraw', async (current) => {
+    const result = await this.asAdmin((fleet) => this.withRetry(fleet, 'withdraw', async (current) => {
       const isCurrent = current?.release ? compareVersions(current.release.version, v) === 0 : false;
       const fallback = isCurrent ? await this.fallbackBelow(v) : null;
-      return this.fleet.releases.withdraw(ref, fallback ? { versionKey: fallback.versionKey } : null, actorOf(this.identity), current?.revision ?? 0);
-    });
+      return fleet.releases.withdraw(ref, fallback ? { versionKey: fallback.versionKey } : null, actorOf(this.identity), current?.revision ?? 0);
+    }));
     this.log.info('ledger.withdraw', { version: v.raw, nowCurrent: result.current?.version ?? null, by: this.identity.osUser });
     return result;
   }
@@ -144,7 +168,7 @@ export class Ledger {
   async markTest(versionText: string): Promise<{ release: Release; alreadyMarked: boolean }> {
     this.requireAdmin('mark a version as test-only');
     const v = parseVersion(versionText);
-    const result = await this.fleet.releases.markTest(this.ref(v), actorOf(this.identity));
+    const result = await this.asAdmin((fleet) => fleet.releases.markTest(this.ref(v), actorOf(this.identity)));
     this.log.info('ledger.mark-test', { version: v.raw, workstation: this.identity.workstationId, alreadyMarked: result.alreadyMarked });
     return result;
   }

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { ErrorInfo, LockstepError, isLockstepError } from '../common/errors';
 import { License, LicenseSchema, describeZodIssues } from './feed/catalogSchema';
+import { releaseInstant } from './releaseDate';
 import { SignedDocument, verifyDocument } from './signing';
 
 export const CONTRACT_WARNING_DAYS = 30;
@@ -38,7 +39,14 @@ export function loadLicense(file: string | undefined, trustedKeys: readonly stri
   return parsed.data;
 }
 
-/** End of the contract's last day, UTC: a contract "until 2026-03-31" covers releases on that whole day. */
+/**
+ * The contract rule: a release dated on or before the contract's last day, as a UTC day, is covered. The licence
+ * names that day ("contractUntil": "2026-03-31"); the contract ends at its last millisecond UTC, 2026-03-31T23:59:59.999Z.
+ * A release dated 2026-03-31T23:59:59Z (or 2026-04-01T01:30:00+02:00, the same instant) is covered; one dated
+ * 2026-04-01T00:00:00Z is not. The release date is read as an instant (releaseDate.ts: a date-time without an offset
+ * counts as UTC), so the verdict is the same in every time zone. What is covered can be installed at any time later,
+ * also after the contract ended.
+ */
 export function contractEnd(license: License): Date {
   return new Date(Date.parse(`${license.contractUntil}T00:00:00.000Z`) + DAY_MS - 1);
 }
@@ -72,10 +80,10 @@ export function licenseBlocks(license: License, target: { version: string; relea
       details: { version: target.version, edition: license.edition, editions: [...target.editions] },
     };
   }
-  if (Date.parse(target.releaseDate) > contractEnd(license).getTime()) {
+  if (releaseInstant(target.releaseDate) > contractEnd(license).getTime()) {
     return {
       code: 'E_CONTRACT_ENDED',
-      message: `Version ${target.version} was released on ${target.releaseDate.slice(0, 10)}, after the update contract ended on ${license.contractUntil}.`,
+      message: `Version ${target.version} was released on ${new Date(releaseInstant(target.releaseDate)).toISOString().slice(0, 10)} (UTC), after the update contract ended on ${license.contractUntil}.`,
       details: { version: target.version, contractUntil: license.contractUntil, releaseDate: target.releaseDate },
     };
   }

@@ -10,6 +10,7 @@ import { Catalog, License, Platform } from './feed/catalogSchema';
 import { contractWarning, licenseBlocks } from './license';
 import { moduleStatuses } from './modules';
 import { planUpgrade } from './planner';
+import { notYetReleased } from './releaseDate';
 import { Version, compareVersions } from './version';
 
 export interface OfferInput {
@@ -36,10 +37,11 @@ export function evaluateOffer(input: OfferInput): CheckResult {
     if (!reason && catalog.securityFloor && compareVersions(v.version, catalog.securityFloor) < 0) {
       reason = { code: 'E_BELOW_SECURITY_FLOOR', message: `Version ${v.version} is below the vendor's security floor ${catalog.securityFloor}.`, details: { version: v.version, floor: catalog.securityFloor } };
     }
-    // Every step of the chain is installed, so every step must be covered by the licence.
+    // Every step of the chain is installed, so every step must be out (not dated in the future) and covered by the
+    // licence. The date comes first: a version not yet out must not be described as "released after the contract".
     for (const step of plan.chain) {
       if (reason) break;
-      reason = licenseBlocks(license, step);
+      reason = notYetReleased(step, input.now) ?? licenseBlocks(license, step);
     }
     const file = v.manifest.signed.files.find((f) => f.platform === input.platform && f.kind === 'installer') ?? v.manifest.signed.files.find((f) => f.platform === input.platform && f.kind === 'zip') ?? null;
     if (!reason && !file) reason = { code: 'E_NOT_FOUND', message: `Version ${v.version} has no installer for this platform (${input.platform}).`, details: { version: v.version, platform: input.platform } };
@@ -48,6 +50,7 @@ export function evaluateOffer(input: OfferInput): CheckResult {
       channel: v.channel,
       releaseDate: v.releaseDate,
       notes: v.notes,
+      ...(v.notesTruncated ? { notesTruncated: true as const } : {}),
       installable: reason === null,
       reason,
       chain: plan.ok ? chain : [],

@@ -3,16 +3,16 @@
  * needs, the decision (gateDecision.ts), one heartbeat write; then, for `upgrade`, the upgrade itself through the
  * Upgrader seam, which the fleet fills with "package from the shared database → verify → install → restart".
  */
-import { LockstepError, toLockstepError } from '../common/errors';
+import { LockstepError, isLockstepError, toLockstepError } from '../common/errors';
 import { GateDecision, OutdatedPolicy, mayUseDatabase } from '../common/gate';
 import { FleetStore } from '../../db/fleetStore';
 import { GateSnapshot, Release } from '../../db/types';
 import { decide } from './gateDecision';
-import { Identity } from './identity';
+import { Identity, actorOf } from './identity';
 import { InstalledVersionSource } from './installation';
 import { Ledger } from './ledger';
 import { Logger } from './log';
-import { Version, parseVersion, versionSortKey } from './version';
+import { Version, compareVersions, parseVersion, versionSortKey } from './version';
 
 export interface UpgradeTarget {
   version: Version;
@@ -49,6 +49,19 @@ export interface GateResult {
   testVersion: boolean;
   /** The channel pointer revision the decision was based on (the release answer compares-and-sets against it). */
   revision: number;
+  /**
+   * Set when this administrator answered "yes" but another one released the same version first: who, from where and
+   * when. The answer is recorded and the gate goes on as for a released version.
+   */
+  alreadyReleased?: AlreadyReleased;
+}
+
+export interface AlreadyReleased {
+  version: string;
+  by: string | null;
+  from: string | null;
+  at: string | null;
+  message: string;
 }
 
 export interface Evaluation {
@@ -128,6 +141,9 @@ export class StartupGate {
 
   async answer(answer: 'yes' | 'no'): Promise<GateResult> {
     const { decision, snapshot } = await this.heartbeat();
+    // Another administrator's "yes" may have landed between the question and this answer: not an error for this one.
+    const releasedMeanwhile = answer === 'yes' && this.identity.isAdmin && decision.type !== 'ask-release' ? this.releasedAs(snapshot.current?.release ?? null, decision.installed) : null;
+    if (releasedMeanwhile) return this.lostRelease(releasedMeanwhile, 'E_NO_QUESTION');
     if (decision.type !== 'ask-release') {
       throw new LockstepError('E_NO_QUESTION', `There is no release question to answer: the gate decided "${decision.type}".`, { decision: decision.type });
     }
@@ -135,11 +151,44 @@ export class StartupGate {
       throw new LockstepError('E_NOT_ADMIN', `Version ${decision.installed} is a test installation awaiting release by an administrator.`, { user: this.identity.osUser });
     }
     if (answer === 'yes') {
-      await this.ledger.release(decision.installed, { expectedRevision: snapshot.current?.revision ?? 0 });
+      try {
+        await this.ledger.release(decision.installed, { expectedRevision: snapshot.current?.revision ?? 0 });
+      } catch (err) {
+        // Two administrators answered at once and the other one's compare-and-set won: when it released this very
+        // version, the question is answered the way this one wanted; any other version is a new situation to decide.
+        if (!isLockstepError(err, 'E_ALREADY_RELEASED') && !isLockstepError(err, 'E_RELEASE_CONFLICT')) throw err;
+        const winner = this.releasedAs((await this.fleet.releases.current(this.options.channel))?.release ?? null, decision.installed);
+        if (!winner) throw err;
+        return this.lostRelease(winner, err.code);
+      }
     } else {
       await this.ledger.markTest(decision.installed);
     }
     return this.run();
+  }
+
+  /** The current release when it is `version`, else null. */
+  private releasedAs(current: Release | null, version: string): Release | null {
+    return current && current.state === 'released' && compareVersions(current.version, version) === 0 ? current : null;
+  }
+
+  /**
+   * This administrator's "yes" came second: record the answer (the audit trail shows both administrators said yes),
+   * say who released the version and when, and go on as for a released version.
+   */
+  private async lostRelease(winner: Release, lostWith: string): Promise<GateResult> {
+    const message = `Version ${winner.version} was already released for all workstations by ${winner.releasedBy ?? 'another administrator'}${winner.releasedFrom ? ` (${winner.releasedFrom})` : ''}${winner.releasedAt ? ` at ${winner.releasedAt}` : ''}; your answer "yes" is recorded.`;
+    await this.fleet.audit({
+      action: 'release-answer',
+      outcome: 'already-released',
+      actor: actorOf(this.identity),
+      channel: winner.channel,
+      version: winner.version,
+      detail: { answer: 'yes', releasedBy: winner.releasedBy, releasedFrom: winner.releasedFrom, releasedAt: winner.releasedAt, lostWith },
+    });
+    this.log.info('gate.already-released', { version: winner.version, releasedBy: winner.releasedBy, releasedAt: winner.releasedAt, by: this.identity.osUser });
+    const result = await this.run();
+    return { ...result, alreadyReleased: { version: winner.version, by: winner.releasedBy, from: winner.releasedFrom, at: winner.releasedAt, message } };
   }
 
   private async recordResult(text: string): Promise<void> {

@@ -73,9 +73,10 @@ export class UpdateService {
     this.setState(UpdateState.checking());
     try {
       const license = this.deps.license();
-      const { catalog, notModified } = await fetchCatalog(this.deps.feed, this.now());
+      const { catalog, notModified, clockWarning } = await fetchCatalog(this.deps.feed, this.now());
       this.lastCatalog = catalog;
       const result = (this.lastResult = evaluateOffer({ catalog, notModified, feedUrl: this.deps.feed.feedUrl, channel: this.deps.channel, installed: this.deps.installed(), license, modules: this.deps.modules(), platform: this.deps.feed.platform, now: this.now() }));
+      if (clockWarning) result.warnings.push(clockWarning);
       this.setState(result.versions.length === 0 ? UpdateState.upToDate(result.installed, result.checkedAt, result.warnings) : UpdateState.available(result));
       return result;
     } catch (err) {

@@ -3,6 +3,7 @@
  * The Electron main process composes the same parts in electron/main.ts with its own adapters.
  */
 import * as path from 'node:path';
+import { LockstepError } from '../common/errors';
 import { Db, openDatabase } from '../../db/connection';
 import { FleetStore } from '../../db/fleetStore';
 import { migrateLatest } from '../../db/migrate';
@@ -10,7 +11,7 @@ import { parseDbUrl, secretAccountFor } from '../../db/url';
 import { MachineConfig, loadMachineConfig } from './config';
 import { Identity, OsFacts, realOs, resolveIdentity } from './identity';
 import { InstalledVersionSource, VersionFileSource } from './installation';
-import { Ledger } from './ledger';
+import { AdminSession, Ledger } from './ledger';
 import { Logger, RotatingFileLogger } from './log';
 import { SecretStore, requireSecret } from './secrets';
 import { StartupGate, Upgrader } from './startupGate';
@@ -54,13 +55,30 @@ export async function databasePassword(config: MachineConfig, secrets: SecretSto
   return requireSecret(secrets, account);
 }
 
+/**
+ * The shared database as the admin login named by database.adminUser (S31), its password from the keychain of the
+ * administrator at this workstation. Null when the configuration names no admin login.
+ */
+export function adminDatabaseOpener(config: MachineConfig, secrets: SecretStore): (() => Promise<Db>) | null {
+  const adminUser = config.database.adminUser;
+  if (!adminUser) return null;
+  const target = parseDbUrl(config.database.url, path.dirname(config.sourceFile));
+  if (target.dialect === 'sqlite') throw new LockstepError('E_CONFIG_INVALID', `database.adminUser needs a PostgreSQL or SQL Server database; ${config.sourceFile} names SQLite, which has no logins.`, { file: config.sourceFile });
+  const adminTarget = { ...target, user: adminUser };
+  return async () => {
+    const account = secretAccountFor(adminTarget);
+    const password = account && config.database.passwordFromKeychain !== false ? await requireSecret(secrets, account) : null;
+    return openDatabase(adminTarget, { password, connectTimeoutMs: config.database.connectTimeoutMs, caFile: config.database.caFile });
+  };
+}
+
 export async function openWorkstation(configOrFile: MachineConfig | string, deps: WorkstationDeps): Promise<Workstation> {
   const config = typeof configOrFile === 'string' ? loadMachineConfig(configOrFile) : configOrFile;
   const identity = resolveIdentity(config, deps.os ?? realOs);
   const log = deps.logger ?? new RotatingFileLogger(path.join(config.log.dir ?? deps.defaultLogDir, 'lockstep.log'), config.log.maxBytes, config.log.keep);
   const target = parseDbUrl(config.database.url, path.dirname(config.sourceFile));
   const password = await databasePassword(config, deps.secrets);
-  const db = await openDatabase(target, { password, connectTimeoutMs: config.database.connectTimeoutMs });
+  const db = await openDatabase(target, { password, connectTimeoutMs: config.database.connectTimeoutMs, caFile: config.database.caFile });
   try {
     if (deps.migrate) await migrateLatest(db);
   } catch (err) {
@@ -71,7 +89,17 @@ export async function openWorkstation(configOrFile: MachineConfig | string, deps
   const installed = deps.installed ?? new VersionFileSource(config.installDir);
   const fleetParts = composeFleet({ config, fleet, identity, log, secrets: deps.secrets, platform: deps.platform ?? process.platform, installed, ...deps.fleet });
   const floor = config.fleet?.securityFloor ? parseVersion(config.fleet.securityFloor) : null;
-  const ledger = new Ledger(fleet, identity, log, { channel: config.channel, securityFloor: floor, packages: fleetParts.publisher });
+  const openAdmin = adminDatabaseOpener(config, deps.secrets);
+  const admin = openAdmin
+    ? async (): Promise<AdminSession> => {
+        const adminDb = await openAdmin();
+        const adminFleet = new FleetStore(adminDb);
+        // The package is uploaded through the admin login too: the workstation login cannot write packages.
+        const publisher = composeFleet({ config, fleet: adminFleet, identity, log, secrets: deps.secrets, platform: deps.platform ?? process.platform, installed, ...deps.fleet }).publisher;
+        return { fleet: adminFleet, packages: publisher, close: () => adminDb.close() };
+      }
+    : undefined;
+  const ledger = new Ledger(fleet, identity, log, { channel: config.channel, securityFloor: floor, packages: fleetParts.publisher, ...(admin ? { admin } : {}) });
   const gate = new StartupGate(
     fleet,
     identity,

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { requestPath } from '../engine/vendor/feedServer';
 
 export interface ServedFolder {
   url: string;
@@ -30,8 +31,12 @@ export async function serveFolder(dir: string, options: ServeOptions = {}): Prom
   const root = path.resolve(dir);
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    requests.push(`${req.method} ${pathname}`);
+    const pathname = requestPath(req);
+    requests.push(`${req.method} ${pathname ?? req.url}`);
+    if (pathname === null) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('malformed URL');
+      return;
+    }
     const file = path.join(root, pathname);
     if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');

@@ -1,11 +1,11 @@
 /**
- * Streaming extraction of a portable .tar.gz (or plain .tar) into a folder, hashing the raw bytes on the way. Because
- * the hash covers exactly the bytes that were extracted, a package file swapped after a check cannot slip through
- * (the privileged side reads a file the user could still write). Formats: ustar, pax (path/linkpath/size), GNU long names.
+ * Streaming extraction of a portable .tar.gz (or plain .tar) into a folder, hashing the raw bytes on the way. The
+ * privileged side only ever extracts from its own sealed copy whose SHA-512 and size it has already checked
+ * (package.ts); the same reader pre-scans that copy for the space the tree needs. Formats: ustar, pax
+ * (path/linkpath/size), GNU long names.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { LockstepError } from '../../electron/common/errors';
 import { EntryGuard, safeMode } from './safePath';
@@ -75,12 +75,60 @@ export interface ExtractResult {
   sha512: Buffer;
   files: number;
   bytes: number;
-  /** Bytes read from the package file: what was hashed, compared with the signed size. */
+  /** Bytes read from the package file: what was hashed. */
   rawBytes: number;
 }
 
-/** Extracts `archive` into `dest` (which must exist and be empty). */
+/** What the reader does with each entry: `file` returns the descriptor its data goes to, or null to skip the data. */
+interface TarVisitor {
+  dir(name: string): void;
+  link(name: string, linkName: string): void;
+  file(name: string, mode: number, size: number): number | null;
+}
+
+/** Extracts `archive` into `dest` (which must exist and be empty), never following a link (safePath.ts). */
 export async function extractTar(archive: string, dest: string): Promise<ExtractResult> {
+  const guard = new EntryGuard(dest);
+  let files = 0;
+  const result = await readTar(archive, {
+    dir(name) {
+      if (guard.isRoot(name)) return;
+      guard.mkdirs(guard.target(name).rel, name);
+    },
+    link(name, linkName) {
+      guard.symlink(guard.target(name).rel, linkName, name);
+    },
+    file(name, mode) {
+      const fd = guard.openFile(guard.target(name).rel, safeMode(mode, false), name);
+      files++;
+      return fd;
+    },
+  });
+  guard.finish();
+  return { ...result, files };
+}
+
+/** What an extraction needs at most, from the headers alone: data rounded up to blocks plus one block per entry, and one file per entry. */
+export async function unpackedSizeOfTar(archive: string, blockSize = 4096): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
+  const round = (n: number): number => Math.ceil(n / blockSize) * blockSize;
+  const count = (n: number): void => {
+    bytes += n + blockSize;
+    files++;
+  };
+  await readTar(archive, {
+    dir: () => count(0),
+    link: (_name, linkName) => count(round(linkName.length)),
+    file: (_name, _mode, size) => {
+      count(round(size));
+      return null;
+    },
+  });
+  return { bytes, files };
+}
+
+async function readTar(archive: string, visitor: TarVisitor): Promise<Omit<ExtractResult, 'files'>> {
   const hash = createHash('sha512');
   const raw = fs.createReadStream(archive, { highWaterMark: 1 << 20 });
   const gz = /\.t?gz$/i.test(archive);
@@ -93,57 +141,43 @@ export async function extractTar(archive: string, dest: string): Promise<Extract
     });
   }
   const source: AsyncIterable<Buffer> = gz ? raw.pipe(zlib.createGunzip({ chunkSize: 1 << 20 })) : raw;
-  const guard = new EntryGuard(dest);
   let pending: Buffer = Buffer.alloc(0);
   let entry: (Header & { fd: number | null; left: number; pad: number }) | null = null;
   let meta: Buffer[] | null = null; // pax / GNU long-name payloads being collected
   let pax: Record<string, string> = {};
   let longName: string | null = null;
   let longLink: string | null = null;
-  let files = 0;
   let bytes = 0;
   let ended = false;
 
-  const dirs: Array<{ abs: string }> = [];
   const openEntry = (h: Header): void => {
     const name = pax['path'] ?? longName ?? h.name;
     const linkName = pax['linkpath'] ?? longLink ?? h.linkName;
     const size = pax['size'] !== undefined ? Number(pax['size']) : h.size;
     pax = {};
     longName = longLink = null;
+    if (!Number.isSafeInteger(size) || size < 0) throw bad(`entry "${name}" has an invalid size`);
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if (h.type === 'x' || h.type === 'g' || h.type === 'L' || h.type === 'K') {
+      if (size > 1 << 20) throw bad(`a metadata entry of ${size} bytes`);
       meta = [];
       entry = { ...h, size, fd: null, left: size, pad };
       return;
     }
-    if (h.type === '5' && guard.isRoot(name)) {
-      entry = { ...h, name, size, fd: null, left: 0, pad };
-      return;
-    }
-    const { abs, rel } = guard.target(name);
     let fd: number | null = null;
-    if (h.type === '5') {
-      fs.mkdirSync(abs, { recursive: true, mode: 0o755 });
-      dirs.push({ abs });
-    } else if (h.type === '2') {
-      guard.checkLink(rel, linkName);
-      fs.mkdirSync(path.dirname(abs), { recursive: true, mode: 0o755 });
-      fs.symlinkSync(linkName, abs);
-    } else if (h.type === '0' || h.type === '7') {
-      fs.mkdirSync(path.dirname(abs), { recursive: true, mode: 0o755 });
-      fd = fs.openSync(abs, 'wx', safeMode(h.mode, false));
-      files++;
-    } else {
-      throw bad(`entry "${name}" has the unsupported type "${h.type}" (hard links and devices are refused)`);
-    }
-    entry = { ...h, name, size, fd, left: h.type === '0' || h.type === '7' ? size : 0, pad };
+    if (h.type === '5') visitor.dir(name);
+    else if (h.type === '2') visitor.link(name, linkName);
+    else if (h.type === '0' || h.type === '7') fd = visitor.file(name, h.mode, size);
+    else throw bad(`entry "${name}" has the unsupported type "${h.type}" (hard links and devices are refused)`);
+    // Data of a folder or link entry (there should be none) is skipped, never parsed as headers.
+    entry = { ...h, name, size, fd, left: size, pad };
     if (entry.left === 0) finishEntry();
   };
 
   const finishEntry = (): void => {
     const e = entry!;
     if (e.fd !== null) fs.closeSync(e.fd);
+    e.fd = null;
     if (meta) {
       const data = Buffer.concat(meta);
       if (e.type === 'x') pax = parsePax(data);
@@ -168,7 +202,7 @@ export async function extractTar(archive: string, dest: string): Promise<Extract
           if (n === 0) break;
           const part = pending.subarray(pos, pos + n);
           if (e.fd !== null) fs.writeSync(e.fd, part);
-          else meta!.push(Buffer.from(part));
+          else (meta as Buffer[] | null)?.push(Buffer.from(part));
           bytes += e.fd !== null ? n : 0;
           e.left -= n;
           pos += n;
@@ -202,6 +236,5 @@ export async function extractTar(archive: string, dest: string): Promise<Extract
     throw err;
   }
   if (!ended || (entry as { left: number } | null)?.left) throw bad('it ends before its end marker');
-  for (const d of dirs) fs.chmodSync(d.abs, 0o755);
-  return { sha512: hash.digest(), files, bytes, rawBytes };
+  return { sha512: hash.digest(), bytes, rawBytes };
 }

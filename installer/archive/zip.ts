@@ -4,7 +4,6 @@
  * Unix modes and symbolic links from the "made by Unix" attribute; zip64 archives are refused with a clear error.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { LockstepError } from '../../electron/common/errors';
 import { EntryGuard, safeMode } from './safePath';
@@ -80,11 +79,14 @@ async function writeEntry(archive: string, fd: number, e: CentralEntry, sink: (c
   for await (const chunk of source) {
     crc = zlib.crc32(chunk, crc);
     written += chunk.length;
+    // never more than the directory declares: the free-space check before extraction relies on these sizes
+    if (written > e.size) throw bad(`entry "${e.name}" is larger than its directory says`);
     sink(chunk);
   }
   if (written !== e.size || crc >>> 0 !== e.crc >>> 0) throw bad(`entry "${e.name}" fails its CRC check`);
 }
 
+/** Extracts `archive` (a sealed copy) into `dest` (which must exist and be empty), never following a link (safePath.ts). */
 export async function extractZip(archive: string, dest: string): Promise<Omit<ExtractResult, 'sha512' | 'rawBytes'>> {
   const fd = fs.openSync(archive, 'r');
   const guard = new EntryGuard(dest);
@@ -94,21 +96,19 @@ export async function extractZip(archive: string, dest: string): Promise<Omit<Ex
     for (const e of centralDirectory(fd, fs.fstatSync(fd).size)) {
       const isDir = e.name.endsWith('/') || (e.unixMode & 0o170000) === 0o040000;
       if (isDir && guard.isRoot(e.name)) continue;
-      const { abs, rel } = guard.target(e.name);
+      const { rel } = guard.target(e.name);
       if (isDir) {
-        fs.mkdirSync(abs, { recursive: true, mode: 0o755 });
+        guard.mkdirs(rel, e.name);
         continue;
       }
-      fs.mkdirSync(path.dirname(abs), { recursive: true, mode: 0o755 });
       if ((e.unixMode & 0o170000) === 0o120000) {
+        if (e.size > 4096) throw bad(`the link "${e.name}" has a target of ${e.size} bytes`);
         const parts: Buffer[] = []; // a link's target is the entry's content
         await writeEntry(archive, fd, e, (chunk) => parts.push(Buffer.from(chunk)));
-        const target = Buffer.concat(parts).toString('utf8');
-        guard.checkLink(rel, target);
-        fs.symlinkSync(target, abs);
+        guard.symlink(rel, Buffer.concat(parts).toString('utf8'), e.name);
         continue;
       }
-      const out = fs.openSync(abs, 'wx', safeMode(e.unixMode, false));
+      const out = guard.openFile(rel, safeMode(e.unixMode, false), e.name);
       try {
         await writeEntry(archive, fd, e, (chunk) => fs.writeSync(out, chunk));
       } finally {
@@ -117,8 +117,20 @@ export async function extractZip(archive: string, dest: string): Promise<Omit<Ex
       files++;
       bytes += e.size;
     }
+    guard.finish();
   } finally {
     fs.closeSync(fd);
   }
   return { files, bytes };
+}
+
+/** What an extraction needs at most, from the central directory: sizes rounded up to blocks plus one block per entry, and one file per entry. */
+export function unpackedSizeOfZip(archive: string, blockSize = 4096): { bytes: number; files: number } {
+  const fd = fs.openSync(archive, 'r');
+  try {
+    const entries = centralDirectory(fd, fs.fstatSync(fd).size);
+    return { bytes: entries.reduce((need, e) => need + Math.ceil(e.size / blockSize) * blockSize + blockSize, 0), files: entries.length };
+  } finally {
+    fs.closeSync(fd);
+  }
 }

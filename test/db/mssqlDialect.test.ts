@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import knexFactory, { Knex } from 'knex';
 import { MIGRATIONS } from '../../db/migrations';
-import { HEARTBEAT_SQL, SNAPSHOT_SQL, heartbeatBindings, snapshotBindings } from '../../db/gateQueries';
+import { heartbeatBindings, heartbeatSql, snapshotBindings, snapshotSql } from '../../db/gateQueries';
+import { serverNow, serverNowPlus } from '../../db/serverTime';
+import { MAX_CATALOG_CHARS, cappedTextSql, textLengthSql } from '../../db/textCap';
 
 const mssql = knexFactory({ client: 'mssql' });
 
@@ -60,14 +62,37 @@ describe('T-SQL for SQL Server (mssql dialect)', () => {
     assert.match(all, /foreign key \(\[release_id\]\) references \[lockstep_releases\] \(\[id\]\)/i);
   });
 
+  test('lease expiry and catalog size checks compile to T-SQL on the server clock (UTC)', () => {
+    const take = mssql('lockstep_transfer_leases')
+      .where({ pool: 'p', slot: 0 })
+      .andWhere((q) => q.whereNull('holder').orWhere('expires_at', '<', serverNow(mssql)))
+      .update({ holder: 'h', acquired_at: serverNow(mssql), expires_at: serverNowPlus(mssql, 120_000) })
+      .toSQL()
+      .toNative();
+    assert.match(take.sql, /\[expires_at\] < SYSUTCDATETIME\(\)/);
+    assert.match(take.sql, /\[acquired_at\] = SYSUTCDATETIME\(\)/);
+    assert.match(take.sql, /\[expires_at\] = DATEADD\(millisecond, @p\d+, SYSUTCDATETIME\(\)\)/);
+    assert.ok(take.bindings.includes(120_000), 'the lease time travels as a binding');
+    const catalogs = mssql('lockstep_release_packages')
+      .whereNotNull('catalog')
+      .select('release_id', mssql.raw(textLengthSql('mssql', 'catalog', 'chars')), mssql.raw(cappedTextSql('mssql', 'catalog', MAX_CATALOG_CHARS, '', 'catalog')))
+      .toSQL()
+      .toNative();
+    assert.match(catalogs.sql, /\(DATALENGTH\(catalog\) \/ 2\) as chars, case when \(DATALENGTH\(catalog\) \/ 2\) > 4194304 then N'' else catalog end as catalog/);
+  });
+
   test("the gate's read and heartbeat compile to parameterised T-SQL", () => {
     const args = { channel: 'stable', workstationId: `ws'; drop table x;--`, installedKey: 'key' };
-    const read = mssql.raw(SNAPSHOT_SQL, snapshotBindings(args) as string[]).toSQL().toNative();
+    const read = mssql.raw(snapshotSql('mssql'), snapshotBindings(args) as string[]).toSQL().toNative();
     assert.match(read.sql, /from \(select 1 as one\) o\s+left join lockstep_current c on c\.channel = @p5/);
     assert.equal(read.bindings.length, 6);
-    const hb = mssql.raw(HEARTBEAT_SQL, heartbeatBindings(args, { hostName: 'h', osUser: 'u', installedVersion: '1.0', ring: 'regular' }, 'now') as string[]).toSQL().toNative();
+    const hb = mssql.raw(heartbeatSql('mssql'), heartbeatBindings(args, { hostName: 'h', osUser: 'u', installedVersion: '1.0', ring: 'regular' }) as string[]).toSQL().toNative();
     assert.match(hb.sql, /^update lockstep_workstations set host_name = @p0/);
-    assert.equal(hb.bindings.length, 11);
+    // Start times come from the server's UTC clock, never from the workstation.
+    assert.match(hb.sql, /last_start = SYSUTCDATETIME\(\),/);
+    assert.equal(hb.bindings.length, 10);
+    // An oversized stored manifest never travels: the length is checked on the server.
+    assert.match(read.sql, /case when \(DATALENGTH\(r\.manifest\) \/ 2\) > 1048576 then N'lockstep:oversized-manifest' else r\.manifest end as manifest/);
     for (const q of [read, hb]) {
       assert.ok(!q.sql.includes('drop table'), 'values travel as bindings, never in the text');
       assert.ok(!/\?/.test(q.sql), 'every placeholder was bound');

@@ -45,18 +45,48 @@ export const ManifestSchema = z
     channel: text,
     releaseDate: isoDate,
     files: z.array(ManifestFileSchema).min(1),
+    /**
+     * The vendor's security floor when this manifest was signed (S31). It travels with the version into the shared
+     * database, so deleting the stored catalogs does not erase it; absent in manifests signed before it existed.
+     */
+    securityFloor: version.nullable().optional(),
   })
   .strict();
 
 const signedManifest = z.object({ signed: ManifestSchema, signature: z.string() }).strict();
+
+/** The most release-notes characters a version shows; the vendor tool refuses more. */
+export const NOTES_CAP = 200_000;
+/** Appended (Markdown) to notes that were cut at NOTES_CAP. */
+export const NOTES_CUT_MARKER = `\n\n…\n\n*(These release notes are longer than ${NOTES_CAP.toLocaleString('en-US')} characters and were cut here.)*`;
+
+/**
+ * Cuts every version's notes over NOTES_CAP, in place, on the verified document (the signature covers the full
+ * text; this runs after it was checked): one version's long notes must not make the whole catalog unusable, so only
+ * that version is degraded. Returns the versions that were cut, for the verifier to mark (notesTruncated).
+ */
+export function capNotes(signed: unknown): Set<number> {
+  const cut = new Set<number>();
+  const versions = (signed as { versions?: unknown } | null)?.versions;
+  if (!Array.isArray(versions)) return cut;
+  versions.forEach((v: unknown, i) => {
+    const entry = v as { notes?: unknown } | null;
+    if (typeof entry?.notes !== 'string' || entry.notes.length <= NOTES_CAP) return;
+    // Never split a surrogate pair: a lone half would render as a replacement character.
+    const end = /[\uD800-\uDBFF]/.test(entry.notes.charAt(NOTES_CAP - 1)) ? NOTES_CAP - 1 : NOTES_CAP;
+    entry.notes = entry.notes.slice(0, end);
+    cut.add(i);
+  });
+  return cut;
+}
 
 export const CatalogVersionSchema = z
   .object({
     version,
     channel: text,
     releaseDate: isoDate,
-    /** Markdown release notes (rendered safely by the UI). */
-    notes: z.string().max(200_000),
+    /** Markdown release notes (rendered safely by the UI); longer ones are cut after verification (capNotes). */
+    notes: z.string().max(NOTES_CAP),
     /** Editions that may install this version; empty = every edition. */
     editions: z.array(text),
     /** Stepping stone: installs below `below` must install `version` first (S5). */
@@ -134,11 +164,12 @@ export const LicenseSchema = z
 
 export type ManifestFile = z.infer<typeof ManifestFileSchema>;
 export type Manifest = z.infer<typeof ManifestSchema>;
-export type CatalogVersion = z.infer<typeof CatalogVersionSchema>;
+/** `notesTruncated` is set by the verifier (never by the vendor) when the notes were cut at NOTES_CAP. */
+export type CatalogVersion = z.infer<typeof CatalogVersionSchema> & { notesTruncated?: true };
 export type CatalogModule = z.infer<typeof ModuleSchema>;
 export type ModuleVersion = z.infer<typeof ModuleVersionSchema>;
 export type ModuleManifest = z.infer<typeof ModuleManifestSchema>;
-export type Catalog = z.infer<typeof CatalogSchema>;
+export type Catalog = Omit<z.infer<typeof CatalogSchema>, 'versions'> & { versions: CatalogVersion[] };
 export type License = z.infer<typeof LicenseSchema>;
 
 export const CATALOG_FILE = 'catalog.json';

@@ -12,6 +12,7 @@ import { SecretStore } from '../secrets';
 import { trustedKeys } from '../trust';
 import { Platform } from './catalogSchema';
 import { FeedContext } from './download';
+import { paceOf } from './feedConfig';
 import { FeedHttp, ProxySettings } from './http';
 
 export function platformOf(nodePlatform: NodeJS.Platform): Platform {
@@ -60,7 +61,7 @@ export async function feedContext(config: MachineConfig, deps: FeedContextDeps):
       proxy = { url: feed.proxy.url, username: feed.proxy.username, password };
     }
   }
-  const http = new FeedHttp({ licenseNumber: deps.licenseNumber, proxy, ca: feed.caFile ? readCaFile(feed.caFile) : null, timeoutMs: feed.timeoutMs, retries: feed.retries, retryDelayMs: feed.retryDelayMs, log: deps.log, sleep: deps.sleep });
+  const http = new FeedHttp({ licenseNumber: deps.licenseNumber, proxy, ca: feed.caFile ? readCaFile(feed.caFile) : null, timeoutMs: feed.timeoutMs, pace: paceOf(feed), retries: feed.retries, retryDelayMs: feed.retryDelayMs, log: deps.log, sleep: deps.sleep });
   return {
     feedUrl: feed.url.endsWith('/') ? feed.url : `${feed.url}/`,
     cacheDir: feed.cacheDir ?? defaultCacheDir(config),
@@ -68,6 +69,7 @@ export async function feedContext(config: MachineConfig, deps: FeedContextDeps):
     http,
     platform: deps.platform,
     log: deps.log,
+    catalogClockSkewMs: feed.catalogClockSkewMs,
   };
 }
 

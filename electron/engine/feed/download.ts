@@ -29,6 +29,8 @@ export interface FeedContext {
   http: FeedHttp;
   platform: Platform;
   log: Logger;
+  /** How far a catalog's issue time may lie ahead of this clock before it is reported (default 5 minutes). */
+  catalogClockSkewMs?: number;
 }
 
 export interface DownloadedVersion {

@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { z } from 'zod';
 import { feedUrlFromSetting, isForeignUrl } from './folderSource';
+import { DEFAULT_PACE, TransferPaceSettings } from './transferPace';
 
 const nonEmpty = z.string().trim().min(1);
 
@@ -45,10 +46,27 @@ export const FeedConfigSchema = z
     timeoutMs: z.number().int().min(50).max(600_000).default(30_000),
     retries: z.number().int().min(0).max(20).default(4),
     retryDelayMs: z.number().int().min(0).max(60_000).default(1_000),
+    /** A catalog issued further ahead of this workstation's clock is reported (not refused). */
+    catalogClockSkewMs: z.number().int().min(0).max(7 * 24 * 3_600_000).default(300_000),
+    /**
+     * A package transfer slower than minBytesPerSecond averaged over minRateWindowMs ends (E_CONNECT "too slow"), and
+     * so does one that takes longer than deadlineBaseMs + signed size / deadlineBytesPerSecond in all; what arrived is
+     * kept and the next download resumes from it. The idle time-out alone would let a 1 byte/s trickle run for hours.
+     */
+    minBytesPerSecond: z.number().int().min(1).max(100 * 1024 * 1024).default(DEFAULT_PACE.minBytesPerSecond),
+    minRateWindowMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_PACE.windowMs),
+    deadlineBaseMs: z.number().int().min(1_000).max(86_400_000).default(DEFAULT_PACE.deadlineBaseMs),
+    deadlineBytesPerSecond: z.number().int().min(1).max(1024 * 1024 * 1024).default(DEFAULT_PACE.deadlineBytesPerSecond),
   })
   .strict();
 
 export type FeedConfig = z.infer<typeof FeedConfigSchema>;
+
+/** The transfer pace limits of a feed section; the defaults when there is none (a fleet without a vendor feed). */
+export function paceOf(feed: FeedConfig | undefined): TransferPaceSettings {
+  if (!feed) return DEFAULT_PACE;
+  return { minBytesPerSecond: feed.minBytesPerSecond, windowMs: feed.minRateWindowMs, deadlineBaseMs: feed.deadlineBaseMs, deadlineBytesPerSecond: feed.deadlineBytesPerSecond };
+}
 
 export function resolveFeedPaths(feed: FeedConfig | undefined, base: string): FeedConfig | undefined {
   if (!feed) return undefined;

@@ -12,6 +12,7 @@ import * as tls from 'node:tls';
 import { LockstepError, isLockstepError } from '../../common/errors';
 import { Logger } from '../log';
 import { folderError, getFolderFile, isFolderUrl } from './folderSource';
+import type { TransferPaceSettings } from './transferPace';
 
 export interface ProxySettings {
   /** http://host:port */
@@ -31,6 +32,8 @@ export interface FeedHttpOptions {
    */
   ca?: string | null;
   timeoutMs: number;
+  /** Minimum rate and overall deadline of a package transfer (transferPace.ts); DEFAULT_PACE when not given. */
+  pace?: TransferPaceSettings;
   retries: number;
   retryDelayMs: number;
   log?: Logger;

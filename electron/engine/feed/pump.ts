@@ -19,13 +19,21 @@ export function cancelledError(): LockstepError {
   return new LockstepError('E_CANCELLED', 'The download was cancelled; it resumes where it stopped.');
 }
 
-export function pumpInto(source: PumpSource, writer: HashingWriter, limit: number, onChunk: (bytes: number) => void, token?: CancellationToken): Promise<void> {
+/**
+ * Watches the transfer's pace (transferPace.ts): called once the source flows, with the function that ends the
+ * transfer with an error; returns the function that stops watching.
+ */
+export type PaceWatch = (fail: (err: Error) => void) => () => void;
+
+export function pumpInto(source: PumpSource, writer: HashingWriter, limit: number, onChunk: (bytes: number) => void, token?: CancellationToken, watch?: PaceWatch): Promise<void> {
   const { stream } = source;
   return new Promise((resolve, reject) => {
     let done = false;
+    let unwatch: (() => void) | undefined = undefined; // set once the listeners stand, read by finish()
     const finish = (err: Error | null) => {
       if (done) return;
       done = true;
+      unwatch?.();
       token?.removeListener('cancel', onCancel);
       writer.onDrain(null);
       stream.removeListener('data', onData);
@@ -68,5 +76,9 @@ export function pumpInto(source: PumpSource, writer: HashingWriter, limit: numbe
     stream.once('aborted', () => finish(new Error('the server closed the connection mid-transfer')));
     stream.on('error', (err) => finish(err)); // `on`: a second error after the first must not go unhandled
     stream.once('close', () => finish((stream as { complete?: boolean }).complete ? null : new Error('the transfer closed before its end')));
+    unwatch = watch?.((err) => {
+      finish(err); // first, as in onCancel: stop() reports an abort synchronously
+      source.stop();
+    });
   });
 }

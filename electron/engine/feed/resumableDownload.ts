@@ -10,12 +10,14 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CancellationToken, ProgressInfo } from 'builder-util-runtime';
 import { LockstepError, isLockstepError } from '../../common/errors';
 import { isFolderUrl, openFolderFile } from './folderSource';
 import { HashingWriter } from './hashingWriter';
-import { FeedHttp, HttpStatusError } from './http';
+import { FeedHttp, HttpStatusError, hostOf } from './http';
 import { PumpSource, cancelledError, pumpInto } from './pump';
+import { DEFAULT_PACE, TransferPace } from './transferPace';
 
 export interface DownloadTarget {
   url: URL;
@@ -91,6 +93,10 @@ export class ResumableDownloader {
         options.onProgress({ total: target.size, delta, transferred: done, percent: target.size ? (done / target.size) * 100 : 100, bytesPerSecond: Math.round((done - keep) / seconds) });
       };
 
+      const name = path.basename(target.url.pathname);
+      const folder = isFolderUrl(target.url);
+      const source = folder ? `folder ${path.dirname(fileURLToPath(target.url))}` : hostOf(target.url);
+      const pace = new TransferPace(this.http.options.pace ?? DEFAULT_PACE, { source, url: target.url.href, file: name, size: target.size });
       const discard = async () => {
         await writer.close();
         fs.rmSync(part, { force: true });
@@ -102,13 +108,15 @@ export class ResumableDownloader {
         async () => {
           if (options.cancellationToken?.cancelled) throw cancelledError();
           if (writer.bytes >= target.size) return;
-          const opened = isFolderUrl(target.url) ? await openFolderFile(target.url, writer.bytes, etag, target.size) : await this.openHttp(target.url, writer, etag);
+          const overdue = pace.overdue(writer.bytes);
+          if (overdue) throw overdue;
+          const opened = folder ? await openFolderFile(target.url, writer.bytes, etag, target.size) : await this.openHttp(target.url, writer, etag);
           // The source starts at 0 (no range support, or the file changed since the part was written): start over.
           if (opened.from === 0 && writer.bytes > 0) await writer.restart();
           this.http.options.log?.info('feed.transfer', { url: target.url.href, from: opened.from, size: target.size });
           etag = opened.etag;
           writeMeta();
-          await pumpInto(opened.source, writer, target.size, progress, options.cancellationToken);
+          await pumpInto(opened.source, writer, target.size, progress, options.cancellationToken, (fail) => pace.watch(() => writer.bytes, fail));
           if (writer.bytes < target.size) throw new Error(`the transfer ended after ${writer.bytes} of ${target.size} bytes`);
         },
         () => {

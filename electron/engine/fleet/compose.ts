@@ -9,9 +9,11 @@ import { LockstepError } from '../../common/errors';
 import { FleetStore } from '../../../db/fleetStore';
 import { LeaseStore } from '../../../db/leaseStore';
 import { PackageStore } from '../../../db/packageStore';
+import { defaultStateDir } from '../../../installer/journal';
 import { createInstaller } from '../../../installer/platform';
 import { MachineConfig } from '../config';
 import { feedContext, platformOf } from '../feed/context';
+import { paceOf } from '../feed/feedConfig';
 import { FeedHttp } from '../feed/http';
 import { Identity } from '../identity';
 import { InstalledVersionSource } from '../installation';
@@ -23,7 +25,8 @@ import { FeedPackageSource, FirstOf } from './feedPackageSource';
 import { DEFAULT_FLEET_CONFIG, FleetConfig } from './fleetConfig';
 import { LocalPackageSource, PackagePublisher } from './publisher';
 import { ReleaseWatcher } from './releaseWatcher';
-import { securityFloor } from './securityFloor';
+import { knownSecurityFloor } from './securityFloor';
+import { localFloorFile } from './localFloor';
 import { SlotClock } from './transferSlots';
 import { FleetUpgrader, PackageInstaller } from './upgrader';
 import { moduleInstallerFor } from '../moduleInstall';
@@ -82,7 +85,7 @@ export function storeHttpFor(config: MachineConfig, log: Logger): () => FeedHttp
       if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new LockstepError('E_CONFIG_INVALID', `The CA file ${caFile} of the package store holds no PEM certificate.`, { file: caFile });
     }
     const feed = config.feed;
-    client = new FeedHttp({ licenseNumber: null, proxy: null, ca, timeoutMs: feed?.timeoutMs ?? 30_000, retries: feed?.retries ?? 4, retryDelayMs: feed?.retryDelayMs ?? 1_000, log });
+    client = new FeedHttp({ licenseNumber: null, proxy: null, ca, timeoutMs: feed?.timeoutMs ?? 30_000, pace: paceOf(feed), retries: feed?.retries ?? 4, retryDelayMs: feed?.retryDelayMs ?? 1_000, log });
     return client;
   };
 }
@@ -109,7 +112,8 @@ export function composeFleet(d: FleetComposeDeps): FleetParts {
     installer,
     modules: moduleInstallerFor(d.config, { cacheDir: packageCacheDir(d.config), trustedKeys: keys, log: d.log }),
     storeHttp,
-    floor: () => securityFloor(settings.securityFloor, packages, keys, d.log),
+    floor: () => knownSecurityFloor(settings.securityFloor, packages, keys, d.log),
+    localFloorFile: localFloorFile(d.config.installer.stateDir ?? defaultStateDir(d.config.installDir)),
     log: d.log,
     ...(d.clock ? { clock: d.clock } : {}),
     ...(d.onChunk ? { onChunk: d.onChunk } : {}),

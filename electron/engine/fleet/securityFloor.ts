@@ -5,8 +5,9 @@
  * forged one, and the configuration floor holds regardless.
  */
 import { PackageStore } from '../../../db/packageStore';
-import { CatalogSchema } from '../feed/catalogSchema';
+import { CatalogSchema, capNotes } from '../feed/catalogSchema';
 import { Logger } from '../log';
+import { FloorRecord } from './localFloor';
 import { verifyDocument } from '../signing';
 import { Version, compareVersions, parseVersion } from '../version';
 
@@ -17,16 +18,27 @@ function higher(a: Version | null, b: Version | null): Version | null {
 }
 
 export async function securityFloor(configured: string | undefined, packages: PackageStore, trustedKeys: readonly string[], log: Logger): Promise<Version | null> {
+  return (await knownSecurityFloor(configured, packages, trustedKeys, log)).floor;
+}
+
+/**
+ * The same, saying whether anything stated a floor at all: IT's configured floor, or any verified catalog (whose
+ * `securityFloor: null` is the vendor saying "no floor"). Nothing stated = unknown, and unknown refuses a move back.
+ */
+export async function knownSecurityFloor(configured: string | undefined, packages: PackageStore, trustedKeys: readonly string[], log: Logger): Promise<FloorRecord> {
   let floor: Version | null = configured ? parseVersion(configured) : null;
-  for (const text of await packages.catalogs()) {
+  let known = Boolean(configured);
+  for (const text of await packages.catalogs((releaseId, chars) => log.warn('fleet.catalog-ignored', { releaseId, chars, reason: 'oversized' }))) {
     try {
       const doc = JSON.parse(text) as { signed: unknown; signature: string };
       verifyDocument(doc, trustedKeys, 'stored catalog');
+      capNotes(doc.signed); // over-long notes cut after the signature, as the feed check does: the floor still counts
       const catalog = CatalogSchema.parse(doc.signed);
+      known = true;
       if (catalog.securityFloor) floor = higher(floor, parseVersion(catalog.securityFloor));
     } catch (err) {
       log.warn('fleet.catalog-ignored', { message: (err as Error).message });
     }
   }
-  return floor;
+  return { known, floor };
 }

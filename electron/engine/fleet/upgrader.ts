@@ -17,9 +17,10 @@ import { FeedHttp } from '../feed/http';
 import { Identity, actorOf } from '../identity';
 import { Logger } from '../log';
 import { UpgradeTarget, Upgrader } from '../startupGate';
-import { Version, compareVersions } from '../version';
+import { compareVersions } from '../version';
 import { ChunkProgress, TransferResult, downloadFromDatabase, dropPart } from './dbTransfer';
 import { FleetConfig } from './fleetConfig';
+import { FloorRecord, UNKNOWN_FLOOR, higherFloor, raiseLocalFloor, readLocalFloor, statedFloor } from './localFloor';
 import { packageKindOf } from './packageKind';
 import { copyFromShare, downloadFromHttp } from './siteStores';
 import { SlotClock, acquireSlot, realClock } from './transferSlots';
@@ -50,7 +51,13 @@ export interface FleetUpgraderDeps {
   modules?: ModuleInstaller;
   /** The client of a web-server package store (fleet/compose.ts storeHttpFor). */
   storeHttp: () => FeedHttp;
-  floor: () => Promise<Version | null>;
+  /** IT's configured floor and the floors of the verified catalogs stored in the shared database. */
+  floor: () => Promise<FloorRecord>;
+  /**
+   * The record of the highest floor this workstation ever verified (localFloor.ts); absent: nothing is remembered
+   * (benchmarks), and a move back is then judged by what the database still holds.
+   */
+  localFloorFile?: string;
   log: Logger;
   clock?: SlotClock;
   onChunk?: (p: ChunkProgress) => Promise<void> | void;
@@ -69,8 +76,8 @@ export class FleetUpgrader implements Upgrader {
     const started = Date.now();
     const release = target.release;
     try {
-      const { file } = verifyStoredRelease(release, this.d.trustedKeys, this.d.platform);
-      await this.checkDirection(target);
+      const { file, manifest } = verifyStoredRelease(release, this.d.trustedKeys, this.d.platform);
+      await this.checkDirection(target, statedFloor(manifest.securityFloor));
       const kind = packageKindOf(file.name);
       const packagePath = await this.fetch(release, file);
       const installApp = () =>
@@ -88,22 +95,58 @@ export class FleetUpgrader implements Upgrader {
   }
 
   /**
-   * Moving down is followed only when an administrator made it: the installed version withdrawn and the target
-   * (re-)released by users this machine's configuration names as administrators — and never below the floor.
+   * Never below the floor, and moving down only past a floor this workstation knows (S15, S31). The floor is the
+   * highest of: IT's configuration, the verified catalogs and the installed version's verified manifest still stored
+   * in the database, the target's own manifest, and — what a database writer cannot erase — the local record of every
+   * floor verified before. With no floor known at all, any move back is refused. Beyond that, the move must look made
+   * by an administrator (the installed version withdrawn, the target released by configured administrators); those
+   * names are plain text in the database, so they are a second opinion, not the guard.
    */
-  private async checkDirection(target: UpgradeTarget): Promise<void> {
-    const floor = await this.d.floor();
-    if (!target.downgrade) return;
-    if (floor && compareVersions(target.version, floor) < 0) {
-      throw new LockstepError('E_BELOW_SECURITY_FLOOR', `Version ${target.version.raw} is below the vendor's security floor ${floor.raw}; this workstation does not move back to it.`, { version: target.version.raw, floor: floor.raw });
-    }
+  private async checkDirection(target: UpgradeTarget, targetStated: FloorRecord): Promise<void> {
     const from = target.installed;
-    const installed = from ? (await this.d.fleet.releases.list(target.release.channel)).find((r) => compareVersions(r.version, from) === 0) : undefined;
+    const releases = await this.d.fleet.releases.list(target.release.channel);
+    const installed = from ? releases.find((r) => compareVersions(r.version, from) === 0) : undefined;
+    // Known before this move: the target's own manifest may raise the floor, but never makes it known by itself —
+    // a database writer chooses which (old) manifest the pointer names.
+    const before = higherFloor(higherFloor(await this.d.floor(), this.installedStated(installed)), this.remember(UNKNOWN_FLOOR));
+    const floor = higherFloor(before, targetStated).floor;
+    this.remember(higherFloor(before, targetStated));
+    if (floor && compareVersions(target.version, floor) < 0) {
+      throw new LockstepError('E_BELOW_SECURITY_FLOOR', `Version ${target.version.raw} is below the vendor's security floor ${floor.raw}; this workstation does not move to it. An administrator must release version ${floor.raw} or later.`, { version: target.version.raw, floor: floor.raw });
+    }
+    if (!target.downgrade) return;
+    if (!before.known) {
+      throw new LockstepError('E_DOWNGRADE', `The released version moved back to ${target.version.raw}, but this workstation has never verified the vendor's security floor, so it cannot tell whether that version is safe; it stays where it is. Set fleet.securityFloor in the machine configuration, or release a version not older than the installed one.`, {
+        version: target.version.raw,
+        floor: null,
+      });
+    }
     if (!installed || installed.state !== 'withdrawn' || !sameUser(installed.withdrawnBy, this.d.administrators) || !sameUser(target.release.releasedBy, this.d.administrators)) {
       throw new LockstepError('E_DOWNGRADE', `The released version moved back to ${target.version.raw}, but not by an administrator this workstation knows; it stays where it is.`, {
         version: target.version.raw,
         releasedBy: target.release.releasedBy,
       });
+    }
+  }
+
+  /** The floor stated in the installed version's verified manifest, when the database still holds it. */
+  private installedStated(installed: Release | undefined): FloorRecord {
+    if (!installed) return UNKNOWN_FLOOR;
+    try {
+      return statedFloor(verifyStoredRelease(installed, this.d.trustedKeys, this.d.platform).manifest.securityFloor);
+    } catch {
+      return UNKNOWN_FLOOR;
+    }
+  }
+
+  /** Raises the local record to `seen` (when higher) and returns the record in force; a failed write is logged. */
+  private remember(seen: FloorRecord): FloorRecord {
+    if (!this.d.localFloorFile) return seen;
+    try {
+      return raiseLocalFloor(this.d.localFloorFile, seen, 'fleet');
+    } catch (err) {
+      this.d.log.warn('fleet.floor-not-recorded', { file: this.d.localFloorFile, message: (err as Error).message });
+      return higherFloor(readLocalFloor(this.d.localFloorFile), seen);
     }
   }
 

@@ -5,6 +5,7 @@
  * difference is tampering (or damage) and ends as E_SIGNATURE before a single package byte is read.
  */
 import { LockstepError } from '../../common/errors';
+import { MAX_MANIFEST_CHARS, OVERSIZED_MANIFEST } from '../../../db/textCap';
 import { Release } from '../../../db/types';
 import { Manifest, ManifestFile, Platform } from '../feed/catalogSchema';
 import { fileForPlatform, verifyManifest } from '../feed/download';
@@ -28,6 +29,7 @@ export function verifyStoredRelease(release: Release, trustedKeys: readonly stri
   if (release.manifest === null || release.manifestSignature === null) {
     throw new LockstepError('E_UPGRADE_UNAVAILABLE', `Release ${release.version} carries no package in the shared database; this workstation cannot install it by itself.`, { version: release.version });
   }
+  if (release.manifest === OVERSIZED_MANIFEST) throw tampered(release, `the stored manifest is over ${MAX_MANIFEST_CHARS} characters`);
   let signed: unknown;
   try {
     signed = JSON.parse(release.manifest);

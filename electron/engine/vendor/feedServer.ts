@@ -15,9 +15,32 @@ export function etagOf(stat: fs.Stats): string {
 
 const TYPES: Record<string, string> = { '.json': 'application/json', '.yml': 'text/yaml; charset=utf-8' };
 
-/** Serves one request from `dir`; returns false when the name is not a plain file in it (the caller answers 404). */
+/**
+ * The path of a request decoded, or null when it is malformed: a broken percent escape (decodeURIComponent throws,
+ * and a throw in a request handler would end the whole server) or a control character such as %00.
+ */
+export function requestPath(req: http.IncomingMessage): string | null {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+  } catch {
+    return null;
+  }
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f]/.test(decoded) ? null : decoded;
+}
+
+/**
+ * Serves one request from `dir`; returns false when the name is not a plain file in it (the caller answers 404). A
+ * malformed path is answered 400 here.
+ */
 export function serveFeedFile(dir: string, req: http.IncomingMessage, res: http.ServerResponse): boolean {
-  const name = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/+/, ''));
+  const decoded = requestPath(req);
+  if (decoded === null) {
+    res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('malformed URL');
+    return true;
+  }
+  const name = decoded.replace(/^\/+/, '');
   if (!isPlainName(name)) return false;
   const file = path.join(dir, name);
   let stat: fs.Stats;

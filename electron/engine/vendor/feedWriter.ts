@@ -120,12 +120,24 @@ function finish(feedDir: string, catalog: Catalog, options: CatalogOptions, sign
   if (options.product) catalog.product = options.product;
   if (options.securityFloor !== undefined) catalog.securityFloor = options.securityFloor === null ? null : parseVersion(options.securityFloor).raw;
   applyModules(catalog, options.modules ?? [], now.toISOString());
+  stampFloor(catalog, signer);
   catalog.issuedAt = now.toISOString();
   catalog.expiresAt = new Date(now.getTime() + validDays * 24 * 3600_000).toISOString();
   const parsed = CatalogSchema.safeParse(catalog);
   if (!parsed.success) throw new LockstepError('E_USAGE', `The catalog would be invalid: ${describeZodIssues(parsed.error)}`);
   writeAtomic(path.join(feedDir, CATALOG_FILE), JSON.stringify(signDocument(parsed.data, signer), null, 2) + '\n');
   return parsed.data;
+}
+
+/**
+ * Every version's manifest carries the catalog's current floor (S31): a manifest signed under another floor is signed
+ * again, so a workstation learns the floor from whichever version's manifest reaches it, catalog or no catalog.
+ */
+function stampFloor(catalog: Catalog, signer: Signer): void {
+  for (const v of catalog.versions) {
+    if (v.manifest.signed.securityFloor === catalog.securityFloor) continue;
+    v.manifest = signDocument<Manifest>({ ...v.manifest.signed, securityFloor: catalog.securityFloor }, signer);
+  }
 }
 
 function emptyCatalog(product: string): Catalog {
@@ -179,7 +191,9 @@ export async function addVersion(feedDir: string, input: AddVersionInput, signer
       updateInfoFiles.push(file);
     }
   }
-  return { catalogFile: path.join(feedDir, CATALOG_FILE), updateInfoFiles, manifest, catalog: written };
+  // The manifest as finally signed, with the catalog's floor in it.
+  const signedManifest = written.versions.find((v) => compareVersions(v.version, version) === 0)!.manifest;
+  return { catalogFile: path.join(feedDir, CATALOG_FILE), updateInfoFiles, manifest: signedManifest, catalog: written };
 }
 
 export interface AddModuleInput {

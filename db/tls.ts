@@ -1,0 +1,65 @@
+/**
+ * How the link to a shared PostgreSQL or SQL Server is protected. The URL's `sslmode` (libpq's names) decides for
+ * PostgreSQL; a host other than this machine defaults to verify-full, because workstations send the database password
+ * over it and a network attacker must not be able to pose as the server. The CA file comes from the machine config
+ * (database.caFile), never from the URL a workstation user might edit.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { LockstepError } from '../electron/common/errors';
+
+export const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+export function isSslMode(value: string): value is SslMode {
+  return (SSL_MODES as readonly string[]).includes(value);
+}
+
+/** Traffic to these never leaves the machine, so an unencrypted link there is IT's choice, not a default risk. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (bare === 'localhost') return true;
+  if (net.isIPv4(bare)) return bare.startsWith('127.');
+  return net.isIPv6(bare) && (bare === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(bare));
+}
+
+/** The mode in force: the URL's `sslmode` if given (validated by parseDbUrl), else verify-full off this machine. */
+export function effectiveSslMode(host: string, sslmode: string | undefined): SslMode {
+  if (sslmode !== undefined) {
+    if (!isSslMode(sslmode)) {
+      throw new LockstepError('E_DB_URL_INVALID', `sslmode "${sslmode}" is not supported: use ${SSL_MODES.join(', ')}`, { sslmode });
+    }
+    return sslmode;
+  }
+  return isLoopbackHost(host) ? 'disable' : 'verify-full';
+}
+
+/** The CA certificates IT names in the machine config; unreadable is a configuration error, never "trust anything". */
+export function readCaFile(caFile: string | undefined): string | undefined {
+  if (caFile === undefined) return undefined;
+  try {
+    return fs.readFileSync(caFile, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new LockstepError('E_CONFIG_INVALID', `The database CA file ${caFile} (database.caFile) cannot be read (${code}).`, { file: caFile });
+  }
+}
+
+/**
+ * node-postgres `ssl` options for a mode. verify-full checks the chain and the host name (Node's default
+ * checkServerIdentity against the host the URL names); verify-ca checks the chain only; require encrypts without
+ * knowing who answers (so the clear-text password guard in pgClient.ts still refuses to send a password there).
+ */
+export function pgSslOptions(mode: SslMode, ca: string | undefined): false | ConnectionOptions {
+  switch (mode) {
+    case 'disable':
+      return false;
+    case 'require':
+      return { rejectUnauthorized: false };
+    case 'verify-ca':
+      return { rejectUnauthorized: true, ...(ca ? { ca } : {}), checkServerIdentity: () => undefined };
+    case 'verify-full':
+      return { rejectUnauthorized: true, ...(ca ? { ca } : {}) };
+  }
+}
