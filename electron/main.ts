@@ -25,8 +25,8 @@ import { APP_ORIGIN, registerAppScheme, serveWindows } from './adapters/protocol
 import { notifyReady, showProgress } from './adapters/taskbar';
 import { WindowManager } from './adapters/windows';
 import { installMenu, readyText } from './menu';
+import { privilegedArgs, runPrivilegedCli } from '../installer/privilegedApply';
 
-registerAppScheme();
 
 function configFile(): string | null {
   const arg = process.argv.find((a) => a.startsWith('--config='));
@@ -112,4 +112,11 @@ async function start(): Promise<void> {
   }
 }
 
-app.whenReady().then(start, (err) => fatal('Lockstep', err)).catch((err) => fatal('Lockstep could not start', err));
+// Started elevated as the privileged helper (sudo, pkexec, osascript, UAC): run it and exit, no window, no database.
+const helperArgs = privilegedArgs(process.argv);
+if (helperArgs) {
+  void runPrivilegedCli(helperArgs).then((code) => app.exit(code));
+} else {
+  registerAppScheme();
+  app.whenReady().then(start, (err) => fatal('Lockstep', err)).catch((err) => fatal('Lockstep could not start', err));
+}

@@ -1,7 +1,9 @@
 /**
  * Composition: the platform is chosen once, here (called by the CLI entry or main.ts), never by scattered checks.
- * Plain Node runs the helper script with the same node binary; the packaged Electron app runs its own executable
- * (ELECTRON_RUN_AS_NODE on macOS/Linux, the --lockstep-privileged-apply argument on Windows).
+ * The privileged helper has one command-line shape on every OS, with no variables (sudo resets the environment, an
+ * elevated Windows process gets a fresh one): the packaged app's own executable with --lockstep-privileged-apply first
+ * (electron/main.ts runs the helper then, without windows), or under plain Node the same node binary with the helper
+ * script and that argument. sudoersRule (privilegedApply.ts) spells out the rule for exactly that shape.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,7 +12,7 @@ import { Logger } from '../electron/engine/log';
 import { DarwinElevator } from './elevation/darwin';
 import { LinuxElevator, polkitAgentRunning } from './elevation/linux';
 import { CredentialsPrompt, Elevator, PrivilegedCommand } from './elevation/types';
-import { WindowsApp, WindowsElevator } from './elevation/win32';
+import { PRIVILEGED_FLAG, WindowsApp, WindowsElevator } from './elevation/win32';
 import { Relauncher } from './relaunch';
 import { Spawner, hasCommand, nodeSpawner } from './spawn';
 import { Installer } from './updater';
@@ -38,9 +40,9 @@ export function createElevator(o: PlatformOptions, spawner: Spawner, user: strin
 }
 
 export function helperCommandFor(o: PlatformOptions): (args: string[]) => PrivilegedCommand {
-  if (!o.electronApp) return (args) => ({ command: process.execPath, args: [HELPER_SCRIPT, ...args] });
+  if (!o.electronApp) return (args) => ({ command: process.execPath, args: [HELPER_SCRIPT, PRIVILEGED_FLAG, ...args] });
   const exe = o.electronApp.execPath;
-  return (args) => ({ command: exe, args: [HELPER_SCRIPT, ...args], env: { ELECTRON_RUN_AS_NODE: '1' } });
+  return (args) => ({ command: exe, args: [PRIVILEGED_FLAG, ...args] });
 }
 
 export function createInstaller(o: PlatformOptions): Installer {

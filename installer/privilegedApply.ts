@@ -1,23 +1,26 @@
 /**
  * The privileged helper: the only code that runs with rights (`sudo`/`pkexec`/`su` on Linux, UAC on Windows, the
- * macOS authorization prompt). It reads the trusted machine configuration (refused unless only root can change it)
- * and a request file naming just the package, its kind, the version and the vendor-signed manifest of that version —
+ * macOS authorization prompt). It reads the trusted machine configuration from the one location fixed
+ * at build time (machineConfigLocation.ts; refused unless only root can change it and every folder above it) and a
+ * request file naming just the package, its kind, the version and the vendor-signed manifest of that version —
  * every folder, data exclusion, policy and trusted vendor key comes from the configuration (and the app), so the
  * invoking user cannot steer the elevated process anywhere else, nor make it install anything the vendor did not sign
  * (S18: signedRequest.ts verifies the manifest, staging checks the bytes against its SHA-512 and size).
  *
- *   node build/installer/privilegedApply.js --config /etc/app/lockstep.machine.json --request /tmp/…/request.json
- *   node build/installer/privilegedApply.js --config … --recover
+ * Its command line has one shape a sudoers rule can name exactly (sudoersRule below), with no variables:
+ *
+ *   <app executable> --lockstep-privileged-apply --request /tmp/…/request.json     (packaged: electron/main.ts)
+ *   <app executable> --lockstep-privileged-apply --recover
+ *   node build/installer/privilegedApply.js --lockstep-privileged-apply …         (plain Node)
  *
  * It prints one line `LOCKSTEP-RESULT {json}` (the journal summary or {error}); the journal in the state folder holds
  * the same outcome for callers that cannot read its output (elevate.exe on Windows).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LockstepError, toLockstepError } from '../electron/common/errors';
-import { MachineConfig, loadMachineConfig } from '../electron/engine/config';
+import { MachineConfig, parseMachineConfig } from '../electron/engine/config';
 import { RotatingFileLogger } from '../electron/engine/log';
 import { InstallSettings } from './apply';
 import { describeZodIssues } from '../electron/engine/feed/catalogSchema';
@@ -28,6 +31,9 @@ import { SignedInstallRequest, SignedInstallRequestSchema } from './signedReques
 import { nodeSpawner } from './spawn';
 import { applyWithRights, recoverWithRights } from './withRights';
 import { compareVersions } from '../electron/engine/version';
+import { PRIVILEGED_FLAG } from './elevation/win32';
+import { machineConfigLocation } from './machineConfigLocation';
+import { openRegularFile, readBounded, readRootOnlyFile } from './trustedFile';
 
 export const RESULT_MARKER = 'LOCKSTEP-RESULT ';
 
@@ -52,21 +58,6 @@ export function invokingUser(env: NodeJS.ProcessEnv = process.env): { name: stri
   return { name: os.userInfo().username, uid: process.getuid?.() ?? null };
 }
 
-/** As root, the configuration must be changeable by root only: the file and every folder above it. */
-export function assertRootOnly(file: string): void {
-  let p = path.resolve(file);
-  for (;;) {
-    const st = fs.statSync(p);
-    const sticky = st.isDirectory() && (st.mode & 0o1000) !== 0;
-    if (st.uid !== 0 || ((st.mode & 0o022) !== 0 && !sticky)) {
-      throw new LockstepError('E_NOT_PERMITTED', `${p} can be changed by users other than root, so the privileged installer does not trust ${file}.`, { file: p });
-    }
-    const parent = path.dirname(p);
-    if (parent === p) return;
-    p = parent;
-  }
-}
-
 /** As root for another user, the package must be one that user could read anyway (no reading root-only files). */
 function assertReadableBy(file: string, uid: number | null): void {
   const st = fs.statSync(file);
@@ -76,9 +67,22 @@ function assertReadableBy(file: string, uid: number | null): void {
   }
 }
 
-function readRequest(file: string): SignedInstallRequest {
-  const text = fs.readFileSync(file, 'utf8');
-  if (text.length > 256 * 1024) throw new LockstepError('E_USAGE', 'The install request is too large.');
+/** IT's file is small; anything near this bound is not one. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+const MAX_REQUEST_BYTES = 256 * 1024;
+
+/**
+ * The request is the invoking user's own file: opened once without following a link or blocking on a FIFO, and read
+ * only when that user could read it anyway (so root-only files are not parsed, and their content never reaches an
+ * error). Errors say what is wrong, never what the file holds.
+ */
+function readRequest(file: string, uid: number | null): SignedInstallRequest {
+  const opened = openRegularFile(file, 'install request');
+  if (uid !== null && uid !== 0 && opened.stat.uid !== uid && (opened.stat.mode & 0o004) === 0) {
+    fs.closeSync(opened.fd);
+    throw new LockstepError('E_NOT_PERMITTED', `The install request ${file} is not readable by the user who asked for the install.`, { file });
+  }
+  const text = readBounded(opened, MAX_REQUEST_BYTES, file, 'install request');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -88,6 +92,26 @@ function readRequest(file: string): SignedInstallRequest {
   const parsed = SignedInstallRequestSchema.safeParse(json);
   if (!parsed.success) throw new LockstepError('E_USAGE', `The install request is invalid: ${describeZodIssues(parsed.error)}`);
   return parsed.data;
+}
+
+/** The machine configuration from its fixed location, read from one descriptor that only root can have written. */
+export function readMachineConfigAt(file: string): MachineConfig {
+  return parseMachineConfig(readRootOnlyFile(file, MAX_CONFIG_BYTES, 'machine configuration'), file);
+}
+
+const USAGE = `Usage: privilegedApply ${PRIVILEGED_FLAG} (--request FILE | --recover). The machine configuration is read from its fixed location only.`;
+
+/** The helper's arguments: the fixed first one, then exactly one of --request FILE or --recover. */
+function parseHelperArgs(argv: string[]): { request: string | null } {
+  if (argv[0] !== PRIVILEGED_FLAG) throw new LockstepError('E_USAGE', USAGE);
+  let values: { request?: string; recover?: boolean };
+  try {
+    values = parseArgs({ args: argv.slice(1), options: { request: { type: 'string' }, recover: { type: 'boolean' } }, strict: true }).values;
+  } catch {
+    throw new LockstepError('E_USAGE', USAGE);
+  }
+  if (Boolean(values.request) === Boolean(values.recover)) throw new LockstepError('E_USAGE', USAGE);
+  return { request: values.request ?? null };
 }
 
 export function summarize(j: Journal | null): Record<string, unknown> {
@@ -105,18 +129,21 @@ export function assertAboveFloor(version: string, floor: string | undefined): vo
   }
 }
 
-export async function runPrivilegedMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; result: Record<string, unknown> }> {
+export interface HelperOptions {
+  /** In-process tests only: the configuration location (the command line has no way to set it). */
+  configLocation?: string;
+}
+
+export async function runPrivilegedMain(argv: string[], env: NodeJS.ProcessEnv = process.env, options: HelperOptions = {}): Promise<{ code: number; result: Record<string, unknown> }> {
   try {
-    const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, request: { type: 'string' }, recover: { type: 'boolean' } }, strict: true });
-    if (!values.config || (!values.request && !values.recover)) throw new LockstepError('E_USAGE', 'Usage: privilegedApply --config FILE (--request FILE | --recover)');
-    const asRootForOther = process.getuid?.() === 0 && Boolean(env['SUDO_UID'] ?? env['PKEXEC_UID']);
-    if (asRootForOther) assertRootOnly(values.config);
-    const config = loadMachineConfig(values.config);
+    const args = parseHelperArgs(argv);
     const who = invokingUser(env);
+    const asRootForOther = process.getuid?.() === 0 && Boolean(env['SUDO_UID'] ?? env['PKEXEC_UID']);
+    const config = readMachineConfigAt(options.configLocation ?? machineConfigLocation(asRootForOther ? who.uid : null));
     assertMayUpdate(config.installer.allowedUsers, who.name);
     const settings = settingsFrom(config);
     // A request is read and judged before anything is written (the log and state folders included).
-    const request = values.recover ? null : readRequest(values.request!);
+    const request = args.request === null ? null : readRequest(args.request, asRootForOther ? who.uid : null);
     if (request && asRootForOther) assertReadableBy(request.packagePath, who.uid);
     if (request) assertAboveFloor(request.toVersion, config.fleet?.securityFloor);
     const log = new RotatingFileLogger(new StateDir(settings.stateDir).logFile, config.log.maxBytes, config.log.keep);
@@ -129,9 +156,36 @@ export async function runPrivilegedMain(argv: string[], env: NodeJS.ProcessEnv =
   }
 }
 
+/** The helper's arguments when this process was started as the helper (the fixed flag right after the program). */
+export function privilegedArgs(argv: readonly string[]): string[] | null {
+  const at = argv.indexOf(PRIVILEGED_FLAG);
+  return at >= 1 && at <= 2 ? argv.slice(at) : null;
+}
+
+/** Runs the helper and prints its one result line; the exit code for the process (plain Node or the packaged app). */
+export async function runPrivilegedCli(argv: string[]): Promise<number> {
+  const { code, result } = await runPrivilegedMain(argv);
+  process.stdout.write(RESULT_MARKER + JSON.stringify(result) + '\n');
+  return code;
+}
+
+/** Characters sudoers treats specially inside a command or its arguments. */
+function sudoersEscape(word: string): string {
+  return word.replace(/[\\\s,:=()!"#]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The sudoers line that allows exactly the helper, in the one shape the app runs it: `command` is the app executable
+ * (or node, then `script` is privilegedApply.js), `who` a user or %group. The README quotes it and the real-user
+ * tests install it, so both agree with what ships.
+ */
+export function sudoersRule(who: string, command: string, script?: string): string {
+  const base = [command, ...(script ? [script] : []), PRIVILEGED_FLAG].map(sudoersEscape).join(' ');
+  return `${who} ALL=(root) ${base} --request *, ${base} --recover`;
+}
+
 if (require.main === module) {
-  void runPrivilegedMain(process.argv.slice(2)).then(({ code, result }) => {
-    process.stdout.write(RESULT_MARKER + JSON.stringify(result) + '\n');
+  void runPrivilegedCli(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

@@ -9,7 +9,9 @@
  *    keys (the schema is strict), so nothing the invoking user wrote can add one;
  *  - the manifest describes exactly the requested version;
  *  - exactly one manifest entry names the package file; its SHA-512 and size become what staging checks the bytes
- *    against while reading them (package.ts), so a swapped or self-made file ends as E_CHECKSUM.
+ *    against while reading them (package.ts), so a swapped or self-made file ends as E_CHECKSUM;
+ *  - the pipeline follows from that signed entry too: its name decides the kind (a signed .tar.gz sent as an
+ *    AppImage would otherwise be copied over the program as one file) and its platform must be this OS's.
  *
  * Without this, a user whom a sudoers rule allows to run the helper could install content they made themselves by
  * naming its sha512. Anything that is not a valid, trusted, matching signed manifest is E_SIGNATURE.
@@ -20,6 +22,8 @@ import { LockstepError } from '../electron/common/errors';
 import { Manifest, ManifestFile, ManifestSchema, describeZodIssues } from '../electron/engine/feed/catalogSchema';
 import { verifyDocument } from '../electron/engine/signing';
 import { versionsEqual } from '../electron/engine/version';
+import { platformOf } from '../electron/engine/feed/context';
+import { packageKindOf } from '../electron/engine/fleet/packageKind';
 import { InstallRequest, InstallRequestSchema } from './journal';
 
 /** A manifest is a few hundred bytes per file; anything near this bound is not one. */
@@ -84,12 +88,29 @@ export function verifySignedManifest(signed: SignedManifest, trustedKeys: readon
   return { manifest, file: entries[0]!, keyId };
 }
 
+/** The requested kind must be the one the signed file name implies, for the platform the vendor built it for. */
+export function assertSignedPipeline(file: ManifestFile, requestedKind: string, platform: ReturnType<typeof platformOf>): void {
+  if (file.platform !== platform) {
+    throw refused(`The vendor signed ${file.name} for ${file.platform}, not for this ${platform} workstation.`, { file: file.name, platform: file.platform });
+  }
+  let signedKind: string;
+  try {
+    signedKind = packageKindOf(file.name);
+  } catch {
+    throw refused(`The signed file ${file.name} has no installer pipeline on this workstation.`, { file: file.name });
+  }
+  if (signedKind !== requestedKind) {
+    throw refused(`The install request names ${file.name} a ${requestedKind} package, but the signed file is a ${signedKind} package.`, { file: file.name, kind: requestedKind, signedKind });
+  }
+}
+
 /** The request as the side with rights carries it out: the expected bytes are the signed ones, not the caller's. */
 export function verifySignedRequest(request: unknown, trustedKeys: readonly string[]): InstallRequest {
   const parsed = SignedInstallRequestSchema.safeParse(request);
   if (!parsed.success) throw new LockstepError('E_USAGE', `The install request is invalid: ${describeZodIssues(parsed.error)}`);
   const r = parsed.data;
   const { file, keyId } = verifySignedManifest(r.manifest, trustedKeys, r.packagePath, r.toVersion);
+  assertSignedPipeline(file, r.kind, platformOf(process.platform));
   return { id: r.id, kind: r.kind, packagePath: r.packagePath, toVersion: r.toVersion, sha512: file.sha512, size: file.size, signedBy: keyId };
 }
 

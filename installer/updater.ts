@@ -32,7 +32,7 @@ export interface InstallerDeps {
   /** The OS user running the app. */
   user: string;
   elevator: Elevator;
-  /** The privileged helper with the given arguments (node + script, or the app's exe on Windows). */
+  /** The privileged helper with the given arguments, in its one fixed shape (platform.ts helperCommandFor). */
   helperCommand(args: string[]): PrivilegedCommand;
   spawner: Spawner;
   relauncher?: Relauncher;
@@ -151,7 +151,7 @@ export class Installer {
   private async elevated(args: string[], id: string): Promise<Journal> {
     const requestFile = args[0] === '--request' ? args[1]! : null;
     try {
-      const r = await this.deps.elevator.run(this.deps.helperCommand(['--config', this.deps.config.sourceFile, ...args]));
+      const r = await this.deps.elevator.run(this.deps.helperCommand(args));
       const journal = readJournal(this.state);
       if (journal && journal.request.id === id) return journal;
       const line = r.stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));

@@ -114,16 +114,31 @@ function readJson(file: string, what: string): unknown {
     const code = (err as NodeJS.ErrnoException).code;
     throw new LockstepError('E_CONFIG_INVALID', `The ${what} ${file} cannot be read (${code ?? 'error'}).`, { file });
   }
+  return parseJson(text, file, what);
+}
+
+/** The parser's message quotes the text it choked on: it is never repeated (the file may hold anything). */
+function parseJson(text: string, file: string, what: string): unknown {
   try {
     return JSON.parse(text.replace(/^\uFEFF/, '')); // Notepad writes a BOM
-  } catch (err) {
-    throw new LockstepError('E_CONFIG_INVALID', `The ${what} ${file} is not valid JSON: ${(err as Error).message}`, { file });
+  } catch {
+    throw new LockstepError('E_CONFIG_INVALID', `The ${what} ${file} is not valid JSON. Check it with a JSON validator.`, { file });
   }
 }
 
 export function loadMachineConfig(file: string): MachineConfig {
   const abs = path.resolve(file);
-  const parsed = MachineConfigSchema.safeParse(readJson(abs, 'machine configuration'));
+  return machineConfigFrom(readJson(abs, 'machine configuration'), abs);
+}
+
+/** The machine configuration from text already read (the privileged helper reads it from one descriptor). */
+export function parseMachineConfig(text: string, file: string): MachineConfig {
+  const abs = path.resolve(file);
+  return machineConfigFrom(parseJson(text, abs, 'machine configuration'), abs);
+}
+
+function machineConfigFrom(json: unknown, abs: string): MachineConfig {
+  const parsed = MachineConfigSchema.safeParse(json);
   if (!parsed.success) {
     const secret = parsed.error.issues.some((i) => i.path.join('.') === 'database.url' && /password/.test(i.message));
     throw new LockstepError(secret ? 'E_CONFIG_SECRET' : 'E_CONFIG_INVALID', `The machine configuration ${abs} is invalid: ${describeIssues(parsed.error)}`, { file: abs });

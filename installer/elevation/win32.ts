@@ -26,7 +26,8 @@ export interface WindowsApp {
 
 /** The elevated command: elevate.exe -wait <app.exe> --lockstep-privileged-apply <helper args>. */
 export function uacInvocation(app: WindowsApp, helperArgs: readonly string[]): { command: string; args: string[] } {
-  return { command: path.win32.join(app.resourcesPath, 'elevate.exe'), args: ['-wait', app.execPath, PRIVILEGED_FLAG, ...helperArgs] };
+  const args = helperArgs[0] === PRIVILEGED_FLAG ? helperArgs.slice(1) : helperArgs;
+  return { command: path.win32.join(app.resourcesPath, 'elevate.exe'), args: ['-wait', app.execPath, PRIVILEGED_FLAG, ...args] };
 }
 
 export function uacDenied(r: SpawnResult): boolean {

@@ -68,7 +68,7 @@ describe('the privileged helper unpacks only verified bytes, and never through a
     const installed = treeHash(fx.installDir).hash;
     const outside = treeHash(secret).hash;
 
-    const result = helperResult((await sudoHelper(user, ['--config', fx.configPath, '--request', requestFile(fx, 'crafted-000001', { packagePath: crafted, manifest: signedFor(genuine, '2.0.0') })], user.password)).stdout);
+    const result = helperResult((await sudoHelper(user, ['--request', requestFile(fx, 'crafted-000001', { packagePath: crafted, manifest: signedFor(genuine, '2.0.0') })], user.password)).stdout);
     assert.deepEqual(outcome(fx, secret), { secretMode: '700', staging: [] });
     assert.equal(treeHash(secret).hash, outside);
     assert.equal(treeHash(fx.installDir).hash, installed);
@@ -80,7 +80,7 @@ describe('the privileged helper unpacks only verified bytes, and never through a
     const installed = treeHash(fx.installDir).hash;
     const outside = treeHash(secret).hash;
 
-    const result = helperResult((await sudoHelper(user, ['--config', fx.configPath, '--request', requestFile(fx, 'crafted-000002', { packagePath: crafted, manifest: signedFor(crafted, '2.0.0') })], user.password)).stdout);
+    const result = helperResult((await sudoHelper(user, ['--request', requestFile(fx, 'crafted-000002', { packagePath: crafted, manifest: signedFor(crafted, '2.0.0') })], user.password)).stdout);
     assert.deepEqual(outcome(fx, secret), { secretMode: '700', staging: [] });
     assert.equal(treeHash(secret).hash, outside);
     assert.equal(treeHash(fx.installDir).hash, installed);
@@ -94,7 +94,7 @@ describe('the privileged helper unpacks only verified bytes, and never through a
     const viaLink = path.join(fx.packages, 'link', 'app-2.0.0.tar.gz');
     fs.mkdirSync(path.dirname(viaLink));
     fs.symlinkSync(crafted, viaLink);
-    const linked = helperResult((await sudoHelper(user, ['--config', fx.configPath, '--request', requestFile(fx, 'linked-000001', { packagePath: viaLink, manifest: signedFor(crafted, '2.0.0') })], user.password)).stdout);
+    const linked = helperResult((await sudoHelper(user, ['--request', requestFile(fx, 'linked-000001', { packagePath: viaLink, manifest: signedFor(crafted, '2.0.0') })], user.password)).stdout);
     assert.equal(linked.error?.code, 'E_USAGE', JSON.stringify(linked));
     assert.equal(treeHash(fx.installDir).hash, installed);
   });

@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PRIVILEGED_FLAG } from '../../installer/elevation/win32';
 import { HELPER_SCRIPT } from '../../installer/platform';
 import { RealUser, canRunRealUserSuite, createUser, runAs } from './support/realUser';
-import { MachineFixture, appTree, machineFixture, makeTarGz, openTempDir, treeHash, writeTree } from './support/fixtures';
+import { MachineFixture, appTree, machineFixture, makeTarGz, openTempDir, placeHelperConfig, treeHash, writeTree } from './support/fixtures';
 import { manifestFileFor, signedFor } from './support/vendor';
 
 assert.ok(canRunRealUserSuite(), 'The real-user installer suite needs root on Linux with useradd, chpasswd, visudo, runuser, sudo and strace: run .ci/setup-installer.sh as root.');
@@ -28,13 +29,14 @@ after(() => {
 
 function fixture(opts: Omit<Parameters<typeof machineFixture>[0], 'user'>): MachineFixture {
   const fx = machineFixture({ user, ...opts });
+  placeHelperConfig(fx.configPath, 0); // the helper run as root directly (helperKilledAtRename) reads it too
   cleanups.unshift(() => fs.rmSync(fx.root, { recursive: true, force: true })); // runs last, after any umount
   return fx;
 }
 
 /** Runs the helper as root (as sudo would), killed by SIGKILL at its n-th rename. Returns true when it was killed. */
 function helperKilledAtRename(n: number, args: string[]): boolean {
-  const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=rename,renameat,renameat2', '-e', `inject=rename,renameat,renameat2:signal=SIGKILL:when=${n}`, process.execPath, HELPER_SCRIPT, ...args], { encoding: 'utf8' });
+  const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=rename,renameat,renameat2', '-e', `inject=rename,renameat,renameat2:signal=SIGKILL:when=${n}`, process.execPath, HELPER_SCRIPT, PRIVILEGED_FLAG, ...args], { encoding: 'utf8' });
   if (r.status === 0 && r.stdout.includes('LOCKSTEP-RESULT')) return false;
   assert.ok(r.status === 137 || r.signal === 'SIGKILL', `the helper was killed (status ${r.status}, ${r.stderr})`);
   return true;
@@ -71,7 +73,7 @@ describe('crash safety and the next start', () => {
     let completed = false;
     for (let n = 1; n < 60 && !completed; n++) {
       const request = writeRequest(fx, `crash-${String(n).padStart(3, '0')}-install`, pkg, '2.0.0');
-      if (!helperKilledAtRename(n, ['--config', fx.configPath, '--request', request])) {
+      if (!helperKilledAtRename(n, ['--request', request])) {
         completed = true;
         break;
       }
@@ -97,12 +99,12 @@ describe('crash safety and the next start', () => {
       // An install killed while its new files are half moved in …
       for (; ; nInstalling++) {
         const request = writeRequest(fx, `revert-${String(m).padStart(3, '0')}-${String(nInstalling).padStart(3, '0')}`, pkg, '2.0.0');
-        assert.ok(helperKilledAtRename(nInstalling, ['--config', fx.configPath, '--request', request]));
+        assert.ok(helperKilledAtRename(nInstalling, ['--request', request]));
         if (journalPhase(fx) === 'installing' && fs.readdirSync(fx.installDir).some((f) => f.startsWith('top') && fs.readFileSync(path.join(fx.installDir, f), 'utf8').startsWith('new'))) break;
         await runAs(user, ['install', 'recover', '--password-stdin', '--config', fx.configPath], user.password + '\n');
       }
       // … whose recovery is itself killed at its m-th rename …
-      const recoveryKilled = helperKilledAtRename(m, ['--config', fx.configPath, '--recover']);
+      const recoveryKilled = helperKilledAtRename(m, ['--recover']);
       if (recoveryKilled) revertPhases.add(journalPhase(fx));
       // … and the next start finishes it.
       const next = await runAs(user, ['install', 'recover', '--password-stdin', '--config', fx.configPath], user.password + '\n');

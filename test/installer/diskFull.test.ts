@@ -115,7 +115,7 @@ describe('a nearly full disk at install', () => {
       for (let i = 0; freeInodes() > spare; i++) fs.writeFileSync(path.join(fillers, String(i)), '');
       const request = path.join(fx.packages, `inodes-${String(n).padStart(6, '0')}.json`);
       fs.writeFileSync(request, JSON.stringify({ id: `inodes-${String(n).padStart(6, '0')}`, kind: 'portable', packagePath: pkg, toVersion: '2.0.0', manifest: signedFor(pkg, '2.0.0') }), { mode: 0o644 });
-      const result = helperResult((await sudoHelper(user, ['--config', fx.configPath, '--request', request], user.password)).stdout);
+      const result = helperResult((await sudoHelper(user, ['--request', request], user.password)).stdout);
       const staging = path.join(fx.stateDir, 'staging');
       const left = fs.existsSync(staging) ? fs.readdirSync(staging) : [];
       const journal = path.join(fx.stateDir, 'journal.json');

@@ -183,7 +183,7 @@ describe('lockstep install as an unprivileged user (sudo -S)', () => {
 
     const request = path.join(fx.packages, 'request.json');
     fs.writeFileSync(request, JSON.stringify({ id: 'bypass-attempt-1', kind: 'portable', packagePath: pkg, toVersion: '2.0.0', manifest: signedFor(pkg, '2.0.0') }), { mode: 0o644 });
-    const direct = await sudoHelper(user, ['--config', fx.configPath, '--request', request], user.password);
+    const direct = await sudoHelper(user, ['--request', request], user.password);
     assert.match(direct.stdout, /"code":"E_NOT_PERMITTED"/);
     assert.equal(treeHash(fx.installDir).hash, before.hash);
   });
@@ -201,8 +201,9 @@ describe('lockstep install as an unprivileged user (sudo -S)', () => {
     fs.chownSync(conf, user.uid, 0);
     const request = path.join(fx.packages, 'request2.json');
     fs.writeFileSync(request, JSON.stringify({ id: 'bypass-attempt-2', kind: 'portable', packagePath: pkg, toVersion: '2.0.0', manifest: signedFor(pkg, '2.0.0') }), { mode: 0o644 });
-    const direct = await sudoHelper(user, ['--config', conf, '--request', request], user.password);
-    assert.match(direct.stdout, /"code":"E_NOT_PERMITTED"/);
+    // The helper takes no configuration name at all: --config is a usage error, the fixed location is what counts.
+    const direct = await sudoHelper(user, ['--request', request, '--config', conf], user.password);
+    assert.match(direct.stdout, /"code":"E_USAGE"/);
     assert.deepEqual(fs.readdirSync(target), []);
   });
 });

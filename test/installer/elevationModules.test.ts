@@ -27,7 +27,7 @@ function recorder(result: Partial<SpawnResult> = {}): { spawner: Spawner; calls:
   };
 }
 
-const helper = { command: '/usr/bin/node', args: ['/opt/app/build/installer/privilegedApply.js', '--config', '/etc/app/machine.json', '--request', "/tmp/it's/request.json"] };
+const helper = { command: '/usr/bin/node', args: ['/opt/app/build/installer/privilegedApply.js', PRIVILEGED_FLAG, '--request', "/tmp/it's/request.json"] };
 
 describe('Windows (UAC through electron-updater\'s elevate.exe)', () => {
   const app = { resourcesPath: 'C:\\Program Files\\Client\\resources', execPath: 'C:\\Program Files\\Client\\Client.exe' };
@@ -56,15 +56,15 @@ describe('Windows (UAC through electron-updater\'s elevate.exe)', () => {
 describe('macOS (system authorization prompt through osascript)', () => {
   test('one do-shell-script line with every argument quoted for the shell and for AppleScript', async () => {
     const rec = recorder();
-    await new DarwinElevator(rec.spawner, 'Install "it"').run({ ...helper, env: { ELECTRON_RUN_AS_NODE: '1' } });
+    await new DarwinElevator(rec.spawner, 'Install "it"').run(helper);
     const call = rec.calls[0]!;
     assert.equal(call.command, '/usr/bin/osascript');
     assert.equal(call.args[0], '-e');
-    const line = shellLine({ ...helper, env: { ELECTRON_RUN_AS_NODE: '1' } });
-    assert.equal(line, `ELECTRON_RUN_AS_NODE='1' '/usr/bin/node' '/opt/app/build/installer/privilegedApply.js' '--config' '/etc/app/machine.json' '--request' '/tmp/it'\\''s/request.json'`);
+    const line = shellLine(helper);
+    assert.equal(line, `'/usr/bin/node' '/opt/app/build/installer/privilegedApply.js' '--lockstep-privileged-apply' '--request' '/tmp/it'\\''s/request.json'`);
     assert.equal(call.args[1], `do shell script ${appleScriptString(line)} with prompt "Install \\"it\\"" with administrator privileges`);
     // The shell line really is one safe command: sh parses it back into the same arguments.
-    const parsed = execFileSync('sh', ['-c', `set -- ${line.replace(/^ELECTRON_RUN_AS_NODE='1' /, '')}; printf '%s\\n' "$@"`]).toString().trim().split('\n');
+    const parsed = execFileSync('sh', ['-c', `set -- ${line}; printf '%s\\n' "$@"`]).toString().trim().split('\n');
     assert.deepEqual(parsed, [helper.command, ...helper.args]);
     assert.deepEqual(osascriptInvocation(helper, 'p').args.length, 2);
   });

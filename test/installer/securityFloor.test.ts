@@ -8,10 +8,11 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { assertAboveFloor, runPrivilegedMain } from '../../installer/privilegedApply';
 import { isLockstepError } from '../../electron/common/errors';
-import { tempDir } from '../helpers/backends';
 
 test('a request below the configured security floor is refused with nothing written', async () => {
-  const dir = tempDir();
+  // The helper trusts a configuration only where nobody but root (or its own account) can change it: not in /tmp.
+  const dir = fs.mkdtempSync(path.join(__dirname, 'floor-'));
+  fs.chmodSync(dir, 0o755);
   const app = path.join(dir, 'app');
   fs.mkdirSync(app);
   fs.writeFileSync(path.join(app, 'lockstep-version.json'), JSON.stringify({ version: '7.2.0' }));
@@ -22,13 +23,14 @@ test('a request below the configured security floor is refused with nothing writ
   const request = path.join(dir, 'request.json');
   fs.writeFileSync(request, JSON.stringify({ id: 'req-00000001', kind: 'portable', packagePath: pkg, toVersion: '7.0.9', manifest: { text: '{}', signature: 'ed25519:x:y' } }));
   const before = fs.readdirSync(dir).sort();
-  const { code, result } = await runPrivilegedMain(['--config', config, '--request', request], {});
+  const { code, result } = await runPrivilegedMain(['--lockstep-privileged-apply', '--request', request], {}, { configLocation: config });
   assert.equal(code, 2);
   assert.deepEqual(result, {
     error: { code: 'E_BELOW_SECURITY_FLOOR', message: 'Version 7.0.9 is below the security floor 7.1.0 set in the machine configuration; it is not installed.', details: { version: '7.0.9', floor: '7.1.0' } },
   });
   assert.deepEqual(fs.readdirSync(dir).sort(), before, 'no journal, state folder or log was written');
   assert.equal(fs.readFileSync(path.join(app, 'lockstep-version.json'), 'utf8'), JSON.stringify({ version: '7.2.0' }));
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('the floor compares versions, not text', () => {

@@ -69,7 +69,7 @@ describe('the privileged helper verifies the vendor signature itself (S18)', () 
 
     // Past the CLI, straight to the helper through sudo: the helper itself refuses.
     const request = requestFile(fx, 'self-made-000001', { packagePath: pkg, manifest: signedFor(pkg, '2.0.0', own) });
-    const direct = helperResult((await sudoHelper(user, ['--config', fx.configPath, '--request', request], user.password)).stdout);
+    const direct = helperResult((await sudoHelper(user, ['--request', request], user.password)).stdout);
     assert.equal(direct.error?.code, 'E_SIGNATURE', JSON.stringify(direct));
     assert.match(direct.error!.message, new RegExp(`key ${own.keyId}, which this workstation does not trust`));
     assert.equal(treeHash(fx.installDir).hash, before);
@@ -93,7 +93,7 @@ describe('the privileged helper verifies the vendor signature itself (S18)', () 
     };
     const messages: Record<string, string> = {};
     for (const [name, body] of Object.entries(cases)) {
-      const result = helperResult((await sudoHelper(user, ['--config', fx.configPath, '--request', requestFile(fx, `edited-${name}`, body)], user.password)).stdout);
+      const result = helperResult((await sudoHelper(user, ['--request', requestFile(fx, `edited-${name}`, body)], user.password)).stdout);
       assert.equal(result.error?.code, 'E_SIGNATURE', `${name}: ${JSON.stringify(result)}`);
       messages[name] = result.error!.message;
     }
@@ -121,7 +121,7 @@ describe('the privileged helper verifies the vendor signature itself (S18)', () 
     assert.equal(cli.json.error?.code, 'E_CHECKSUM', cli.stdout + cli.stderr);
     assert.equal(fs.existsSync(fx.stateDir), false, 'no elevation happened');
 
-    const direct = helperResult((await sudoHelper(user, ['--config', fx.configPath, '--request', requestFile(fx, 'swapped-000001', { packagePath: swapped, manifest: manifest20 })], user.password)).stdout);
+    const direct = helperResult((await sudoHelper(user, ['--request', requestFile(fx, 'swapped-000001', { packagePath: swapped, manifest: manifest20 })], user.password)).stdout);
     assert.equal(direct.error?.code, 'E_CHECKSUM', JSON.stringify(direct));
     assert.equal(treeHash(fx.installDir).hash, before);
     const journal = JSON.parse(fs.readFileSync(path.join(fx.stateDir, 'journal.json'), 'utf8'));
@@ -137,7 +137,8 @@ describe('the privileged helper verifies the vendor signature itself (S18)', () 
     const before = treeHash(fx.installDir).hash;
 
     // A copy of the machine configuration that also trusts the user's key, in a folder the user owns: the
-    // unprivileged side accepts it (it is the user's own business), the helper refuses the configuration itself.
+    // unprivileged side accepts it (it is the user's own business); the helper reads only the machine's own
+    // configuration from its fixed location, where the user's key is not trusted.
     const home = openTempDir('lockstep-userhome-');
     cleanups.push(home);
     fs.chownSync(home, user.uid, 0);
@@ -147,22 +148,22 @@ describe('the privileged helper verifies the vendor signature itself (S18)', () 
     fs.writeFileSync(ownConfig, JSON.stringify(config), { mode: 0o644 });
     fs.chownSync(ownConfig, user.uid, 0);
     const cli = await runAs(user, ['install', pkg, '--manifest', manifestFileFor(pkg, '2.0.0', mine), '--password-stdin', '--config', ownConfig], user.password + '\n');
-    assert.equal(cli.json.error?.code, 'E_NOT_PERMITTED', cli.stdout + cli.stderr);
-    assert.match(cli.json.error!.message, /does not trust/);
+    assert.equal(cli.json.error?.code, 'E_SIGNATURE', cli.stdout + cli.stderr);
 
-    // The same file root-owned, but in the user's folder (they could swap it): still refused.
+    // The same file root-owned, but in the user's folder (they could swap it), named to the helper: not a usable
+    // argument at all.
     const rootOwned = path.join(home, 'root-owned.json');
     fs.writeFileSync(rootOwned, JSON.stringify(config), { mode: 0o644 });
-    const inUserFolder = helperResult((await sudoHelper(user, ['--config', rootOwned, '--request', requestFile(fx, 'userkey-000001', { packagePath: pkg, manifest: mine })], user.password)).stdout);
-    assert.equal(inUserFolder.error?.code, 'E_NOT_PERMITTED', JSON.stringify(inUserFolder));
+    const inUserFolder = helperResult((await sudoHelper(user, ['--request', requestFile(fx, 'userkey-000001', { packagePath: pkg, manifest: mine }), '--config', rootOwned], user.password)).stdout);
+    assert.equal(inUserFolder.error?.code, 'E_USAGE', JSON.stringify(inUserFolder));
 
     // The key carried in the request: a request holds no keys (strict), so it is refused as malformed.
-    const inRequest = helperResult((await sudoHelper(user, ['--config', fx.configPath, '--request', requestFile(fx, 'userkey-000002', { packagePath: pkg, manifest: mine, trustedKeys: [own.publicKey] })], user.password)).stdout);
+    const inRequest = helperResult((await sudoHelper(user, ['--request', requestFile(fx, 'userkey-000002', { packagePath: pkg, manifest: mine, trustedKeys: [own.publicKey] })], user.password)).stdout);
     assert.equal(inRequest.error?.code, 'E_USAGE', JSON.stringify(inRequest));
     assert.match(inRequest.error!.message, /trustedKeys/);
 
     // And with the real machine configuration, the user's key is just not trusted.
-    const real = helperResult((await sudoHelper(user, ['--config', fx.configPath, '--request', requestFile(fx, 'userkey-000003', { packagePath: pkg, manifest: mine })], user.password)).stdout);
+    const real = helperResult((await sudoHelper(user, ['--request', requestFile(fx, 'userkey-000003', { packagePath: pkg, manifest: mine })], user.password)).stdout);
     assert.equal(real.error?.code, 'E_SIGNATURE', JSON.stringify(real));
     assert.equal(treeHash(fx.installDir).hash, before);
     assert.equal(journalExists(fx), false);

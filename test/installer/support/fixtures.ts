@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { LOCATION_OVERRIDE_FILE } from '../../../installer/machineConfigLocation';
 import { VENDOR } from './vendor';
 
 export interface TreeFile {
@@ -118,7 +119,40 @@ export function machineFixture(opts: { user?: { uid: number }; installer?: Recor
   const feed = { url: 'https://feed.invalid/', trustedKeys: opts.trustedKeys ?? [VENDOR.publicKey] };
   const config = { installDir, database: { url: `sqlite:${path.join(root, 'shared.db')}` }, log: { dir: logDir }, installer: { ...(opts.installer ?? {}) }, feed };
   fs.writeFileSync(configPath, JSON.stringify(config, null, 2), { mode: 0o644 });
+  if (opts.user) placeHelperConfig(configPath, opts.user.uid);
   return { root, installDir, stateDir: path.join(mnt, '.app.lockstep'), configPath, logDir, packages };
+}
+
+/** Where this test build's helper reads the machine configuration when `uid` runs it (see LOCATION_OVERRIDE_FILE). */
+export const HELPER_CONFIG_TEMPLATE = '/etc/lockstep-test/{uid}/lockstep.machine.json';
+
+export function helperConfigFor(uid: number): string {
+  return HELPER_CONFIG_TEMPLATE.replace('{uid}', String(uid));
+}
+
+/**
+ * Makes `configPath` the configuration the helper reads when `uid` runs it: the test build's location override
+ * (root-owned, beside the helper) and a hard link at the per-user location, so later edits of the fixture's file are
+ * what the helper reads too. Root-owned folders all the way up, as on a real machine.
+ */
+export function placeHelperConfig(configPath: string, uid: number): string {
+  const current = fs.existsSync(LOCATION_OVERRIDE_FILE) ? fs.readFileSync(LOCATION_OVERRIDE_FILE, 'utf8') : null;
+  if (current !== HELPER_CONFIG_TEMPLATE + '\n') {
+    fs.writeFileSync(`${LOCATION_OVERRIDE_FILE}.tmp`, HELPER_CONFIG_TEMPLATE + '\n', { mode: 0o644 });
+    fs.renameSync(`${LOCATION_OVERRIDE_FILE}.tmp`, LOCATION_OVERRIDE_FILE);
+  }
+  const target = helperConfigFor(uid);
+  fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+  fs.chmodSync(path.dirname(path.dirname(target)), 0o755);
+  fs.chmodSync(path.dirname(target), 0o755);
+  fs.rmSync(target, { force: true });
+  try {
+    fs.linkSync(configPath, target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    fs.copyFileSync(configPath, target); // another file system: a copy (edits after this are not seen)
+  }
+  return target;
 }
 
 /** Every file below `dir` (for "the password is in no file"). */

@@ -7,7 +7,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PRIVILEGED_FLAG } from '../../../installer/elevation/win32';
 import { HELPER_SCRIPT } from '../../../installer/platform';
+import { sudoersRule } from '../../../installer/privilegedApply';
 
 export const CLI = path.resolve(__dirname, '../../../../bin/lockstep.js');
 
@@ -39,8 +41,8 @@ export function createUser(): RealUser {
   execFileSync('chpasswd', [], { input: `${name}:${password}\n` });
   const uid = Number(execFileSync('id', ['-u', name]).toString().trim());
   const sudoersFile = `/etc/sudoers.d/lockstep-test-${name}`;
-  // Exactly the helper, with any arguments: the helper itself trusts only root-owned configuration.
-  const rule = `${name} ALL=(root) ${process.execPath} ${HELPER_SCRIPT} *\n`;
+  // Exactly the helper in its one shape (the README's rule, from the same function).
+  const rule = `${sudoersRule(name, process.execPath, HELPER_SCRIPT)}\n`;
   const tmp = `${sudoersFile}.tmp`;
   fs.writeFileSync(tmp, rule, { mode: 0o440 });
   execFileSync('visudo', ['-c', '-q', '-f', tmp]);
@@ -96,15 +98,57 @@ export function runAs(user: RealUser, args: string[], stdin = '', onRunning?: (p
   });
 }
 
-/** The privileged helper run directly by `user` through sudo (what a sudoers rule allows), bypassing the CLI. */
-export function sudoHelper(user: RealUser, args: string[], password: string): Promise<{ code: number; stdout: string }> {
+/**
+ * The privileged helper run directly by `user` through sudo (what the sudoers rule allows), bypassing the CLI: `args`
+ * follow the fixed first argument.
+ */
+export function sudoHelper(user: RealUser, args: string[], password: string, timeoutMs?: number): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn('runuser', ['-u', user.name, '--', 'sudo', '-S', '-k', '-p', '', '--', process.execPath, HELPER_SCRIPT, ...args], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } });
+    const child = spawn('runuser', ['-u', user.name, '--', 'sudo', '-S', '-k', '-p', '', '--', process.execPath, HELPER_SCRIPT, PRIVILEGED_FLAG, ...args], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } });
     let stdout = '';
+    let stderr = '';
+    // A helper that hangs is ended by process id: every descendant of this runuser, then runuser itself.
+    const timer = timeoutMs === undefined ? null : setTimeout(() => killTree(child.pid!), timeoutMs);
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout }));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
     child.stdin.end(password + '\n');
   });
+}
+
+function descendants(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const name of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const ppid = Number(fs.readFileSync(`/proc/${name}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(name)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    for (const c of parents.get(queue.shift()!) ?? []) {
+      found.push(c);
+      queue.push(c);
+    }
+  }
+  return found;
+}
+
+/** Ends `pid` and everything it started, by process id (runuser does not pass a SIGKILL on to its child). */
+export function killTree(pid: number): void {
+  for (const p of [...descendants(pid).reverse(), pid]) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already ended
+    }
+  }
 }
 
 /** The helper's one result line (LOCKSTEP-RESULT {json}). */

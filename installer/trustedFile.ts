@@ -1,0 +1,102 @@
+/**
+ * Reading a file as the privileged helper without being steered: the name is opened once, without following a link
+ * at its end and without blocking on a FIFO or device, and everything after that — type, owner, mode, the bytes —
+ * comes from that one descriptor, so swapping the name between a check and a read changes nothing. Reads stop one
+ * byte past the bound. Errors name the file and what was wrong with it, never its content.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LockstepError } from '../electron/common/errors';
+
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
+
+export interface OpenedFile {
+  fd: number;
+  stat: fs.Stats;
+}
+
+/** Opens `file` read-only, refusing a link at its end, anything but a regular file, and blocking opens. */
+export function openRegularFile(file: string, what: string): OpenedFile {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    // ELOOP: the last component is a symbolic link (O_NOFOLLOW).
+    const why = code === 'ELOOP' ? 'is a symbolic link' : code === 'ENOENT' ? 'does not exist' : `cannot be opened (${code})`;
+    throw new LockstepError('E_NOT_PERMITTED', `The ${what} ${file} ${why}; the privileged installer does not use it.`, { file });
+  }
+  const stat = fs.fstatSync(fd);
+  if (!stat.isFile()) {
+    fs.closeSync(fd);
+    throw new LockstepError('E_NOT_PERMITTED', `The ${what} ${file} is not a regular file; the privileged installer does not use it.`, { file });
+  }
+  return { fd, stat };
+}
+
+/** Reads at most `maxBytes` from the descriptor (and closes it); one byte more is refused as too large. */
+export function readBounded(opened: OpenedFile, maxBytes: number, file: string, what: string): string {
+  const buf = Buffer.alloc(maxBytes + 1);
+  let length = 0;
+  try {
+    for (;;) {
+      const n = fs.readSync(opened.fd, buf, length, buf.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > maxBytes) throw new LockstepError('E_USAGE', `The ${what} ${file} is larger than ${maxBytes} bytes; the privileged installer does not read it.`, { file });
+    }
+  } finally {
+    fs.closeSync(opened.fd);
+  }
+  return buf.subarray(0, length).toString('utf8');
+}
+
+/** Who may change a file or folder the helper trusts: root, or the account the helper itself runs as. */
+function trustedOwner(uid: number): boolean {
+  return uid === 0 || uid === (process.geteuid?.() ?? 0);
+}
+
+function assertOnlyOwnerWrites(st: fs.Stats, p: string, file: string, what: string): void {
+  if (!trustedOwner(st.uid) || (st.mode & 0o022) !== 0) {
+    throw new LockstepError('E_NOT_PERMITTED', `${p} can be changed by users other than root, so the privileged installer does not trust the ${what} ${file}.`, { file: p });
+  }
+}
+
+/** The real path of what the descriptor names (Linux: as the kernel resolved it; elsewhere: the resolved name). */
+function realPathOf(fd: number, file: string): string {
+  if (process.platform === 'linux') {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      // no /proc: fall back to resolving the name
+    }
+  }
+  return path.join(fs.realpathSync(path.dirname(path.resolve(file))), path.basename(file));
+}
+
+/**
+ * Reads a file only root can change: the file itself (from its descriptor) and every folder of its real path must be
+ * owned by root and writable by nobody else — no exception for sticky folders such as /tmp, where another user may
+ * create and swap names. Windows keeps ownership in ACLs: there the location itself (under %ProgramData%) is the
+ * guarantee and only the type and size are checked.
+ */
+export function readRootOnlyFile(file: string, maxBytes: number, what: string): string {
+  const opened = openRegularFile(file, what);
+  try {
+    if (process.platform !== 'win32') {
+      assertOnlyOwnerWrites(opened.stat, file, file, what);
+      let dir = path.dirname(realPathOf(opened.fd, file));
+      for (;;) {
+        assertOnlyOwnerWrites(fs.statSync(dir), dir, file, what);
+        const parent = path.dirname(dir);
+        if (parent === dir) break;
+        dir = parent;
+      }
+    }
+  } catch (err) {
+    fs.closeSync(opened.fd);
+    throw err;
+  }
+  return readBounded(opened, maxBytes, file, what);
+}
