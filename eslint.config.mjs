@@ -1,6 +1,22 @@
-// Lint rules that catch real defects; style is left to the formatter of each editor.
+// Lint rules that catch real defects, and the layer rules of the house: every import points down.
+//   contract → kernel → db, installer → engine → authoring → electron, cli   (renderer: contract only)
+// Style is left to the formatter of each editor.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+const ELECTRON = { name: 'electron', message: 'Only electron/ (main, preload, menu, adapters) imports Electron: everything below runs under plain Node.' };
+const above = (floors, why) => ({ group: floors.map((f) => `**/${f}/**`), message: why });
+
+/** Folder → what it must not import. */
+const LAYERS = [
+  ['contract', [ELECTRON], [above(['kernel', 'db', 'installer', 'engine', 'authoring', 'electron', 'cli', 'renderer'], 'contract/ is the bottom floor, shared with the renderer.'), { group: ['node:*'], message: 'contract/ is shared with the sandboxed renderer: no Node modules.' }]],
+  ['kernel', [ELECTRON], [above(['db', 'installer', 'engine', 'authoring', 'electron', 'cli', 'renderer'], 'kernel/ stands on contract/ only.')]],
+  ['db', [ELECTRON], [above(['installer', 'engine', 'authoring', 'electron', 'cli', 'renderer'], 'db/ stands on contract/ and kernel/ only: the engine calls the stores.')]],
+  ['installer', [ELECTRON], [above(['db', 'engine', 'authoring', 'electron', 'cli', 'renderer'], 'installer/ stands on contract/ and kernel/ only: the privileged helper must stay small.')]],
+  ['engine', [ELECTRON], [above(['authoring', 'electron', 'cli', 'renderer'], 'engine/ runs under plain Node below the vendor tools, Electron and the CLI.')]],
+  ['authoring', [ELECTRON], [above(['electron', 'cli', 'renderer'], 'authoring/ (the vendor tools) runs under plain Node.')]],
+  ['cli', [ELECTRON], [above(['electron', 'renderer'], 'The CLI runs under plain Node.')]],
+];
 
 export default tseslint.config(
   { ignores: ['build/**', 'node_modules/**', 'test-artifacts/**'] },
@@ -16,33 +32,23 @@ export default tseslint.config(
       }],
     },
   },
+  ...LAYERS.map(([folder, paths, patterns]) => ({
+    files: [`${folder}/**/*.ts`],
+    rules: { 'no-restricted-imports': ['error', { paths, patterns }] },
+  })),
   {
-    // The engine runs under plain Node: it never imports electron or the renderer.
-    files: ['electron/engine/**/*.ts', 'db/**/*.ts', 'cli/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'The engine runs under plain Node; Electron stays in electron/adapters.' }],
-        patterns: [{ group: ['**/renderer/**'], message: 'The engine never imports the renderer.' }],
-      }],
-    },
+    // Inside electron/, only the entry, preload, menu and adapters touch Electron; shell/ is plain Node (tested in Chromium).
+    files: ['electron/shell/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [ELECTRON], patterns: [above(['cli', 'renderer'], 'The shell session runs under plain Node.')] }] },
   },
   {
-    files: ['db/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'db/ runs under plain Node.' }],
-        patterns: [{ group: ['**/engine/**'], message: 'db/ must not import the engine: the engine calls the stores.' }],
-      }],
-    },
-  },
-  {
-    // The windows see only electron/common (types and pure helpers) and what the preload exposes.
+    // The windows see only contract/ (types and pure helpers) and what the preload exposes.
     files: ['renderer/**/*.mts', 'renderer/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: 'electron', message: 'The renderer talks to the main process only through the preload API.' }],
         patterns: [
-          { group: ['**/engine/**', '**/db/**', '**/installer/**', '**/cli/**', '**/shell/**'], message: 'The renderer imports only electron/common.' },
+          above(['kernel', 'db', 'installer', 'engine', 'authoring', 'electron', 'cli', 'shell'], 'The renderer imports only contract/.'),
           { group: ['node:*'], message: 'The renderer is sandboxed: no Node modules.' },
         ],
       }],

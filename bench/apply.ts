@@ -14,11 +14,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { MemoryLogger } from '../electron/engine/log';
-import { canonicalJson, generateKeyPair, signerFromPem } from '../electron/engine/signing';
+import { MemoryLogger } from '../kernel/log';
+import { canonicalJson, generateKeyPair, signerFromPem } from '../kernel/signing';
 import { Exclusions, copyOut } from '../installer/backup';
 import { nodeSpawner } from '../installer/spawn';
-import { precheckSigned } from '../installer/updater';
+import { precheckSigned } from '../installer/installer';
 import { applyWithRights } from '../installer/withRights';
 
 const FILES = 5_000;

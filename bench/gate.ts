@@ -11,11 +11,11 @@
 import { FleetStore } from '../db/fleetStore';
 import { Db } from '../db/connection';
 import { nowIso } from '../db/rows';
-import { FixedVersionSource } from '../electron/engine/installation';
-import { Ledger } from '../electron/engine/ledger';
-import { MemoryLogger } from '../electron/engine/log';
-import { StartupGate } from '../electron/engine/startupGate';
-import { parseVersion, versionSortKey } from '../electron/engine/version';
+import { FixedVersionSource } from '../kernel/installation';
+import { Ledger } from '../engine/ledger';
+import { MemoryLogger } from '../kernel/log';
+import { StartupGate } from '../engine/startupGate';
+import { parseVersion, versionSortKey } from '../kernel/version';
 import { backends, migratedDb } from '../test/helpers/backends';
 import { percentile, sample, table } from './stats';
 

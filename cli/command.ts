@@ -1,7 +1,7 @@
 /** The shape of one CLI command: its own file under cli/commands, registered in cli/commands/index.ts. */
 import type { ParseArgsConfig } from 'node:util';
-import type { Workstation } from '../electron/engine/workstation';
-import type { SecretStore } from '../electron/engine/secrets';
+import type { Workstation } from '../engine/workstation';
+import type { SecretStore } from '../engine/secrets';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 

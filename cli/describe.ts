@@ -1,5 +1,5 @@
 /** Human sentences for the CLI's text output (the UI has its own localized catalogs). */
-import { GateDecision } from '../electron/common/gate';
+import { GateDecision } from '../contract/gate';
 
 export function describeDecision(d: GateDecision): string {
   switch (d.type) {

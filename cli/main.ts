@@ -4,9 +4,9 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LockstepError, toLockstepError } from '../electron/common/errors';
-import { KeytarSecretStore, SecretStore } from '../electron/engine/secrets';
-import { Workstation, openWorkstation } from '../electron/engine/workstation';
+import { LockstepError, toLockstepError } from '../contract/errors';
+import { KeytarSecretStore, SecretStore } from '../engine/secrets';
+import { Workstation, openWorkstation } from '../engine/workstation';
 import { Command, CommandContext, CommandOutput } from './command';
 import { COMMANDS } from './commands';
 import { DEFAULT_CONFIG_FILE, defaultLogDir } from './paths';

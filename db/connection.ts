@@ -7,8 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { mapDbError } from './errors';
 import { GuardedPgDialect } from './pgClient';
-import { effectiveSslMode, pgSslOptions, readCaFile } from './tls';
-import { DbDialect, DbTarget } from './url';
+import { effectiveSslMode } from '../kernel/dbSslMode';
+import { pgSslOptions, readCaFile } from './tls';
+import { DbDialect, DbTarget } from '../kernel/dbUrl';
 
 export interface Db {
   readonly knex: Knex;

@@ -1,6 +1,6 @@
 /** Maps driver errors (better-sqlite3, pg, tedious) to coded Lockstep errors that name what must be reachable. */
-import { LockstepError } from '../electron/common/errors';
-import { DbTarget, describeTarget } from './url';
+import { LockstepError } from '../contract/errors';
+import { DbTarget, describeTarget } from '../kernel/dbUrl';
 
 interface DriverError {
   code?: string;

@@ -8,7 +8,7 @@
  */
 import { serverNowSql } from './serverTime';
 import { MAX_MANIFEST_CHARS, OVERSIZED_MANIFEST, cappedTextSql } from './textCap';
-import { DbDialect } from './url';
+import { DbDialect } from '../kernel/dbUrl';
 
 /** The release columns; the manifest only while within its cap (textCap.ts), so an oversized one never travels. */
 function releaseColumns(dialect: DbDialect): string {

@@ -10,8 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { Knex } from 'knex';
-import { LockstepError } from '../electron/common/errors';
-import { DbDialect } from './url';
+import { LockstepError } from '../contract/errors';
+import { DbDialect } from '../kernel/dbUrl';
 
 export type GrantRole = 'workstation' | 'admin';
 

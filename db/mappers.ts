@@ -1,5 +1,5 @@
 /** Row → domain conversions, one place for every dialect's quirks. */
-import { LockstepError } from '../electron/common/errors';
+import { LockstepError } from '../contract/errors';
 import { CurrentRow, EventRow, RELEASE_STATES, ReleaseRow, ReleaseState, Ring, WorkstationRow, toIso, toNumber } from './rows';
 import { AuditEvent, Release, Workstation } from './types';
 

@@ -7,7 +7,7 @@
  * manifest. The per-chunk hashes only let a transfer notice a damaged chunk early and resume at the right place.
  */
 import type { Knex } from 'knex';
-import { LockstepError } from '../electron/common/errors';
+import { LockstepError } from '../contract/errors';
 import { isUniqueViolation } from './errors';
 import { VersionRef, findRow, insertRelease } from './releaseStore';
 import { ReleaseRow, toIso, toNumber } from './rows';

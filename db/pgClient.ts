@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { TLSSocket } from 'node:tls';
 import pg from 'pg';
 import type { Knex } from 'knex';
-import { LockstepError } from '../electron/common/errors';
+import { LockstepError } from '../contract/errors';
 
 type PgClientInternals = {
   connection: { stream: unknown; emit(event: 'error', err: Error): boolean; end(): void };

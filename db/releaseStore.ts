@@ -4,7 +4,7 @@
  * succeeds; the others see E_RELEASE_CONFLICT and re-decide from what is now current.
  */
 import type { Knex } from 'knex';
-import { LockstepError } from '../electron/common/errors';
+import { LockstepError } from '../contract/errors';
 import { appendEvent } from './auditStore';
 import { Db } from './connection';
 import { isUniqueViolation } from './errors';

@@ -11,7 +11,7 @@
  */
 import type { Knex } from 'knex';
 
-import { DbDialect } from './url';
+import { DbDialect } from '../kernel/dbUrl';
 
 type Dialect = DbDialect;
 

@@ -3,7 +3,7 @@
  * text column; every workstation reading it would load it whole on each start. The length is checked in SQL, so an
  * oversized value never travels: the query returns a marker instead and the caller refuses the row.
  */
-import { DbDialect } from './url';
+import { DbDialect } from '../kernel/dbUrl';
 
 /** A vendor-signed manifest is a few kilobytes; a megabyte is far beyond any genuine one. */
 export const MAX_MANIFEST_CHARS = 1024 * 1024;

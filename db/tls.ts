@@ -5,35 +5,9 @@
  * (database.caFile), never from the URL a workstation user might edit.
  */
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { LockstepError } from '../electron/common/errors';
-
-export const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
-export type SslMode = (typeof SSL_MODES)[number];
-
-export function isSslMode(value: string): value is SslMode {
-  return (SSL_MODES as readonly string[]).includes(value);
-}
-
-/** Traffic to these never leaves the machine, so an unencrypted link there is IT's choice, not a default risk. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (bare === 'localhost') return true;
-  if (net.isIPv4(bare)) return bare.startsWith('127.');
-  return net.isIPv6(bare) && (bare === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(bare));
-}
-
-/** The mode in force: the URL's `sslmode` if given (validated by parseDbUrl), else verify-full off this machine. */
-export function effectiveSslMode(host: string, sslmode: string | undefined): SslMode {
-  if (sslmode !== undefined) {
-    if (!isSslMode(sslmode)) {
-      throw new LockstepError('E_DB_URL_INVALID', `sslmode "${sslmode}" is not supported: use ${SSL_MODES.join(', ')}`, { sslmode });
-    }
-    return sslmode;
-  }
-  return isLoopbackHost(host) ? 'disable' : 'verify-full';
-}
+import { LockstepError } from '../contract/errors';
+import { SslMode } from '../kernel/dbSslMode';
 
 /** The CA certificates IT names in the machine config; unreadable is a configuration error, never "trust anything". */
 export function readCaFile(caFile: string | undefined): string | undefined {

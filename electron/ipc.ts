@@ -5,9 +5,9 @@
  * coded error reaches the window with its code (Electron would flatten a thrown error into a string).
  */
 import { z } from 'zod';
-import { LockstepError, toLockstepError } from './common/errors';
-import { ArgsOf, Channel, IpcContract, Result, WINDOW_KINDS } from './common/ipc';
-import type { ShellSession } from './shell/session';
+import { LockstepError, toLockstepError } from '../contract/errors';
+import { ArgsOf, Channel, IpcContract, Result, WINDOW_KINDS } from '../contract/ipc';
+import type { ShellSession } from './shell/shellSession';
 
 /** Who is calling: the URL of the frame that sent the message (Electron: event.senderFrame.url). */
 export interface SenderInfo {

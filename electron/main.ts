@@ -11,14 +11,14 @@ import { app } from 'electron';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { WindowKind } from './common/ipc';
-import { loadMachineConfig, MachineConfig } from './engine/config';
-import { platformOf } from './engine/feed/context';
-import { KeytarSecretStore } from './engine/secrets';
+import type { WindowKind } from '../contract/ipc';
+import { loadMachineConfig, MachineConfig } from '../kernel/config';
+
+import { KeytarSecretStore } from '../engine/secrets';
 import { composeShell, Shell } from './shell/compose';
 import { createDemoFeed, writeDemoWorkstation } from './shell/demoSite';
 import { serveFolder, ServedFolder } from './shell/feedServer';
-import { defaultSettingsFile } from './shell/session';
+import { defaultSettingsFile } from './shell/shellSession';
 import { fatal, logDir, preloadPath, relaunchApp, systemLocale, systemProxyFor, userDataDir, webRoot } from './adapters/appEnv';
 import { pushSnapshots, registerIpc } from './adapters/ipcMain';
 import { APP_ORIGIN, registerAppScheme, serveWindows } from './adapters/protocol';
@@ -26,7 +26,7 @@ import { notifyReady, showProgress } from './adapters/taskbar';
 import { WindowManager } from './adapters/windows';
 import { installMenu, readyText } from './menu';
 import { privilegedArgs, runPrivilegedCli } from '../installer/privilegedApply';
-
+import { platformOf } from '../kernel/catalogSchema';
 
 function configFile(): string | null {
   const arg = process.argv.find((a) => a.startsWith('--config='));

@@ -4,7 +4,7 @@
  * modules), Electron's Menu only turns it into the real menu.
  */
 import { Menu, MenuItemConstructorOptions } from 'electron';
-import type { Locale } from './common/messages';
+import type { Locale } from '../contract/messages';
 
 const LABELS: Record<Locale, { extras: string; update: string; admin: string; file: string; quit: string; ready: string }> = {
   en: { extras: 'E&xtras', update: '&Update…', admin: '&Release management…', file: '&File', quit: '&Quit', ready: 'Version {version} is downloaded: Extras → Update… → Install now.' },

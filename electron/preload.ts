@@ -4,7 +4,7 @@
  * imports the contract as types only and names the channels as literals the contract type checks.
  */
 import { contextBridge, ipcRenderer, IpcRendererEvent } from 'electron';
-import type { AnswerOf, ArgsOf, Channel, LockstepApi, Result, ShellSnapshot, STATE_CHANNEL } from './common/ipc';
+import type { AnswerOf, ArgsOf, Channel, LockstepApi, Result, ShellSnapshot, STATE_CHANNEL } from '../contract/ipc';
 
 const STATE: typeof STATE_CHANNEL = 'lockstep:state';
 

@@ -4,9 +4,9 @@
  * start; on any failure the backup is restored. Every phase is recorded in the journal before its work starts.
  */
 import * as fs from 'node:fs';
-import { LockstepError, toLockstepError } from '../electron/common/errors';
-import { Logger } from '../electron/engine/log';
-import { versionsEqual } from '../electron/engine/version';
+import { LockstepError, toLockstepError } from '../contract/errors';
+import { Logger } from '../kernel/log';
+import { versionsEqual } from '../kernel/version';
 import { Exclusions, clearInto, copyOut, moveBack, moveIn, moveOut, parkData, relativeInside, unparkData } from './backup';
 import { diskFullOr, removeTree } from './fsOps';
 import { InstallRequest, Journal, StateDir, advance, readJournal, withError } from './journal';

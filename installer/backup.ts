@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockstepError } from '../electron/common/errors';
+import { LockstepError } from '../contract/errors';
 import { copyTree, exists, listDir, moveEntry, removeTree } from './fsOps';
 
 /** Relative paths inside the install folder that the installer must leave alone. */

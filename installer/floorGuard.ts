@@ -1,12 +1,12 @@
 /**
- * The side with rights keeps the same floor record as the workstation (electron/engine/fleet/localFloor.ts): a
+ * The side with rights keeps the same floor record as the workstation (engine/fleet/localFloor.ts): a
  * verified manifest raises it, and no install goes below it. Whoever may run the privileged helper can hand it any
  * vendor-signed package, old ones included; the floor once verified on this machine still holds.
  */
-import { LockstepError } from '../electron/common/errors';
-import { higherFloor, localFloorFile, raiseLocalFloor, readLocalFloor, statedFloor } from '../electron/engine/fleet/localFloor';
-import { Logger } from '../electron/engine/log';
-import { compareVersions } from '../electron/engine/version';
+import { LockstepError } from '../contract/errors';
+import { higherFloor, localFloorFile, raiseLocalFloor, readLocalFloor, statedFloor } from '../kernel/localFloor';
+import { Logger } from '../kernel/log';
+import { compareVersions } from '../kernel/version';
 
 /** `manifestText` must be the manifest whose signature was already verified. */
 export function guardRecordedFloor(stateDir: string, toVersion: string, manifestText: string, log: Logger): void {

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { ErrorInfo, LockstepError } from '../electron/common/errors';
+import { ErrorInfo, LockstepError } from '../contract/errors';
 import { writeFileDurable } from './fsOps';
 
 export const PACKAGE_KINDS = ['portable', 'deb', 'appimage', 'nsis'] as const;

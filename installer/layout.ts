@@ -22,8 +22,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockstepError } from '../electron/common/errors';
-import { BUNDLE_VERSION_FILE, isAppBundle, versionFileIn } from '../electron/engine/installation';
+import { LockstepError } from '../contract/errors';
+import { BUNDLE_VERSION_FILE, isAppBundle, versionFileIn } from '../kernel/installation';
 
 export { BUNDLE_VERSION_FILE, isAppBundle, versionFileIn };
 

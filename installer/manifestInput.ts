@@ -12,8 +12,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockstepError } from '../electron/common/errors';
-import { canonicalJson } from '../electron/engine/signing';
+import { LockstepError } from '../contract/errors';
+import { canonicalJson } from '../kernel/signing';
 import { SignedManifest } from './signedRequest';
 
 export interface ManifestStep {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockstepError } from '../electron/common/errors';
+import { LockstepError } from '../contract/errors';
 import { extractTar, unpackedSizeOfTar } from './archive/tar';
 import { extractZip, unpackedSizeOfZip } from './archive/zip';
 import { requireFreeSpace } from './fsOps';

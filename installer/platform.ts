@@ -7,15 +7,15 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MachineConfig } from '../electron/engine/config';
-import { Logger } from '../electron/engine/log';
+import { MachineConfig } from '../kernel/config';
+import { Logger } from '../kernel/log';
 import { DarwinElevator } from './elevation/darwin';
 import { LinuxElevator, polkitAgentRunning } from './elevation/linux';
 import { CredentialsPrompt, Elevator, PrivilegedCommand } from './elevation/types';
 import { PRIVILEGED_FLAG, WindowsApp, WindowsElevator } from './elevation/win32';
 import { Relauncher } from './relaunch';
 import { Spawner, hasCommand, nodeSpawner } from './spawn';
-import { Installer } from './updater';
+import { Installer } from './installer';
 
 export const HELPER_SCRIPT = path.join(__dirname, 'privilegedApply.js');
 

@@ -3,7 +3,7 @@
  * allowed users configured, everyone else gets a coded refusal before any prompt — and the privileged helper checks
  * the same list against the user who invoked it, so going around the app does not help.
  */
-import { LockstepError } from '../electron/common/errors';
+import { LockstepError } from '../contract/errors';
 
 /** Windows names users DOMAIN\name; the list may hold either form, case-insensitively. */
 function sameUser(listed: string, user: string): boolean {

@@ -4,7 +4,7 @@
  * The decision is a pure function, so both sides (the app and the privileged helper) reach the same answer.
  */
 import * as fs from 'node:fs';
-import { LockstepError } from '../electron/common/errors';
+import { LockstepError } from '../contract/errors';
 import { revert, ApplyContext } from './apply';
 import { removeTree } from './fsOps';
 import { Journal, StateDir, TERMINAL, advance, withError } from './journal';

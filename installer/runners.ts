@@ -5,8 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockstepError } from '../electron/common/errors';
-import { writeVersionFile } from '../electron/engine/installation';
+import { LockstepError } from '../contract/errors';
+import { writeVersionFile } from '../kernel/installation';
 import { copyTree, listDir } from './fsOps';
 import { PackageKind } from './journal';
 import { Spawner } from './spawn';

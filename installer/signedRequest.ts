@@ -1,7 +1,7 @@
 /**
  * S18 where the rights are: an install request names a package file and carries the vendor-signed manifest of the
  * version (the canonical JSON text and the "ed25519:<keyId>:<sig>" string exactly as the feed download produced them,
- * electron/engine/feed/download.ts). Whoever applies it with rights — the privileged helper as root, or the app when the
+ * engine/feed/download.ts). Whoever applies it with rights — the privileged helper as root, or the app when the
  * user may write the install folder — verifies it here before anything is touched:
  *
  *  - the signature verifies against the keys built into the app plus the machine configuration's feed.trustedKeys —
@@ -18,12 +18,12 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
-import { LockstepError } from '../electron/common/errors';
-import { Manifest, ManifestFile, ManifestSchema, describeZodIssues } from '../electron/engine/feed/catalogSchema';
-import { verifyDocument } from '../electron/engine/signing';
-import { versionsEqual } from '../electron/engine/version';
-import { platformOf } from '../electron/engine/feed/context';
-import { packageKindOf } from '../electron/engine/fleet/packageKind';
+import { LockstepError } from '../contract/errors';
+import { Manifest, ManifestFile, ManifestSchema, describeZodIssues, platformOf } from '../kernel/catalogSchema';
+import { verifyDocument } from '../kernel/signing';
+import { versionsEqual } from '../kernel/version';
+
+import { packageKindOf } from './packageKind';
 import { InstallRequest, InstallRequestSchema } from './journal';
 
 /** A manifest is a few hundred bytes per file; anything near this bound is not one. */

@@ -5,8 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockstepError, toLockstepError } from '../electron/common/errors';
-import { Logger } from '../electron/engine/log';
+import { LockstepError, toLockstepError } from '../contract/errors';
+import { Logger } from '../kernel/log';
 import { ApplyContext, InstallSettings, newJournal, runApply } from './apply';
 import { pruneBackups } from './backup';
 import { diskFullOr } from './fsOps';

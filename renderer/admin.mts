@@ -2,7 +2,7 @@
  * Release management (S15, S16), for administrators: the workstation registry (host, user, version, last start, ring,
  * last result) and the releases with withdraw / release again, each confirmed in place before it happens.
  */
-import type { AdminOverview, ReleaseRow, ShellSnapshot } from '../electron/common/ipc.js';
+import type { AdminOverview, ReleaseRow, ShellSnapshot } from '../contract/ipc.js';
 import { api, formatDate, h, header, mount, replace, run, t, tDynamic } from './lib/page.mjs';
 
 const root = document.getElementById('app')!;

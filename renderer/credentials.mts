@@ -3,7 +3,7 @@
  * install folder. Enter submits, Escape cancels. The password field is cleared as soon as it was handed over (or the
  * dialog cancelled); it goes to the main process once and never into a snapshot.
  */
-import type { ShellSnapshot } from '../electron/common/ipc.js';
+import type { ShellSnapshot } from '../contract/ipc.js';
 import { api, h, mount, run, t, tDynamic } from './lib/page.mjs';
 
 const root = document.getElementById('app')!;

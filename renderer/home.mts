@@ -1,5 +1,5 @@
 /** The main window of the demo client: which version runs here, the "test version" marker, and the Extras entries. */
-import type { ShellSnapshot } from '../electron/common/ipc.js';
+import type { ShellSnapshot } from '../contract/ipc.js';
 import { api, h, header, mount, replace, run, t } from './lib/page.mjs';
 
 const root = document.getElementById('app')!;

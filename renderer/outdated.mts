@@ -2,7 +2,7 @@
  * Outdated software version (S14): installed and released versions and what happens next — upgrading, or "contact
  * your administrator". Under the block policy there is no way past it: the only button quits.
  */
-import type { ShellSnapshot } from '../electron/common/ipc.js';
+import type { ShellSnapshot } from '../contract/ipc.js';
 import { api, errorBox, h, header, mount, replace, run, t } from './lib/page.mjs';
 
 const root = document.getElementById('app')!;

@@ -3,7 +3,7 @@
  * this workstation only); anyone else learns that this installation awaits release. The "test version" marker shows
  * in the header while I is not released.
  */
-import type { ShellSnapshot } from '../electron/common/ipc.js';
+import type { ShellSnapshot } from '../contract/ipc.js';
 import { api, h, header, mount, replace, run, t } from './lib/page.mjs';
 
 const root = document.getElementById('app')!;

@@ -4,8 +4,8 @@
  * installable or why not, licence warnings and the module table; download-and-install-now or download separately at
  * a time; the progress bar with speed and remaining time; Install now; coded errors with what to do.
  */
-import type { ShellSnapshot } from '../electron/common/ipc.js';
-import type { CheckResult, OfferedVersion, UpdateState } from '../electron/common/update.js';
+import type { ShellSnapshot } from '../contract/ipc.js';
+import type { CheckResult, OfferedVersion, UpdateState } from '../contract/update.js';
 import { api, errorBox, formatBytes, formatDate, formatDuration, formatTime, h, header, mount, replace, run, t, tDynamic } from './lib/page.mjs';
 
 const root = document.getElementById('app')!;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the windows for the browser: renderer/**/*.mts (ES modules, DOM types; outside the Node program's include)
-// and the shared electron/common types they import → build/web, plus the HTML and CSS beside them. Electron serves
+// and the shared contract/ types they import → build/web, plus the HTML and CSS beside them. Electron serves
 // build/web through its lockstep:// protocol; the browser tests serve the same folder from a loopback HTTP server.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');

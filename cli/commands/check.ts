@@ -1,5 +1,5 @@
 /** `lockstep check`: the engine call behind *Search now* (S1–S6). */
-import { CheckResult, OfferedVersion } from '../../electron/common/update';
+import { CheckResult, OfferedVersion } from '../../contract/update';
 import { Command } from '../command';
 import { updateServiceFor } from './feedSession';
 

@@ -7,10 +7,10 @@
  */
 import * as path from 'node:path';
 import knexFactory from 'knex';
-import { LockstepError } from '../../electron/common/errors';
-import { loadMachineConfig } from '../../electron/engine/config';
+import { LockstepError } from '../../contract/errors';
+import { loadMachineConfig } from '../../kernel/config';
 import { GrantRole, grantStatements } from '../../db/grants';
-import { DbDialect, parseDbUrl } from '../../db/url';
+import { DbDialect, parseDbUrl } from '../../kernel/dbUrl';
 import { Command } from '../command';
 
 const USAGE = 'lockstep db grants --role workstation|admin --login NAME [--own-rows] [--dialect postgres|mssql] [--apply] [--config FILE] [--json]';

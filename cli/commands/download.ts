@@ -3,9 +3,9 @@
  * schedule is persisted in the download cache). --run-scheduled waits for a persisted schedule and runs it (or
  * continues one a restart interrupted, from where it stopped).
  */
-import { LockstepError } from '../../electron/common/errors';
-import { DownloadedModule, DownloadedStep, OfferedVersion } from '../../electron/common/update';
-import { parseStartTime } from '../../electron/engine/schedule';
+import { LockstepError } from '../../contract/errors';
+import { DownloadedModule, DownloadedStep, OfferedVersion } from '../../contract/update';
+import { parseStartTime } from '../../engine/schedule';
 import { Command } from '../command';
 import { updateServiceFor } from './feedSession';
 

@@ -1,8 +1,8 @@
 /** `lockstep feed add`: an installer becomes version X of the feed — latest*.yml and the signed catalog (S20, S21). */
 import * as fs from 'node:fs';
-import { LockstepError } from '../../electron/common/errors';
-import { PLATFORMS, Platform } from '../../electron/engine/feed/catalogSchema';
-import { addVersion } from '../../electron/engine/vendor/feedWriter';
+import { LockstepError } from '../../contract/errors';
+import { PLATFORMS, Platform } from '../../kernel/catalogSchema';
+import { addVersion } from '../../authoring/feedWriter';
 import { Command } from '../command';
 import { CATALOG_OPTIONS, SIGNING_OPTIONS, parseModules, required, signerFrom, validDays } from './vendorArgs';
 

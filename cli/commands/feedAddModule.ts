@@ -1,5 +1,5 @@
 /** `lockstep feed add-module`: a module package becomes version V of module ID in the feed, signed with its app range (S6). */
-import { addModule } from '../../electron/engine/vendor/feedWriter';
+import { addModule } from '../../authoring/feedWriter';
 import { Command } from '../command';
 import { SIGNING_OPTIONS, required, signerFrom, validDays } from './vendorArgs';
 

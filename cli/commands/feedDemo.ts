@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createDemoFeed } from '../../electron/engine/vendor/demo';
+import { createDemoFeed } from '../../authoring/demo';
 import { Command } from '../command';
 
 export const feedDemo: Command = {

@@ -1,5 +1,5 @@
 /** `lockstep feed refresh`: re-sign the catalog with a new expiry (a vendor's periodic job), modules, security floor. */
-import { refreshCatalog } from '../../electron/engine/vendor/feedWriter';
+import { refreshCatalog } from '../../authoring/feedWriter';
 import { Command } from '../command';
 import { CATALOG_OPTIONS, SIGNING_OPTIONS, parseModules, required, signerFrom, validDays } from './vendorArgs';
 

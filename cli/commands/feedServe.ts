@@ -1,6 +1,6 @@
 /** `lockstep feed serve`: serve a feed folder over HTTP (S21) for demos and small sites; Ctrl+C stops it. */
 import { AddressInfo } from 'node:net';
-import { createFeedServer } from '../../electron/engine/vendor/feedServer';
+import { createFeedServer } from '../../authoring/feedServer';
 import { Command } from '../command';
 import { required } from './vendorArgs';
 

@@ -1,10 +1,11 @@
 /** Opens the update service for the workstation-side feed commands (check, download). */
-import { loadMachineConfig } from '../../electron/engine/config';
-import { platformOf } from '../../electron/engine/feed/context';
-import { openUpdateService } from '../../electron/engine/feed/session';
-import { UpdateService } from '../../electron/engine/updateService';
+import { loadMachineConfig } from '../../kernel/config';
+
+import { openUpdateService } from '../../engine/feed/openUpdateService';
+import { UpdateService } from '../../engine/updateService';
 import { CommandContext } from '../command';
 import { defaultLogDir } from '../paths';
+import { platformOf } from '../../kernel/catalogSchema';
 
 export function updateServiceFor(ctx: CommandContext): Promise<UpdateService> {
   const config = loadMachineConfig(ctx.configPath);

@@ -1,6 +1,6 @@
 import { Command } from '../command';
 import { describeDecision } from '../describe';
-import { LockstepError } from '../../electron/common/errors';
+import { LockstepError } from '../../contract/errors';
 
 export const gate: Command = {
   name: 'gate',

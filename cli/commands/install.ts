@@ -6,10 +6,10 @@
  * standard input (--password-stdin), never an argument.
  */
 import * as path from 'node:path';
-import { LockstepError } from '../../electron/common/errors';
-import { loadMachineConfig } from '../../electron/engine/config';
-import { RotatingFileLogger } from '../../electron/engine/log';
-import { packageKindOf } from '../../electron/engine/fleet/packageKind';
+import { LockstepError } from '../../contract/errors';
+import { loadMachineConfig } from '../../kernel/config';
+import { RotatingFileLogger } from '../../kernel/log';
+import { packageKindOf } from '../../installer/packageKind';
 import { PACKAGE_KINDS, PackageKind } from '../../installer/journal';
 import { readManifestFile } from '../../installer/manifestInput';
 import { SignedManifest } from '../../installer/signedRequest';

@@ -2,18 +2,18 @@
  * `lockstep install-update`: what *Install now* does in the Update window, from the output of `lockstep download
  * --json` — every downloaded app step through the installer (backup, rollback, elevation), and the module packages
  * downloaded with it (S6) put into the install folder together with the app, while the modules that were not updated
- * are carried across unchanged (electron/engine/moduleInstall.ts says where they live and why).
+ * are carried across unchanged (engine/moduleInstall.ts says where they live and why).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockstepError } from '../../electron/common/errors';
-import type { DownloadedModule } from '../../electron/common/update';
-import { loadMachineConfig } from '../../electron/engine/config';
-import { defaultCacheDir } from '../../electron/engine/feed/context';
-import { packageKindOf } from '../../electron/engine/fleet/packageKind';
-import { RotatingFileLogger } from '../../electron/engine/log';
-import { installWithModules, moduleInstallerFor } from '../../electron/engine/moduleInstall';
-import { trustedKeys } from '../../electron/engine/trust';
+import { LockstepError } from '../../contract/errors';
+import type { DownloadedModule } from '../../contract/update';
+import { loadMachineConfig } from '../../kernel/config';
+import { defaultCacheDir } from '../../engine/feed/context';
+import { packageKindOf } from '../../installer/packageKind';
+import { RotatingFileLogger } from '../../kernel/log';
+import { installWithModules, moduleInstallerFor } from '../../engine/moduleInstall';
+import { trustedKeys } from '../../kernel/trust';
 import { CredentialsPrompt } from '../../installer/elevation/types';
 import { readManifestFile } from '../../installer/manifestInput';
 import { createInstaller } from '../../installer/platform';

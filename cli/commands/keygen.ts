@@ -1,5 +1,5 @@
 /** `lockstep keygen`: the vendor's Ed25519 signing key pair (S20). */
-import { writeKeyPair } from '../../electron/engine/vendor/keys';
+import { writeKeyPair } from '../../authoring/keys';
 import { Command } from '../command';
 
 export const keygen: Command = {

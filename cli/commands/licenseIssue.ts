@@ -1,5 +1,5 @@
 /** `lockstep license issue`: a signed licence file (S4, S20). */
-import { issueLicense } from '../../electron/engine/vendor/licenseIssuer';
+import { issueLicense } from '../../authoring/licenseIssuer';
 import { Command } from '../command';
 import { SIGNING_OPTIONS, required, signerFrom } from './vendorArgs';
 

@@ -1,7 +1,7 @@
 /** Stores the proxy password (S12) in the OS keychain, read from standard input — never an argument or a file. */
-import { LockstepError } from '../../electron/common/errors';
-import { loadMachineConfig } from '../../electron/engine/config';
-import { proxyAccount } from '../../electron/engine/feed/context';
+import { LockstepError } from '../../contract/errors';
+import { loadMachineConfig } from '../../kernel/config';
+import { proxyAccount } from '../../engine/feed/context';
 import { Command } from '../command';
 
 export const setProxyPassword: Command = {

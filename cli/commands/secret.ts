@@ -1,8 +1,8 @@
 /** Stores the database password in the OS keychain. It is read from standard input, never from an argument. */
 import * as path from 'node:path';
-import { LockstepError } from '../../electron/common/errors';
-import { loadMachineConfig } from '../../electron/engine/config';
-import { parseDbUrl, secretAccountFor } from '../../db/url';
+import { LockstepError } from '../../contract/errors';
+import { loadMachineConfig } from '../../kernel/config';
+import { parseDbUrl, secretAccountFor } from '../../kernel/dbUrl';
 import { Command } from '../command';
 
 export const setDbPassword: Command = {

@@ -1,8 +1,8 @@
 /** Option parsing shared by the vendor commands (feed add, feed refresh, license issue). */
-import { LockstepError } from '../../electron/common/errors';
-import { ModuleRelease } from '../../electron/engine/vendor/feedWriter';
-import { loadSigner } from '../../electron/engine/vendor/keys';
-import { Signer } from '../../electron/engine/signing';
+import { LockstepError } from '../../contract/errors';
+import { ModuleRelease } from '../../authoring/feedWriter';
+import { loadSigner } from '../../authoring/keys';
+import { Signer } from '../../kernel/signing';
 import { CommandContext, OptionSpec } from '../command';
 
 export const SIGNING_OPTIONS: OptionSpec = { key: { type: 'string' }, 'passphrase-stdin': { type: 'boolean' } };

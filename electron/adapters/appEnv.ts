@@ -4,7 +4,7 @@
  */
 import { app, dialog, session } from 'electron';
 import * as path from 'node:path';
-import type { Locale } from '../common/messages';
+import type { Locale } from '../../contract/messages';
 
 export function userDataDir(): string {
   return app.getPath('userData');

@@ -3,7 +3,7 @@
  * sent the message, which the table checks — and pushes every snapshot to every window on the state channel.
  */
 import { ipcMain } from 'electron';
-import { STATE_CHANNEL, ShellSnapshot } from '../common/ipc';
+import { STATE_CHANNEL, ShellSnapshot } from '../../contract/ipc';
 import type { HandlerTable } from '../ipc';
 import type { WindowManager } from './windows';
 

@@ -3,7 +3,7 @@
  * install (S7).
  */
 import { Notification } from 'electron';
-import type { ShellSnapshot } from '../common/ipc';
+import type { ShellSnapshot } from '../../contract/ipc';
 import type { WindowManager } from './windows';
 
 export function showProgress(windows: WindowManager, s: ShellSnapshot): void {

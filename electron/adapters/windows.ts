@@ -4,7 +4,7 @@
  * One window per kind; dialogs (release prompt, outdated notice, credentials) are modal to their parent.
  */
 import { BrowserWindow, shell, session } from 'electron';
-import type { WindowKind } from '../common/ipc';
+import type { WindowKind } from '../../contract/ipc';
 import { APP_ORIGIN, windowUrl } from './protocol';
 
 const SIZES: Record<WindowKind, { width: number; height: number }> = {

@@ -5,28 +5,28 @@
  * relaunch. Nothing here imports electron.
  */
 import * as path from 'node:path';
-import type { Locale } from '../common/messages';
-import { MachineConfig } from '../engine/config';
-import { feedContext, platformOf } from '../engine/feed/context';
-import { FeedContext } from '../engine/feed/download';
-import { License } from '../engine/feed/catalogSchema';
-import { VersionFileSource } from '../engine/installation';
-import { loadLicense } from '../engine/license';
-import { Logger, RotatingFileLogger } from '../engine/log';
-import { defaultModulesFile, readInstalledModules } from '../engine/modules';
-import { moduleInstallerFor } from '../engine/moduleInstall';
-import { SecretStore } from '../engine/secrets';
-import { Upgrader } from '../engine/startupGate';
-import { trustedKeys } from '../engine/trust';
-import { UpdateService } from '../engine/updateService';
-import { openWorkstation, Workstation } from '../engine/workstation';
+import type { Locale } from '../../contract/messages';
+import { MachineConfig } from '../../kernel/config';
+import { feedContext } from '../../engine/feed/context';
+import { FeedContext } from '../../engine/feed/download';
+import { License, platformOf } from '../../kernel/catalogSchema';
+import { VersionFileSource } from '../../kernel/installation';
+import { loadLicense } from '../../engine/license';
+import { Logger, RotatingFileLogger } from '../../kernel/log';
+import { defaultModulesFile, readInstalledModules } from '../../engine/modules';
+import { moduleInstallerFor } from '../../engine/moduleInstall';
+import { SecretStore } from '../../engine/secrets';
+import { Upgrader } from '../../engine/startupGate';
+import { trustedKeys } from '../../kernel/trust';
+import { UpdateService } from '../../engine/updateService';
+import { openWorkstation, Workstation } from '../../engine/workstation';
 import { createInstaller } from '../../installer/platform';
 import { Spawner } from '../../installer/spawn';
 import { WindowsApp } from '../../installer/elevation/win32';
 import { createHandlerTable, HandlerTable, SenderPolicy } from '../ipc';
 import { CredentialsBroker } from './credentials';
 import { loadNotesRenderer } from './notes';
-import { ShellSession } from './session';
+import { ShellSession } from './shellSession';
 
 export interface ShellOptions {
   config: MachineConfig;

@@ -5,8 +5,8 @@
  * once, which the elevator zeroes after writing it to sudo's standard input; it is never stored, logged or put in a
  * snapshot. A second prompt while one is open replaces it (the first resolves as cancelled).
  */
-import { LockstepError } from '../common/errors';
-import type { CredentialsRequest } from '../common/ipc';
+import { LockstepError } from '../../contract/errors';
+import type { CredentialsRequest } from '../../contract/ipc';
 import type { Credentials, CredentialsPrompt } from '../../installer/elevation/types';
 
 interface Pending {

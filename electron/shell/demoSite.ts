@@ -1,21 +1,21 @@
 /**
  * The embedded default (`npm start` with no machine configuration) and the browser tests' site: the demo's versions,
- * notes and modules in the one demo feed builder of the engine (electron/engine/fleet/demoFeed.ts: vendor key pair,
+ * notes and modules in the one demo feed builder of the engine (authoring/demoFeed.ts: vendor key pair,
  * `feed add`, `license issue`), served from 127.0.0.1, and a workstation configuration on the embedded SQLite shared
  * database. The demo key pair stays in the demo folder; its public key is trusted through the demo machine
  * configuration only.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeVersionFile } from '../engine/installation';
-import { MODULES_FILE } from '../engine/modules';
-import { Platform } from '../engine/feed/catalogSchema';
-import { createDemoFeed as buildDemoFeed, DemoFeed, DemoVersion } from '../engine/fleet/demoFeed';
-import { signerFromPem } from '../engine/signing';
-import { addModule, ModuleRelease } from '../engine/vendor/feedWriter';
+import { writeVersionFile } from '../../kernel/installation';
+import { MODULES_FILE } from '../../engine/modules';
+import { Platform } from '../../kernel/catalogSchema';
+import { createDemoFeed as buildDemoFeed, DemoFeed, DemoVersion } from '../../authoring/demoFeed';
+import { signerFromPem } from '../../kernel/signing';
+import { addModule, ModuleRelease } from '../../authoring/feedWriter';
 
-export { DEMO_PRODUCT } from '../engine/fleet/demoFeed';
-export type { DemoFeed, DemoVersion } from '../engine/fleet/demoFeed';
+export { DEMO_PRODUCT } from '../../authoring/demoFeed';
+export type { DemoFeed, DemoVersion } from '../../authoring/demoFeed';
 
 export const DEMO_VERSIONS: DemoVersion[] = [
   { version: '1.1.0', daysAgo: 20, notes: '## Version 1.1.0\n\n- Invoices can be **filtered by customer**.\n- The start is faster on large sites.\n\nDetails: <https://example.com/lockstep/1.1.0>' },

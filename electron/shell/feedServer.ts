@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { requestPath } from '../engine/vendor/feedServer';
+import { requestPath } from '../../authoring/feedServer';
 
 export interface ServedFolder {
   url: string;

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LockstepError } from '../../electron/common/errors';
+import { LockstepError } from '../../contract/errors';
 
 /** O_NOFOLLOW / O_DIRECTORY where the OS has them (not on Windows, where the lstat checks still apply). */
 const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;

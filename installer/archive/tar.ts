@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
-import { LockstepError } from '../../electron/common/errors';
+import { LockstepError } from '../../contract/errors';
 import { EntryGuard, safeMode } from './safePath';
 
 const BLOCK = 512;

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
-import { LockstepError } from '../../electron/common/errors';
+import { LockstepError } from '../../contract/errors';
 import { EntryGuard, safeMode } from './safePath';
 import { ExtractResult } from './tar';
 

@@ -5,7 +5,7 @@
  *
  * Proven here only as argument building and decision logic with injected spawning: the prompt needs macOS.
  */
-import { LockstepError } from '../../electron/common/errors';
+import { LockstepError } from '../../contract/errors';
 import { Spawner, SpawnResult } from '../spawn';
 import { Elevator, PrivilegedCommand, shQuote } from './types';
 

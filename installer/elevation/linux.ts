@@ -5,7 +5,7 @@
  * The password is never on a command line, in the environment, a log or a file, and is zeroed after use.
  */
 import * as fs from 'node:fs';
-import { LockstepError } from '../../electron/common/errors';
+import { LockstepError } from '../../contract/errors';
 import { Spawner, SpawnResult } from '../spawn';
 import { CredentialsPrompt, Elevator, PrivilegedCommand, shQuote, wipe } from './types';
 

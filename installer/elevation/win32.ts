@@ -8,7 +8,7 @@
  * Proven here only as argument building and decision logic with injected spawning: UAC cannot run on Linux.
  */
 import * as path from 'node:path';
-import { LockstepError } from '../../electron/common/errors';
+import { LockstepError } from '../../contract/errors';
 import { Spawner, SpawnResult } from '../spawn';
 import { Elevator, PrivilegedCommand } from './types';
 

@@ -1,6 +1,6 @@
 /**
  * English catalog: the key list every other language must fill (Catalog type). Placeholders {name} are filled by t().
- * Error texts come from electron/common/messages.ts (shared with the CLI), not from here.
+ * Error texts come from contract/messages.ts (shared with the CLI), not from here.
  */
 export const en = {
   'app.title': 'Lockstep',

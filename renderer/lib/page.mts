@@ -3,9 +3,9 @@
  * or the user's setting), element building without innerHTML, coded errors with what to do, number/time formats, and
  * keyboard habits (Escape closes or cancels). Windows render from whole snapshots and keep only UI choices locally.
  */
-import type { ErrorInfo } from '../../electron/common/errors.js';
-import type { LockstepApi, Result, ShellSnapshot } from '../../electron/common/ipc.js';
-import { localizeError, type Locale } from '../../electron/common/messages.js';
+import type { ErrorInfo } from '../../contract/errors.js';
+import type { LockstepApi, Result, ShellSnapshot } from '../../contract/ipc.js';
+import { localizeError, type Locale } from '../../contract/messages.js';
 import { de } from '../i18n/de.mjs';
 import { en, type Catalog, type MessageKey } from '../i18n/en.mjs';
 import { fr } from '../i18n/fr.mjs';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FleetStore } from '../../db/fleetStore';
-import { isLockstepError } from '../../electron/common/errors';
+import { isLockstepError } from '../../contract/errors';
 import { backends, migratedDb } from '../helpers/backends';
 import { engineFor, identity } from '../helpers/actors';
 import { simWorkstation } from '../helpers/workstationSim';

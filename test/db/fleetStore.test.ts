@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Db } from '../../db/connection';
 import { FleetStore } from '../../db/fleetStore';
-import { isLockstepError } from '../../electron/common/errors';
+import { isLockstepError } from '../../contract/errors';
 import { backends, migratedDb } from '../helpers/backends';
 import { engineFor, identity } from '../helpers/actors';
 

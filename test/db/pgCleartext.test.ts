@@ -9,8 +9,8 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { after, describe, test } from 'node:test';
 import { openDatabase } from '../../db/connection';
-import { parseDbUrl } from '../../db/url';
-import { LockstepError } from '../../electron/common/errors';
+import { parseDbUrl } from '../../kernel/dbUrl';
+import { LockstepError } from '../../contract/errors';
 import { tempDir } from '../helpers/backends';
 import { selfSignedCertificate } from '../feed/tlsCert';
 

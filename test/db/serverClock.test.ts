@@ -13,9 +13,9 @@ import { LeaseStore } from '../../db/leaseStore';
 import { PackageStore } from '../../db/packageStore';
 import { toIso } from '../../db/rows';
 import { MAX_CATALOG_CHARS, MAX_MANIFEST_CHARS, OVERSIZED_MANIFEST } from '../../db/textCap';
-import { isLockstepError } from '../../electron/common/errors';
-import { PACKAGE_POOL } from '../../electron/engine/fleet/transferSlots';
-import { verifyStoredRelease } from '../../electron/engine/fleet/verify';
+import { isLockstepError } from '../../contract/errors';
+import { PACKAGE_POOL } from '../../engine/fleet/transferSlots';
+import { verifyStoredRelease } from '../../engine/fleet/verify';
 import { engineFor, identity } from '../helpers/actors';
 import { backends, migratedDb } from '../helpers/backends';
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { isLockstepError } from '../../electron/common/errors';
-import { loadMachineConfig, loadUserSettings, saveUserSettings } from '../../electron/engine/config';
+import { isLockstepError } from '../../contract/errors';
+import { loadMachineConfig, loadUserSettings, saveUserSettings } from '../../kernel/config';
 import { tempDir } from '../helpers/backends';
 
 test('machine config: defaults applied, relative paths resolved against the file, BOM tolerated', () => {

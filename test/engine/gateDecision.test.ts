@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { GateDecision, mayUseDatabase } from '../../electron/common/gate';
-import { GateFacts, decide } from '../../electron/engine/gateDecision';
-import { parseVersion } from '../../electron/engine/version';
+import { GateDecision, mayUseDatabase } from '../../contract/gate';
+import { GateFacts, decide } from '../../engine/gateDecision';
+import { parseVersion } from '../../kernel/version';
 
 type Row = [string, Partial<Omit<GateFacts, 'installed' | 'released'>> & { installed: string; released: string | null }, GateDecision, boolean];
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RotatingFileLogger } from '../../electron/engine/log';
+import { RotatingFileLogger } from '../../kernel/log';
 import { tempDir } from '../helpers/backends';
 
 test('the update log rotates by size, keeps N files and never writes secrets', () => {

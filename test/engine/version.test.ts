@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isLockstepError } from '../../electron/common/errors';
-import { compareVersions, displayVersion, parseVersion, sortVersions, versionSortKey } from '../../electron/engine/version';
+import { isLockstepError } from '../../contract/errors';
+import { compareVersions, displayVersion, parseVersion, sortVersions, versionSortKey } from '../../kernel/version';
 
 // Each row: a < b, strictly.
 const ASCENDING: Array<[string, string]> = [

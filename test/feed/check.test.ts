@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, test } from 'node:test';
-import { isLockstepError } from '../../electron/common/errors';
-import { CheckResult } from '../../electron/common/update';
-import { CATALOG_FILE } from '../../electron/engine/feed/catalogSchema';
-import { canonicalJson, generateKeyPair, signDocument, signerFromPem } from '../../electron/engine/signing';
-import { issueLicense } from '../../electron/engine/vendor/licenseIssuer';
+import { isLockstepError } from '../../contract/errors';
+import { CheckResult } from '../../contract/update';
+import { CATALOG_FILE } from '../../kernel/catalogSchema';
+import { canonicalJson, generateKeyPair, signDocument, signerFromPem } from '../../kernel/signing';
+import { issueLicense } from '../../authoring/licenseIssuer';
 import { feedFixture } from './fixture';
 
 function summary(r: CheckResult) {

@@ -7,14 +7,14 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, test } from 'node:test';
-import { isLockstepError } from '../../electron/common/errors';
-import { localizeError } from '../../electron/common/messages';
-import { verifyCatalog } from '../../electron/engine/catalog';
-import { CATALOG_FILE, License } from '../../electron/engine/feed/catalogSchema';
-import { licenseBlocks, loadLicense } from '../../electron/engine/license';
-import { evaluateOffer } from '../../electron/engine/offer';
-import { signDocument } from '../../electron/engine/signing';
-import { parseVersion } from '../../electron/engine/version';
+import { isLockstepError } from '../../contract/errors';
+import { localizeError } from '../../contract/messages';
+import { verifyCatalog } from '../../engine/catalog';
+import { CATALOG_FILE, License } from '../../kernel/catalogSchema';
+import { licenseBlocks, loadLicense } from '../../engine/license';
+import { evaluateOffer } from '../../engine/offer';
+import { signDocument } from '../../kernel/signing';
+import { parseVersion } from '../../kernel/version';
 import { FeedFixture, feedFixture } from './fixture';
 
 const LICENSE: License = { type: 'lockstep-license', product: 'x', number: 'N-1', edition: 'standard', contractUntil: '2026-03-31', issuedAt: '2025-01-01T00:00:00Z' };

@@ -9,12 +9,12 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { isLockstepError } from '../../electron/common/errors';
-import { UpdateState } from '../../electron/common/update';
-import { partialDir } from '../../electron/engine/feed/download';
-import { downloadVersion } from '../../electron/engine/feed/download';
-import { feedContext, proxyAccount } from '../../electron/engine/feed/context';
-import { signDocument } from '../../electron/engine/signing';
+import { isLockstepError } from '../../contract/errors';
+import { UpdateState } from '../../contract/update';
+import { partialDir } from '../../engine/feed/download';
+import { downloadVersion } from '../../engine/feed/download';
+import { feedContext, proxyAccount } from '../../engine/feed/context';
+import { signDocument } from '../../kernel/signing';
 import { faults } from './feedServer';
 import { feedFixture, linuxInstaller } from './fixture';
 

@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { serveFolder } from '../../electron/shell/feedServer';
-import { createDemoFeed } from '../../electron/engine/vendor/demo';
+import { createDemoFeed } from '../../authoring/demo';
 import { tempDir } from '../helpers/backends';
 import { CLI } from '../helpers/workstationSim';
 

@@ -1,6 +1,6 @@
 /**
  * A real HTTP server on 127.0.0.1 serving a feed folder the vendor code generated, with faults put in front of the
- * product's own static handler (electron/engine/vendor/feedServer.ts): drop the connection halfway, answer 5xx, hang,
+ * product's own static handler (authoring/feedServer.ts): drop the connection halfway, answer 5xx, hang,
  * send more bytes than signed, flip a byte. Every request is logged with its headers so tests can assert what left
  * the workstation (Range, conditional headers, the licence header and nothing else identifying).
  */
@@ -9,7 +9,8 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { etagOf, serveFeedFile } from '../../electron/engine/vendor/feedServer';
+import { serveFeedFile } from '../../authoring/feedServer';
+import { etagOf } from '../../engine/feed/etag';
 
 export interface LoggedRequest {
   method: string;

@@ -5,13 +5,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MachineConfig, loadMachineConfig } from '../../electron/engine/config';
-import { openUpdateService } from '../../electron/engine/feed/session';
-import { writeVersionFile } from '../../electron/engine/installation';
-import { MemoryLogger } from '../../electron/engine/log';
-import { SecretStore } from '../../electron/engine/secrets';
-import { UpdateService } from '../../electron/engine/updateService';
-import { DemoFeed, DemoOptions, createDemoFeed } from '../../electron/engine/vendor/demo';
+import { MachineConfig, loadMachineConfig } from '../../kernel/config';
+import { openUpdateService } from '../../engine/feed/openUpdateService';
+import { writeVersionFile } from '../../kernel/installation';
+import { MemoryLogger } from '../../kernel/log';
+import { SecretStore } from '../../engine/secrets';
+import { UpdateService } from '../../engine/updateService';
+import { DemoFeed, DemoOptions, createDemoFeed } from '../../authoring/demo';
 import { tempDir } from '../helpers/backends';
 import { TestFeedServer } from './feedServer';
 

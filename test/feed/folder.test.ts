@@ -10,12 +10,12 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { CancellationToken } from 'builder-util-runtime';
-import { isLockstepError } from '../../electron/common/errors';
-import { localizeError } from '../../electron/common/messages';
-import { loadMachineConfig } from '../../electron/engine/config';
-import { feedContext } from '../../electron/engine/feed/context';
-import { downloadVersion, partialDir } from '../../electron/engine/feed/download';
-import { SignedDocument } from '../../electron/engine/signing';
+import { isLockstepError } from '../../contract/errors';
+import { localizeError } from '../../contract/messages';
+import { loadMachineConfig } from '../../kernel/config';
+import { feedContext } from '../../engine/feed/context';
+import { downloadVersion, partialDir } from '../../engine/feed/download';
+import { SignedDocument } from '../../kernel/signing';
 import { FeedFixture, feedFixture, linuxInstaller } from './fixture';
 
 const BIG = 6 * 1024 * 1024;

@@ -9,8 +9,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { isLockstepError } from '../../electron/common/errors';
-import { HashingWriter } from '../../electron/engine/feed/hashingWriter';
+import { isLockstepError } from '../../contract/errors';
+import { HashingWriter } from '../../engine/feed/hashingWriter';
 import { tempDir } from '../helpers/backends';
 import { feedFixture, linuxInstaller } from './fixture';
 

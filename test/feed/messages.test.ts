@@ -1,8 +1,8 @@
 /** Every error code has a problem and an action in de/en/fr (S11, S25); E_CONNECT names the address to open. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ERROR_CODES } from '../../electron/common/errors';
-import { LOCALES, MESSAGES, localizeError } from '../../electron/common/messages';
+import { ERROR_CODES } from '../../contract/errors';
+import { LOCALES, MESSAGES, localizeError } from '../../contract/messages';
 
 test('every error code has a message and what to do, in German, English and French', () => {
   const missing = ERROR_CODES.filter((c) => LOCALES.some((l) => !MESSAGES[c]?.[l]?.problem || !MESSAGES[c]?.[l]?.action));

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { describeCheck } from '../../cli/commands/check';
-import { isLockstepError } from '../../electron/common/errors';
-import { CheckResult } from '../../electron/common/update';
-import { CATALOG_FILE, NOTES_CAP, NOTES_CUT_MARKER } from '../../electron/engine/feed/catalogSchema';
-import { signDocument } from '../../electron/engine/signing';
+import { isLockstepError } from '../../contract/errors';
+import { CheckResult } from '../../contract/update';
+import { CATALOG_FILE, NOTES_CAP, NOTES_CUT_MARKER } from '../../kernel/catalogSchema';
+import { signDocument } from '../../kernel/signing';
 import { FeedFixture, feedFixture } from './fixture';
 
 function summary(r: CheckResult) {

@@ -1,10 +1,10 @@
 /** Upgrade paths (S5), version ranges for modules (S6, four-part versions S26), and the signing primitives (S18). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CatalogVersion } from '../../electron/engine/feed/catalogSchema';
-import { planUpgrade } from '../../electron/engine/planner';
-import { canonicalJson, generateKeyPair, signDocument, signerFromPem, verifyDocument } from '../../electron/engine/signing';
-import { satisfies } from '../../electron/engine/versionRange';
+import { CatalogVersion } from '../../kernel/catalogSchema';
+import { planUpgrade } from '../../engine/planner';
+import { canonicalJson, generateKeyPair, signDocument, signerFromPem, verifyDocument } from '../../kernel/signing';
+import { satisfies } from '../../kernel/versionRange';
 
 function v(version: string, extra: Partial<CatalogVersion> = {}): CatalogVersion {
   return { version, channel: 'stable', releaseDate: '2026-01-01T00:00:00.000Z', notes: '', editions: [], requires: null, reinstallBelow: null, manifest: { signed: {} as never, signature: '' }, ...extra };

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { isLockstepError } from '../../electron/common/errors';
-import { partialDir } from '../../electron/engine/feed/download';
+import { isLockstepError } from '../../contract/errors';
+import { partialDir } from '../../engine/feed/download';
 import { Fault } from './feedServer';
 import { feedFixture, linuxInstaller } from './fixture';
 

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { CancellationToken } from 'builder-util-runtime';
-import { isLockstepError } from '../../electron/common/errors';
-import { feedContext } from '../../electron/engine/feed/context';
-import { ResumableDownloader } from '../../electron/engine/feed/resumableDownload';
+import { isLockstepError } from '../../contract/errors';
+import { feedContext } from '../../engine/feed/context';
+import { ResumableDownloader } from '../../engine/feed/resumableDownload';
 import { faults } from './feedServer';
 import { feedFixture, linuxInstaller } from './fixture';
 

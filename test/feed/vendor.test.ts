@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
-import { writeVersionFile } from '../../electron/engine/installation';
+import { writeVersionFile } from '../../kernel/installation';
 import { tempDir } from '../helpers/backends';
 import { CLI, runNode } from '../helpers/workstationSim';
 import { TestFeedServer } from './feedServer';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { LeaseStore } from '../../db/leaseStore';
-import { PACKAGE_POOL } from '../../electron/engine/fleet/transferSlots';
+import { PACKAGE_POOL } from '../../engine/fleet/transferSlots';
 import { pgBackend, migratedDb } from '../helpers/backends';
 import { fleetWorkstation, installFromFeedProcess, startFeed } from './helpers/site';
 

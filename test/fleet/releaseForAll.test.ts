@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { isLockstepError } from '../../electron/common/errors';
-import { FixedVersionSource } from '../../electron/engine/installation';
-import { MemoryLogger } from '../../electron/engine/log';
-import { canonicalJson } from '../../electron/engine/signing';
+import { isLockstepError } from '../../contract/errors';
+import { FixedVersionSource } from '../../kernel/installation';
+import { MemoryLogger } from '../../kernel/log';
+import { canonicalJson } from '../../kernel/signing';
 import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
-import { StartupGate } from '../../electron/engine/startupGate';
-import { parseVersion } from '../../electron/engine/version';
+import { StartupGate } from '../../engine/startupGate';
+import { parseVersion } from '../../kernel/version';
 import { backends, migratedDb } from '../helpers/backends';
 import { admin, feedPackage, releasingLedger } from './helpers/inProcess';
 import { CountingFeed, fleetWorkstation, installFromFeedProcess, startFeed } from './helpers/site';

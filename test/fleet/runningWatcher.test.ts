@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, mock, test } from 'node:test';
-import type { ShellSnapshot } from '../../electron/common/ipc';
-import { isLockstepError } from '../../electron/common/errors';
-import type { ShellEvent } from '../../electron/shell/session';
+import type { ShellSnapshot } from '../../contract/ipc';
+import { isLockstepError } from '../../contract/errors';
+import type { ShellEvent } from '../../electron/shell/shellSession';
 import { createSite, Site } from '../ui/helpers/site';
 
 const INTERVAL = 5 * 60_000; // the default fleet.checkIntervalMs

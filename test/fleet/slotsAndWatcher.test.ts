@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { after, describe, mock, test } from 'node:test';
 import { FleetStore } from '../../db/fleetStore';
 import { LeaseStore } from '../../db/leaseStore';
-import { isLockstepError } from '../../electron/common/errors';
-import { ReleaseWatcher, OutdatedNotice } from '../../electron/engine/fleet/releaseWatcher';
-import { PACKAGE_POOL, acquireSlot } from '../../electron/engine/fleet/transferSlots';
-import { MemoryLogger } from '../../electron/engine/log';
-import { parseVersion } from '../../electron/engine/version';
+import { isLockstepError } from '../../contract/errors';
+import { ReleaseWatcher, OutdatedNotice } from '../../engine/fleet/releaseWatcher';
+import { PACKAGE_POOL, acquireSlot } from '../../engine/fleet/transferSlots';
+import { MemoryLogger } from '../../kernel/log';
+import { parseVersion } from '../../kernel/version';
 import { engineFor, identity } from '../helpers/actors';
 import { backends, migratedDb } from '../helpers/backends';
 

@@ -1,11 +1,11 @@
 /** Ready-made identities for tests that drive the engine in-process. */
 import { FleetStore } from '../../db/fleetStore';
-import { Identity } from '../../electron/engine/identity';
-import { FixedVersionSource } from '../../electron/engine/installation';
-import { Ledger } from '../../electron/engine/ledger';
-import { MemoryLogger } from '../../electron/engine/log';
-import { StartupGate, Upgrader } from '../../electron/engine/startupGate';
-import { parseVersion } from '../../electron/engine/version';
+import { Identity } from '../../engine/identity';
+import { FixedVersionSource } from '../../kernel/installation';
+import { Ledger } from '../../engine/ledger';
+import { MemoryLogger } from '../../kernel/log';
+import { StartupGate, Upgrader } from '../../engine/startupGate';
+import { parseVersion } from '../../kernel/version';
 
 export function identity(id: string, isAdmin = true): Identity {
   return { workstationId: id, hostName: id.toUpperCase(), osUser: isAdmin ? 'admin' : 'clerk', isAdmin };

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import knexFactory from 'knex';
 import { Db, openDatabase } from '../../db/connection';
 import { migrateLatest } from '../../db/migrate';
-import { parseDbUrl } from '../../db/url';
+import { parseDbUrl } from '../../kernel/dbUrl';
 
 export interface Backend {
   name: 'sqlite' | 'postgres' | 'mssql';

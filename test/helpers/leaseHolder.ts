@@ -6,9 +6,9 @@
 import { openDatabase } from '../../db/connection';
 import { FleetStore } from '../../db/fleetStore';
 import { LeaseStore } from '../../db/leaseStore';
-import { parseDbUrl } from '../../db/url';
-import { acquireSlot } from '../../electron/engine/fleet/transferSlots';
-import { MemoryLogger } from '../../electron/engine/log';
+import { parseDbUrl } from '../../kernel/dbUrl';
+import { acquireSlot } from '../../engine/fleet/transferSlots';
+import { MemoryLogger } from '../../kernel/log';
 
 async function main(): Promise<void> {
   const [url, workstationId, ttl] = process.argv.slice(2);

@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MemoryLogger } from '../../electron/engine/log';
+import { MemoryLogger } from '../../kernel/log';
 import { StateDir } from '../../installer/journal';
 import { confirmHealthy, healthConfirmed } from '../../installer/recovery';
 import { nodeSpawner } from '../../installer/spawn';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MemoryLogger } from '../../electron/engine/log';
+import { MemoryLogger } from '../../kernel/log';
 import { readInstalledVersion } from '../../installer/apply';
 import { defaultStateDir } from '../../installer/journal';
 import { versionFileIn } from '../../installer/layout';

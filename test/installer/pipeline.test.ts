@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MemoryLogger } from '../../electron/engine/log';
+import { MemoryLogger } from '../../kernel/log';
 import { extractTar } from '../../installer/archive/tar';
 import { extractZip } from '../../installer/archive/zip';
 import { Journal } from '../../installer/journal';

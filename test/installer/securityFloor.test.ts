@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { assertAboveFloor, runPrivilegedMain } from '../../installer/privilegedApply';
-import { isLockstepError } from '../../electron/common/errors';
+import { isLockstepError } from '../../contract/errors';
 
 test('a request below the configured security floor is refused with nothing written', async () => {
   // The helper trusts a configuration only where nobody but root (or its own account) can change it: not in /tmp.

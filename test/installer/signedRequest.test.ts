@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MemoryLogger } from '../../electron/engine/log';
+import { MemoryLogger } from '../../kernel/log';
 import { readManifestFile } from '../../installer/manifestInput';
 import { sameSha512, verifySignedRequest } from '../../installer/signedRequest';
 import { nodeSpawner } from '../../installer/spawn';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
-import type { Locale } from '../../electron/common/messages';
+import type { Locale } from '../../contract/messages';
 import type { ServedFolder } from '../../electron/shell/feedServer';
 import { DEMO_VERSIONS, demoModuleBytes, demoModuleFile } from '../../electron/shell/demoSite';
 import { launchChromium, openWindow, screenshot, serveWindows } from './helpers/browser';

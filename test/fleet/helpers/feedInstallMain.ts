@@ -1,8 +1,8 @@
 /** Child-process entry for the fleet tests: `node feedInstallMain.js CONFIG VERSION` installs VERSION from the feed. */
-import { loadMachineConfig } from '../../../electron/engine/config';
-import { installFromFeed } from '../../../electron/engine/fleet/feedInstall';
-import { MemoryLogger } from '../../../electron/engine/log';
-import { SecretStore } from '../../../electron/engine/secrets';
+import { loadMachineConfig } from '../../../kernel/config';
+import { installFromFeed } from '../../../engine/fleet/feedInstall';
+import { MemoryLogger } from '../../../kernel/log';
+import { SecretStore } from '../../../engine/secrets';
 
 /** Simulated workstations keep no secrets: trust-auth database, feed without proxy. */
 const noSecrets: SecretStore = { get: async () => null, set: async () => undefined, delete: async () => false };

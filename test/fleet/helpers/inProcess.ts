@@ -5,13 +5,13 @@ import { Db } from '../../../db/connection';
 import { FleetStore } from '../../../db/fleetStore';
 import { PackageStore } from '../../../db/packageStore';
 import { Release } from '../../../db/types';
-import { Identity } from '../../../electron/engine/identity';
-import { LocalPackage, LocalPackageSource, PackagePublisher } from '../../../electron/engine/fleet/publisher';
-import { FleetConfig, FleetConfigSchema } from '../../../electron/engine/fleet/fleetConfig';
-import { Ledger } from '../../../electron/engine/ledger';
-import { MemoryLogger } from '../../../electron/engine/log';
-import { DemoFeed } from '../../../electron/engine/fleet/demoFeed';
-import { FeedHttp } from '../../../electron/engine/feed/http';
+import { Identity } from '../../../engine/identity';
+import { LocalPackage, LocalPackageSource, PackagePublisher } from '../../../engine/fleet/publisher';
+import { FleetConfig, FleetConfigSchema } from '../../../kernel/fleetConfig';
+import { Ledger } from '../../../engine/ledger';
+import { MemoryLogger } from '../../../kernel/log';
+import { DemoFeed } from '../../../authoring/demoFeed';
+import { FeedHttp } from '../../../engine/feed/http';
 
 /** The package-store client of a test workstation: loopback servers answer at once, so short time-outs and retries. */
 export function storeClient(ca: string | null = null): FeedHttp {

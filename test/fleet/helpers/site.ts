@@ -5,8 +5,8 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { DemoFeed, createDemoFeed } from '../../../electron/engine/fleet/demoFeed';
-import { serveFeedFile } from '../../../electron/engine/vendor/feedServer';
+import { DemoFeed, createDemoFeed } from '../../../authoring/demoFeed';
+import { serveFeedFile } from '../../../authoring/feedServer';
 import { tempDir } from '../../helpers/backends';
 import { SimOptions, SimWorkstation, runNode, simWorkstation } from '../../helpers/workstationSim';
 

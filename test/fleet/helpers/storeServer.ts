@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { AddressInfo } from 'node:net';
-import { serveFeedFile } from '../../../electron/engine/vendor/feedServer';
+import { serveFeedFile } from '../../../authoring/feedServer';
 
 export interface StoreServer {
   url: string;

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Signer, canonicalJson, generateKeyPair, signerFromPem } from '../../../electron/engine/signing';
+import { Signer, canonicalJson, generateKeyPair, signerFromPem } from '../../../kernel/signing';
 import { SignedManifest } from '../../../installer/signedRequest';
 
 export function newSigner(): Signer {

@@ -6,10 +6,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Locale } from '../../../electron/common/messages';
-import { loadMachineConfig } from '../../../electron/engine/config';
-import { MemoryLogger } from '../../../electron/engine/log';
-import { SecretStore } from '../../../electron/engine/secrets';
+import type { Locale } from '../../../contract/messages';
+import { loadMachineConfig } from '../../../kernel/config';
+import { MemoryLogger } from '../../../kernel/log';
+import { SecretStore } from '../../../engine/secrets';
 import { composeShell, Shell } from '../../../electron/shell/compose';
 import { createDemoFeed, DemoFeed, DemoVersion, writeDemoWorkstation } from '../../../electron/shell/demoSite';
 import { serveFolder, ServedFolder } from '../../../electron/shell/feedServer';

@@ -1,0 +1,136 @@
+/**
+ * Composition of the fleet for one workstation (plain Node: CLI, tests, benchmarks; main.ts composes the same with
+ * Electron's relauncher): the upgrader the start-up gate calls, the publisher "release for all" calls, and the
+ * watcher a running app asks about newer releases. The platform is passed in by the entry point.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LockstepError } from '../../contract/errors';
+import { FleetStore } from '../../db/fleetStore';
+import { LeaseStore } from '../../db/leaseStore';
+import { PackageStore } from '../../db/packageStore';
+import { defaultStateDir } from '../../installer/journal';
+import { createInstaller } from '../../installer/platform';
+import { MachineConfig } from '../../kernel/config';
+import { feedContext } from '../feed/context';
+import { paceOf } from '../../kernel/feedConfig';
+import { FeedHttp } from '../feed/http';
+import { Identity } from '../identity';
+import { InstalledVersionSource } from '../../kernel/installation';
+import { Logger } from '../../kernel/log';
+import { SecretStore } from '../secrets';
+import { trustedKeys } from '../../kernel/trust';
+import { ChunkProgress } from './dbTransfer';
+import { FeedPackageSource, FirstOf } from './feedPackageSource';
+import { DEFAULT_FLEET_CONFIG, FleetConfig } from '../../kernel/fleetConfig';
+import { LocalPackageSource, PackagePublisher } from './publisher';
+import { ReleaseWatcher } from './releaseWatcher';
+import { knownSecurityFloor } from './securityFloor';
+import { localFloorFile } from '../../kernel/localFloor';
+import { SlotClock } from './transferSlots';
+import { FleetUpgrader, PackageInstaller } from './upgrader';
+import { moduleInstallerFor } from '../moduleInstall';
+import { platformOf } from '../../kernel/catalogSchema';
+
+export interface FleetParts {
+  settings: FleetConfig;
+  packages: PackageStore;
+  leases: LeaseStore;
+  upgrader: FleetUpgrader;
+  publisher: PackagePublisher;
+  watcher: ReleaseWatcher;
+}
+
+export interface FleetComposeDeps {
+  config: MachineConfig;
+  fleet: FleetStore;
+  identity: Identity;
+  log: Logger;
+  secrets: SecretStore;
+  platform: NodeJS.Platform;
+  installed: InstalledVersionSource;
+  /** Default: the installer's apply pipeline (installer/platform.ts), with no credentials prompt. */
+  installer?: PackageInstaller;
+  /** Extra places the releasing workstation looks for a package before the feed (CLI --package). */
+  sources?: LocalPackageSource[];
+  clock?: SlotClock;
+  onChunk?: (p: ChunkProgress) => Promise<void> | void;
+}
+
+export function fleetSettings(config: MachineConfig): FleetConfig {
+  return config.fleet ?? DEFAULT_FLEET_CONFIG;
+}
+
+export function packageCacheDir(config: MachineConfig): string {
+  return fleetSettings(config).cacheDir ?? path.join(path.dirname(config.sourceFile), 'lockstep-packages');
+}
+
+/**
+ * The HTTP client of a web-server package store, built on first use (a broken CA file is then a coded error of the
+ * upgrade, not a workstation that cannot open). The store is on the site's network: no licence header, no proxy; the
+ * feed's time-outs and retries; IT's CA from packageStore.caFile or feed.caFile.
+ */
+export function storeHttpFor(config: MachineConfig, log: Logger): () => FeedHttp {
+  let client: FeedHttp | null = null;
+  return () => {
+    if (client) return client;
+    const store = fleetSettings(config).packageStore;
+    const caFile = (store.type === 'http' ? store.caFile : undefined) ?? config.feed?.caFile;
+    let ca: string | null = null;
+    if (caFile) {
+      try {
+        ca = fs.readFileSync(caFile, 'utf8');
+      } catch (err) {
+        throw new LockstepError('E_CONFIG_INVALID', `The CA file ${caFile} of the package store cannot be read: ${(err as Error).message}`, { file: caFile });
+      }
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new LockstepError('E_CONFIG_INVALID', `The CA file ${caFile} of the package store holds no PEM certificate.`, { file: caFile });
+    }
+    const feed = config.feed;
+    client = new FeedHttp({ licenseNumber: null, proxy: null, ca, timeoutMs: feed?.timeoutMs ?? 30_000, pace: paceOf(feed), retries: feed?.retries ?? 4, retryDelayMs: feed?.retryDelayMs ?? 1_000, log });
+    return client;
+  };
+}
+
+export function composeFleet(d: FleetComposeDeps): FleetParts {
+  const settings = fleetSettings(d.config);
+  const packages = new PackageStore(d.fleet.db);
+  const leases = new LeaseStore(d.fleet.db);
+  const keys = trustedKeys(d.config);
+  const platform = platformOf(d.platform);
+  const installer = d.installer ?? createInstaller({ config: d.config, log: d.log, prompt: async () => null, platform: d.platform, user: d.identity.osUser });
+  const storeHttp = storeHttpFor(d.config, d.log);
+  const feedSources = d.config.feed ? [new FeedPackageSource(() => feedContext(d.config, { secrets: d.secrets, log: d.log, platform, licenseNumber: null }))] : [];
+  const upgrader = new FleetUpgrader({
+    fleet: d.fleet,
+    packages,
+    leases,
+    settings,
+    cacheDir: packageCacheDir(d.config),
+    trustedKeys: keys,
+    platform,
+    identity: d.identity,
+    administrators: d.config.administrators,
+    installer,
+    modules: moduleInstallerFor(d.config, { cacheDir: packageCacheDir(d.config), trustedKeys: keys, log: d.log }),
+    storeHttp,
+    floor: () => knownSecurityFloor(settings.securityFloor, packages, keys, d.log),
+    localFloorFile: localFloorFile(d.config.installer.stateDir ?? defaultStateDir(d.config.installDir)),
+    log: d.log,
+    ...(d.clock ? { clock: d.clock } : {}),
+    ...(d.onChunk ? { onChunk: d.onChunk } : {}),
+  });
+  const publisher = new PackagePublisher({
+    fleet: d.fleet,
+    packages,
+    settings,
+    trustedKeys: keys,
+    platform,
+    identity: d.identity,
+    source: new FirstOf([...(d.sources ?? []), ...feedSources]),
+    storeHttp,
+    log: d.log,
+    ...(d.clock ? { clock: d.clock } : {}),
+  });
+  const watcher = new ReleaseWatcher(d.fleet, d.log, { channel: d.config.channel, policy: d.config.outdatedPolicy, checkIntervalMs: settings.checkIntervalMs, installed: () => d.installed.installedVersion() });
+  return { settings, packages, leases, upgrader, publisher, watcher };
+}

@@ -1,0 +1,176 @@
+/**
+ * "Release for all" carries the package (S14 "Yes", S17, S19). The releasing workstation finds the package it
+ * installed (the verified feed download, or a file named explicitly), checks it against the vendor signature, and
+ * writes it into the site's package store while the ledger row is `uploading`; Ledger.release then flips the row to
+ * released and current in one transaction.
+ *
+ * Exactly one upload however many administrators answer at once: the package row carries an upload claim (with
+ * expiry); the others wait, with jitter, until the package is complete. An interrupted upload resumes: chunks already
+ * stored with the right hash are skipped. Releasing a version whose package is complete uploads nothing.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { LockstepError } from '../../contract/errors';
+import { FleetStore } from '../../db/fleetStore';
+import { PackageInfo, PackageStore } from '../../db/packageStore';
+import { VersionRef } from '../../db/releaseStore';
+import { ManifestFile, Platform } from '../../kernel/catalogSchema';
+import { fileForPlatform, verifyManifest } from '../feed/download';
+import { FeedHttp } from '../feed/http';
+import { Identity, actorOf } from '../identity';
+import { ReleasePackages } from '../ledger';
+import { Logger } from '../../kernel/log';
+import { SignedDocument, canonicalJson } from '../../kernel/signing';
+import { FleetConfig } from '../../kernel/fleetConfig';
+import { publishToShare, shareHolds, verifyHttpStore } from './siteStores';
+import { SlotClock, realClock } from './transferSlots';
+import { verifyStoredRelease } from './verify';
+
+/** A package this workstation holds, with the vendor-signed manifest it came with. */
+export interface LocalPackage {
+  file: string;
+  manifest: SignedDocument<unknown>;
+  /** The signed catalog it was offered in (JSON text), stored for its security floor; null when unknown. */
+  catalogText: string | null;
+}
+
+export interface LocalPackageSource {
+  locate(version: string): Promise<LocalPackage | null>;
+}
+
+export interface PublisherDeps {
+  fleet: FleetStore;
+  packages: PackageStore;
+  settings: FleetConfig;
+  trustedKeys: readonly string[];
+  platform: Platform;
+  identity: Identity;
+  source: LocalPackageSource;
+  /** The client of a web-server package store (fleet/compose.ts storeHttpFor). */
+  storeHttp: () => FeedHttp;
+  log: Logger;
+  clock?: SlotClock;
+}
+
+export class PackagePublisher implements ReleasePackages {
+  constructor(private readonly d: PublisherDeps) {}
+
+  private get clock(): SlotClock {
+    return this.d.clock ?? realClock;
+  }
+
+  async publish(ref: VersionRef): Promise<boolean> {
+    const existing = await this.d.fleet.releases.find(ref);
+    if (existing) {
+      const info = await this.d.packages.info(existing.id);
+      if (info?.state === 'complete') {
+        // A changed stored package is never re-released; nor one whose file left the site's store meanwhile.
+        const { file } = verifyStoredRelease(existing, this.d.trustedKeys, this.d.platform);
+        await this.ensureInStore(ref.version, file);
+        return true;
+      }
+    }
+    const local = await this.d.source.locate(ref.version);
+    if (!local) {
+      this.d.log.warn('fleet.no-package', { version: ref.version });
+      return false;
+    }
+    const manifest = verifyManifest(local.manifest, this.d.trustedKeys);
+    const file = fileForPlatform(manifest, this.d.platform);
+    if (!fs.existsSync(local.file) || fs.statSync(local.file).size !== file.size) {
+      throw new LockstepError('E_CHECKSUM', `The local package ${local.file} does not have the signed size of ${file.name}.`, { file: local.file });
+    }
+    const store = this.d.settings.packageStore;
+    let info = await this.d.packages.begin(ref, actorOf(this.d.identity), { text: canonicalJson(local.manifest.signed), signature: local.manifest.signature }, {
+      fileName: file.name,
+      size: file.size,
+      sha512: file.sha512,
+      chunkSize: this.d.settings.chunkBytes,
+      store: store.type,
+      catalog: local.catalogText,
+    });
+    if (info.state === 'complete') return true;
+    if (!(await this.claimOrWait(info))) return true; // another workstation completed it meanwhile
+
+    const started = Date.now();
+    let detail: Record<string, unknown>;
+    if (store.type === 'database') detail = await this.uploadChunks(info, local.file, file);
+    else if (store.type === 'share') detail = { copied: await publishToShare(store.path, local.file, file), folder: store.path };
+    else detail = await verifyHttpStore(this.d.storeHttp(), store.url, file); // IT fills the web server; the release must not point at a missing or wrong file
+    info = await this.d.packages.complete(info.releaseId, this.d.identity.workstationId);
+    await this.d.fleet.audit({ action: 'package-upload', outcome: 'ok', actor: actorOf(this.d.identity), channel: ref.channel, version: ref.version, detail: { ...detail, store: store.type, bytes: file.size, ms: Date.now() - started } });
+    this.d.log.info('fleet.package-uploaded', { version: ref.version, store: store.type, ...detail });
+    return true;
+  }
+
+  /** A complete package in a web server or share: still there, byte for byte, before the release flips again. */
+  private async ensureInStore(version: string, file: ManifestFile): Promise<void> {
+    const store = this.d.settings.packageStore;
+    if (store.type === 'http') await verifyHttpStore(this.d.storeHttp(), store.url, file);
+    if (store.type !== 'share' || (await shareHolds(store.path, file))) return;
+    const local = await this.d.source.locate(version);
+    if (!local) throw new LockstepError('E_UPGRADE_UNAVAILABLE', `The package store ${store.path} no longer holds ${file.name} and this workstation has no copy to put back; the release was not made.`, { folder: store.path, file: file.name });
+    await publishToShare(store.path, local.file, file);
+  }
+
+  /** True when this workstation holds the upload claim; false when the package became complete while waiting. */
+  private async claimOrWait(info: PackageInfo): Promise<boolean> {
+    const s = this.d.settings;
+    const started = this.clock.now();
+    for (;;) {
+      if (await this.d.packages.claimUpload(info.releaseId, this.d.identity.workstationId, s.leaseTtlMs)) return true;
+      const now = await this.d.packages.info(info.releaseId);
+      if (now?.state === 'complete') return false;
+      if (this.clock.now() - started > s.maxWaitMs) {
+        throw new LockstepError('E_TRANSFER_BUSY', `Workstation ${now?.uploader ?? '?'} is still uploading this package; try again later.`, { uploader: now?.uploader ?? null });
+      }
+      await this.clock.sleep(s.retryMinMs + Math.floor(this.clock.random() * (s.retryMaxMs - s.retryMinMs + 1)));
+    }
+  }
+
+  /**
+   * Chunk by chunk from the file: the next chunk is read and hashed while the previous one is being written. The
+   * whole file's SHA-512 must be the signed one before the package is declared complete.
+   */
+  private async uploadChunks(info: PackageInfo, localFile: string, file: ManifestFile): Promise<Record<string, unknown>> {
+    const stored = await this.d.packages.storedChunks(info.releaseId);
+    const whole = createHash('sha512');
+    const buffers = [Buffer.allocUnsafe(info.chunkSize), Buffer.allocUnsafe(info.chunkSize)];
+    const fd = fs.openSync(localFile, 'r');
+    let written = 0;
+    let skipped = 0;
+    let pending: Promise<void> | null = null;
+    let renewedAt = Date.now();
+    try {
+      for (let seq = 0; seq < info.chunkCount; seq++) {
+        const buf = buffers[seq % 2]!;
+        const n = fs.readSync(fd, buf, 0, Math.min(info.chunkSize, info.size - seq * info.chunkSize), seq * info.chunkSize);
+        const chunk = buf.subarray(0, n);
+        whole.update(chunk);
+        const sha256 = createHash('sha256').update(chunk).digest('hex');
+        if (pending) await pending;
+        const have = stored.get(seq);
+        if (have && have.size === n && have.sha256 === sha256) {
+          skipped++;
+          pending = null;
+        } else {
+          pending = this.d.packages.putChunk(info.releaseId, seq, chunk, sha256);
+          written++;
+        }
+        if (Date.now() - renewedAt > this.d.settings.leaseTtlMs / 3) {
+          if (pending) await pending;
+          pending = null;
+          renewedAt = Date.now();
+          await this.d.packages.claimUpload(info.releaseId, this.d.identity.workstationId, this.d.settings.leaseTtlMs);
+        }
+      }
+      if (pending) await pending;
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (whole.digest('base64') !== file.sha512) {
+      throw new LockstepError('E_SIGNATURE', `The local package ${localFile} is not what the vendor signed; the release was not made.`, { file: localFile });
+    }
+    return { chunksWritten: written, chunksSkipped: skipped, chunkSize: info.chunkSize };
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Bounded load (S19): a workstation transfers a package only while it holds one of K leases. Waiting workstations
+ * retry after a random pause (jitter), so a hundred that start at 8:00 spread out instead of polling in lockstep; a
+ * lease is renewed while its transfer makes progress and released at the end, and expires by itself after a crash.
+ */
+import { LockstepError } from '../../contract/errors';
+import { Lease, LeaseStore } from '../../db/leaseStore';
+import { Logger } from '../../kernel/log';
+import { FleetConfig } from '../../kernel/fleetConfig';
+
+export const PACKAGE_POOL = 'package-transfer';
+
+export interface SlotClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  random(): number;
+}
+
+export const realClock: SlotClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: () => Math.random(),
+};
+
+export interface HeldSlot {
+  lease: Lease;
+  waitedMs: number;
+  attempts: number;
+  /** Renews the lease when a third of its lifetime has passed; cheap to call after every chunk. */
+  keepAlive(): Promise<void>;
+  release(): Promise<void>;
+}
+
+type SlotSettings = Pick<FleetConfig, 'maxConcurrentTransfers' | 'leaseTtlMs' | 'retryMinMs' | 'retryMaxMs' | 'maxWaitMs'>;
+
+export async function acquireSlot(leases: LeaseStore, settings: SlotSettings, holder: string, log: Logger, clock: SlotClock = realClock): Promise<HeldSlot> {
+  const started = clock.now();
+  for (let attempts = 1; ; attempts++) {
+    const lease = await leases.tryAcquire(PACKAGE_POOL, settings.maxConcurrentTransfers, holder, settings.leaseTtlMs);
+    if (lease) {
+      const waitedMs = clock.now() - started;
+      if (attempts > 1) log.info('fleet.slot-acquired', { slot: lease.slot, waitedMs, attempts });
+      let renewedAt = clock.now();
+      return {
+        lease,
+        waitedMs,
+        attempts,
+        async keepAlive() {
+          if (clock.now() - renewedAt < settings.leaseTtlMs / 3) return;
+          renewedAt = clock.now();
+          if (!(await leases.renew(lease, settings.leaseTtlMs))) log.warn('fleet.slot-lost', { slot: lease.slot }); // finishing is still correct: bytes are verified
+        },
+        release: () => leases.release(lease),
+      };
+    }
+    const elapsed = clock.now() - started;
+    if (elapsed >= settings.maxWaitMs) {
+      throw new LockstepError('E_TRANSFER_BUSY', `All ${settings.maxConcurrentTransfers} package transfer slots stayed busy for ${Math.round(elapsed / 1000)} s; the upgrade is retried at the next start.`, {
+        slots: settings.maxConcurrentTransfers,
+        waitedMs: elapsed,
+      });
+    }
+    const pause = settings.retryMinMs + Math.floor(clock.random() * (settings.retryMaxMs - settings.retryMinMs + 1));
+    if (attempts === 1) log.info('fleet.slot-wait', { slots: settings.maxConcurrentTransfers, pauseMs: pause });
+    await clock.sleep(Math.min(pause, Math.max(0, settings.maxWaitMs - elapsed)));
+  }
+}

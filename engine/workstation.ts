@@ -1,0 +1,113 @@
+/**
+ * Composition for plain Node (CLI, tests, benchmarks): config → identity → secrets → database → stores → gate.
+ * The Electron main process composes the same parts in electron/main.ts with its own adapters.
+ */
+import * as path from 'node:path';
+import { LockstepError } from '../contract/errors';
+import { Db, openDatabase } from '../db/connection';
+import { FleetStore } from '../db/fleetStore';
+import { migrateLatest } from '../db/migrate';
+import { parseDbUrl, secretAccountFor } from '../kernel/dbUrl';
+import { MachineConfig, loadMachineConfig } from '../kernel/config';
+import { Identity, OsFacts, realOs, resolveIdentity } from './identity';
+import { InstalledVersionSource, VersionFileSource } from '../kernel/installation';
+import { AdminSession, Ledger } from './ledger';
+import { Logger, RotatingFileLogger } from '../kernel/log';
+import { SecretStore, requireSecret } from './secrets';
+import { StartupGate, Upgrader } from './startupGate';
+import { FleetComposeDeps, FleetParts, composeFleet } from './fleet/compose';
+import { parseVersion } from '../kernel/version';
+
+export interface Workstation {
+  config: MachineConfig;
+  identity: Identity;
+  db: Db;
+  fleet: FleetStore;
+  ledger: Ledger;
+  gate: StartupGate;
+  log: Logger;
+  /** Package store, upgrader, publisher and release watcher (issue 5). */
+  fleetParts: FleetParts;
+  close(): Promise<void>;
+}
+
+export interface WorkstationDeps {
+  /** Where logs go when the config names no folder (the platform's log folder, chosen by the entry point). */
+  defaultLogDir: string;
+  secrets: SecretStore;
+  os?: OsFacts;
+  installed?: InstalledVersionSource;
+  upgrader?: Upgrader;
+  logger?: Logger;
+  /** Run pending migrations on open (the embedded SQLite default does; shared servers are migrated by IT). */
+  migrate?: boolean;
+  /** The OS the entry point runs on (chooses the package file and the elevation); default: this process's. */
+  platform?: NodeJS.Platform;
+  /** Overrides for the fleet composition (installer, package sources, clock, progress hooks). */
+  fleet?: Partial<Pick<FleetComposeDeps, 'installer' | 'sources' | 'clock' | 'onChunk'>>;
+}
+
+/** Looks up the database password when the URL names a user and the config does not turn the keychain off. */
+export async function databasePassword(config: MachineConfig, secrets: SecretStore): Promise<string | null> {
+  const target = parseDbUrl(config.database.url, path.dirname(config.sourceFile));
+  const account = secretAccountFor(target);
+  if (!account || config.database.passwordFromKeychain === false) return null;
+  return requireSecret(secrets, account);
+}
+
+/**
+ * The shared database as the admin login named by database.adminUser (S31), its password from the keychain of the
+ * administrator at this workstation. Null when the configuration names no admin login.
+ */
+export function adminDatabaseOpener(config: MachineConfig, secrets: SecretStore): (() => Promise<Db>) | null {
+  const adminUser = config.database.adminUser;
+  if (!adminUser) return null;
+  const target = parseDbUrl(config.database.url, path.dirname(config.sourceFile));
+  if (target.dialect === 'sqlite') throw new LockstepError('E_CONFIG_INVALID', `database.adminUser needs a PostgreSQL or SQL Server database; ${config.sourceFile} names SQLite, which has no logins.`, { file: config.sourceFile });
+  const adminTarget = { ...target, user: adminUser };
+  return async () => {
+    const account = secretAccountFor(adminTarget);
+    const password = account && config.database.passwordFromKeychain !== false ? await requireSecret(secrets, account) : null;
+    return openDatabase(adminTarget, { password, connectTimeoutMs: config.database.connectTimeoutMs, caFile: config.database.caFile });
+  };
+}
+
+export async function openWorkstation(configOrFile: MachineConfig | string, deps: WorkstationDeps): Promise<Workstation> {
+  const config = typeof configOrFile === 'string' ? loadMachineConfig(configOrFile) : configOrFile;
+  const identity = resolveIdentity(config, deps.os ?? realOs);
+  const log = deps.logger ?? new RotatingFileLogger(path.join(config.log.dir ?? deps.defaultLogDir, 'lockstep.log'), config.log.maxBytes, config.log.keep);
+  const target = parseDbUrl(config.database.url, path.dirname(config.sourceFile));
+  const password = await databasePassword(config, deps.secrets);
+  const db = await openDatabase(target, { password, connectTimeoutMs: config.database.connectTimeoutMs, caFile: config.database.caFile });
+  try {
+    if (deps.migrate) await migrateLatest(db);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const fleet = new FleetStore(db);
+  const installed = deps.installed ?? new VersionFileSource(config.installDir);
+  const fleetParts = composeFleet({ config, fleet, identity, log, secrets: deps.secrets, platform: deps.platform ?? process.platform, installed, ...deps.fleet });
+  const floor = config.fleet?.securityFloor ? parseVersion(config.fleet.securityFloor) : null;
+  const openAdmin = adminDatabaseOpener(config, deps.secrets);
+  const admin = openAdmin
+    ? async (): Promise<AdminSession> => {
+        const adminDb = await openAdmin();
+        const adminFleet = new FleetStore(adminDb);
+        // The package is uploaded through the admin login too: the workstation login cannot write packages.
+        const publisher = composeFleet({ config, fleet: adminFleet, identity, log, secrets: deps.secrets, platform: deps.platform ?? process.platform, installed, ...deps.fleet }).publisher;
+        return { fleet: adminFleet, packages: publisher, close: () => adminDb.close() };
+      }
+    : undefined;
+  const ledger = new Ledger(fleet, identity, log, { channel: config.channel, securityFloor: floor, packages: fleetParts.publisher, ...(admin ? { admin } : {}) });
+  const gate = new StartupGate(
+    fleet,
+    identity,
+    installed,
+    ledger,
+    log,
+    { channel: config.channel, policy: config.outdatedPolicy, ring: config.workstation.ring },
+    deps.upgrader ?? fleetParts.upgrader,
+  );
+  return { config, identity, db, fleet, ledger, gate, log, fleetParts, close: () => db.close() };
+}
