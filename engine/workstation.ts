@@ -16,6 +16,7 @@ import { Logger, RotatingFileLogger } from '../kernel/log';
 import { SecretStore, requireSecret } from './secrets';
 import { StartupGate, Upgrader } from './startupGate';
 import { FleetComposeDeps, FleetParts, composeFleet } from './fleet/compose';
+import { ReleaseWatcher } from './fleet/releaseWatcher';
 import { parseVersion } from '../kernel/version';
 
 export interface Workstation {
@@ -26,8 +27,10 @@ export interface Workstation {
   ledger: Ledger;
   gate: StartupGate;
   log: Logger;
-  /** Package store, upgrader, publisher and release watcher (issue 5). */
+  /** Package store, upgrader and publisher. */
   fleetParts: FleetParts;
+  /** Tells a running app when the gate would no longer let it start (a newer release, or its own withdrawn). */
+  watcher: ReleaseWatcher;
   close(): Promise<void>;
 }
 
@@ -109,5 +112,6 @@ export async function openWorkstation(configOrFile: MachineConfig | string, deps
     { channel: config.channel, policy: config.outdatedPolicy, ring: config.workstation.ring },
     deps.upgrader ?? fleetParts.upgrader,
   );
-  return { config, identity, db, fleet, ledger, gate, log, fleetParts, close: () => db.close() };
+  const watcher = new ReleaseWatcher(() => gate.evaluate(), log, { policy: config.outdatedPolicy, checkIntervalMs: fleetParts.settings.checkIntervalMs });
+  return { config, identity, db, fleet, ledger, gate, log, fleetParts, watcher, close: () => db.close() };
 }

@@ -97,7 +97,7 @@ export async function composeShell(o: ShellOptions): Promise<Shell> {
       product: 'Lockstep',
       renderNotes: await loadNotesRenderer(),
       installedVersion: () => installed.installedVersion().raw,
-      watcher: workstation.fleetParts.watcher,
+      watcher: workstation.watcher,
       modules: moduleInstallerFor(config, feed),
     });
     session.onEvent((e) => {

@@ -1,7 +1,7 @@
 /**
  * Composition of the fleet for one workstation (plain Node: CLI, tests, benchmarks; main.ts composes the same with
- * Electron's relauncher): the upgrader the start-up gate calls, the publisher "release for all" calls, and the
- * watcher a running app asks about newer releases. The platform is passed in by the entry point.
+ * Electron's relauncher): the upgrader the start-up gate calls and the publisher "release for all" calls. The
+ * platform is passed in by the entry point.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,7 +24,6 @@ import { ChunkProgress } from './dbTransfer';
 import { FeedPackageSource, FirstOf } from './feedPackageSource';
 import { DEFAULT_FLEET_CONFIG, FleetConfig } from '../../kernel/fleetConfig';
 import { LocalPackageSource, PackagePublisher } from './publisher';
-import { ReleaseWatcher } from './releaseWatcher';
 import { knownSecurityFloor } from './securityFloor';
 import { localFloorFile } from '../../kernel/localFloor';
 import { SlotClock } from './transferSlots';
@@ -38,7 +37,6 @@ export interface FleetParts {
   leases: LeaseStore;
   upgrader: FleetUpgrader;
   publisher: PackagePublisher;
-  watcher: ReleaseWatcher;
 }
 
 export interface FleetComposeDeps {
@@ -131,6 +129,5 @@ export function composeFleet(d: FleetComposeDeps): FleetParts {
     log: d.log,
     ...(d.clock ? { clock: d.clock } : {}),
   });
-  const watcher = new ReleaseWatcher(d.fleet, d.log, { channel: d.config.channel, policy: d.config.outdatedPolicy, checkIntervalMs: settings.checkIntervalMs, installed: () => d.installed.installedVersion() });
-  return { settings, packages, leases, upgrader, publisher, watcher };
+  return { settings, packages, leases, upgrader, publisher };
 }

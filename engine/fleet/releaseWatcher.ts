@@ -1,13 +1,13 @@
 /**
  * A workstation still running when a newer release appears (S14 "Yes": "one still running an older version gets the
- * outdated message when it next uses the database"): the watcher reads the channel's pointer at the next database
- * access the app reports, and at least every `checkIntervalMs`, and tells its listeners once per newer release.
- * Timers are injected, so tests drive it with fake timers.
+ * outdated message when it next uses the database"): the watcher asks the start-up gate's own read-only evaluation at
+ * the next database access the app reports, and at least every `checkIntervalMs`, and tells its listeners once per
+ * release. The gate's one `decide()` judges, so a withdrawn release (the pointer moved back below this workstation)
+ * and test marks count exactly as they do at start: whatever the gate would answer with `upgrade`, a running app
+ * cannot do in place, so it becomes the outdated notice. Timers are injected, so tests drive it with fake timers.
  */
-import { FleetStore } from '../../db/fleetStore';
 import { GateDecision, OutdatedPolicy } from '../../contract/gate';
 import { Logger } from '../../kernel/log';
-import { Version, compareVersions } from '../../kernel/version';
 
 export type OutdatedNotice = Extract<GateDecision, { type: 'outdated' }>;
 
@@ -25,11 +25,12 @@ const realTimers: WatcherTimers = {
   clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
 };
 
+/** The gate's read-only evaluation (StartupGate.evaluate): one read, the one decide(), nothing written. */
+export type GateEvaluation = () => Promise<{ decision: GateDecision }>;
+
 export interface WatcherOptions {
-  channel: string;
   policy: OutdatedPolicy;
   checkIntervalMs: number;
-  installed: () => Version;
   timers?: WatcherTimers;
 }
 
@@ -40,7 +41,7 @@ export class ReleaseWatcher {
   private readonly listeners = new Set<(n: OutdatedNotice) => void>();
 
   constructor(
-    private readonly fleet: FleetStore,
+    private readonly evaluate: GateEvaluation,
     private readonly log: Logger,
     private readonly o: WatcherOptions,
   ) {}
@@ -71,14 +72,13 @@ export class ReleaseWatcher {
   }
 
   private async read(): Promise<OutdatedNotice | null> {
-    const current = await this.fleet.releases.current(this.o.channel);
-    const released = current?.release?.version;
-    const installed = this.o.installed();
-    if (!released || compareVersions(installed, released) >= 0) return null;
-    const notice: OutdatedNotice = { type: 'outdated', installed: installed.raw, released, policy: this.o.policy, reason: null };
+    const { decision } = await this.evaluate();
+    if (decision.type !== 'upgrade') return null;
+    const { installed, released } = decision;
+    const notice: OutdatedNotice = { type: 'outdated', installed, released, policy: this.o.policy, reason: null };
     if (this.notified !== released) {
       this.notified = released;
-      this.log.warn('fleet.outdated-while-running', { installed: installed.raw, released });
+      this.log.warn('fleet.outdated-while-running', { installed, released, downgrade: decision.downgrade });
       for (const l of this.listeners) l(notice);
     }
     return notice;

@@ -11,7 +11,7 @@ import { isLockstepError } from '../../contract/errors';
 import { ReleaseWatcher, OutdatedNotice } from '../../engine/fleet/releaseWatcher';
 import { PACKAGE_POOL, acquireSlot } from '../../engine/fleet/transferSlots';
 import { MemoryLogger } from '../../kernel/log';
-import { parseVersion } from '../../kernel/version';
+import { StartupGate } from '../../engine/startupGate';
 import { engineFor, identity } from '../helpers/actors';
 import { backends, migratedDb } from '../helpers/backends';
 
@@ -66,11 +66,10 @@ for (const backend of backends().filter((b) => b.name !== 'mssql')) {
       await engineFor(fleet, identity('admin'), '1.0.0').ledger.release('1.0.0');
       mock.timers.enable({ apis: ['setInterval'] });
       try {
-        const watcher = new ReleaseWatcher(fleet, new MemoryLogger(), {
-          channel: 'stable',
+        const running = engineFor(fleet, identity('ws-running', false), '1.0.0');
+        const watcher = new ReleaseWatcher(() => running.gate.evaluate(), new MemoryLogger(), {
           policy: 'warn',
           checkIntervalMs: 60_000,
-          installed: () => parseVersion('1.0.0'),
           timers: { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) },
         });
         const notices: OutdatedNotice[] = [];
@@ -96,6 +95,26 @@ for (const backend of backends().filter((b) => b.name !== 'mssql')) {
       } finally {
         mock.timers.reset();
       }
+    });
+
+    test('the watcher judges with the gate: its own release withdrawn is noticed, a test version above R is not', async () => {
+      const { db, cleanup } = await migratedDb(backend);
+      cleanups.push(cleanup);
+      const fleet = new FleetStore(db);
+      const admin = engineFor(fleet, identity('admin'), '1.2.0');
+      await engineFor(fleet, identity('admin'), '1.1.0').ledger.release('1.1.0');
+      await admin.ledger.release('1.2.0');
+      const onWithdrawn = engineFor(fleet, identity('ws-new', false), '1.2.0');
+      const tester = engineFor(fleet, identity('ws-test'), '1.3.0');
+      await tester.gate.answer('no'); // 1.3.0 is a test installation there
+      const watch = (gate: StartupGate) =>
+        new ReleaseWatcher(() => gate.evaluate(), new MemoryLogger(), { policy: 'block', checkIntervalMs: 60_000 });
+      const w1 = watch(onWithdrawn.gate);
+      const w2 = watch(tester.gate);
+      assert.equal(await w1.noteDatabaseAccess(), null);
+      await admin.ledger.withdraw('1.2.0'); // the pointer falls back to 1.1.0: the gate would move ws-new back
+      assert.deepEqual(await w1.noteDatabaseAccess(), { type: 'outdated', installed: '1.2.0', released: '1.1.0', policy: 'block', reason: null });
+      assert.equal(await w2.noteDatabaseAccess(), null, 'a recorded test version above R keeps working, as at start');
     });
   });
 }
