@@ -124,8 +124,7 @@ async function main(): Promise<void> {
         const feedBytesBefore = server.bytes();
         const source = new FeedPackageSource(async () => ({ feedUrl: server.url, cacheDir, trustedKeys: [feed.publicKey], http: new FeedHttp({ timeoutMs: 60_000, retries: 2, retryDelayMs: 100, log }), platform: 'linux', log }));
         const local = (await source.locate(VERSION))!;
-        const storeClient = new FeedHttp({ timeoutMs: 60_000, retries: 2, retryDelayMs: 100, log }); // unused: the database store
-        const publisher = new PackagePublisher({ fleet, packages, settings, trustedKeys: [feed.publicKey], platform: 'linux', identity: admin, source: { locate: async () => local }, storeHttp: () => storeClient, log });
+        const publisher = new PackagePublisher({ fleet, packages, settings, trustedKeys: [feed.publicKey], platform: 'linux', identity: admin, source: { locate: async () => local }, fileStore: null, log });
         const ledger = new Ledger(fleet, admin, log, { channel: 'stable', packages: publisher });
 
         const upMem = memoryWatch();
@@ -180,7 +179,7 @@ async function main(): Promise<void> {
                 fleet: wsFleet, packages: new PackageStore(h), leases: new LeaseStore(h), settings, cacheDir: path.join(dir, `${backend.name}-ws-${i}`), trustedKeys: [feed.publicKey], platform: 'linux', identity: who, administrators: [],
                 installer: { install: async (p) => (fs.rmSync(p.packagePath), { from: '1.0.0', to: p.version, elevation: 'none' }) },
                 floor: async () => ({ known: false, floor: null }),
-                storeHttp: () => new FeedHttp({ timeoutMs: 60_000, retries: 2, retryDelayMs: 100, log }), // unused: the database store
+                fileStore: null, // the database store
                 log,
                 onChunk: ({ seq, chunkCount }) => {
                   if (seq === 0) maxParallel = Math.max(maxParallel, ++parallel);

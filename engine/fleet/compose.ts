@@ -27,6 +27,7 @@ import { LocalPackageSource, PackagePublisher } from './publisher';
 import { knownSecurityFloor } from './securityFloor';
 import { localFloorFile } from '../../kernel/localFloor';
 import { SlotClock } from './transferSlots';
+import { fileStoreFor } from './fileStore';
 import { FleetUpgrader, PackageInstaller } from './upgrader';
 import { moduleInstallerFor } from '../moduleInstall';
 import { platformOf } from '../../kernel/catalogSchema';
@@ -96,7 +97,8 @@ export function composeFleet(d: FleetComposeDeps): FleetParts {
   const keys = trustedKeys(d.config);
   const platform = platformOf(d.platform);
   const installer = d.installer ?? createInstaller({ config: d.config, log: d.log, prompt: async () => null, platform: d.platform, user: d.identity.osUser });
-  const storeHttp = storeHttpFor(d.config, d.log);
+  // The site's package store is chosen here, once: the upgrader and the publisher get the same one.
+  const fileStore = fileStoreFor(settings, storeHttpFor(d.config, d.log));
   const feedSources = d.config.feed ? [new FeedPackageSource(() => feedContext(d.config, { secrets: d.secrets, log: d.log, platform, licenseNumber: null }))] : [];
   const upgrader = new FleetUpgrader({
     fleet: d.fleet,
@@ -110,7 +112,7 @@ export function composeFleet(d: FleetComposeDeps): FleetParts {
     administrators: d.config.administrators,
     installer,
     modules: moduleInstallerFor(d.config, { cacheDir: packageCacheDir(d.config), trustedKeys: keys, log: d.log }),
-    storeHttp,
+    fileStore,
     floor: () => knownSecurityFloor(settings.securityFloor, packages, keys, d.log),
     localFloorFile: localFloorFile(d.config.installer.stateDir ?? defaultStateDir(d.config.installDir)),
     log: d.log,
@@ -125,7 +127,7 @@ export function composeFleet(d: FleetComposeDeps): FleetParts {
     platform,
     identity: d.identity,
     source: new FirstOf([...(d.sources ?? []), ...feedSources]),
-    storeHttp,
+    fileStore,
     log: d.log,
     ...(d.clock ? { clock: d.clock } : {}),
   });

@@ -16,13 +16,12 @@ import { PackageInfo, PackageStore } from '../../db/packageStore';
 import { VersionRef } from '../../db/releaseStore';
 import { ManifestFile, Platform } from '../../kernel/catalogSchema';
 import { fileForPlatform, verifyManifest } from '../feed/download';
-import { FeedHttp } from '../feed/http';
+import { PackageFileStore } from './fileStore';
 import { Identity, actorOf } from '../identity';
 import { ReleasePackages } from '../ledger';
 import { Logger } from '../../kernel/log';
 import { SignedDocument, canonicalJson } from '../../kernel/signing';
 import { FleetConfig } from '../../kernel/fleetConfig';
-import { publishToShare, shareHolds, verifyHttpStore } from './siteStores';
 import { SlotClock, realClock } from './transferSlots';
 import { verifyStoredRelease } from './verify';
 
@@ -46,8 +45,8 @@ export interface PublisherDeps {
   platform: Platform;
   identity: Identity;
   source: LocalPackageSource;
-  /** The client of a web-server package store (fleet/compose.ts storeHttpFor). */
-  storeHttp: () => FeedHttp;
+  /** A web server or share holding the packages; null: the shared database does (fileStore.ts). */
+  fileStore: PackageFileStore | null;
   log: Logger;
   clock?: SlotClock;
 }
@@ -80,37 +79,34 @@ export class PackagePublisher implements ReleasePackages {
     if (!fs.existsSync(local.file) || fs.statSync(local.file).size !== file.size) {
       throw new LockstepError('E_CHECKSUM', `The local package ${local.file} does not have the signed size of ${file.name}.`, { file: local.file });
     }
-    const store = this.d.settings.packageStore;
+    const store = this.d.fileStore;
+    const storeType = store?.type ?? 'database';
     let info = await this.d.packages.begin(ref, actorOf(this.d.identity), { text: canonicalJson(local.manifest.signed), signature: local.manifest.signature }, {
       fileName: file.name,
       size: file.size,
       sha512: file.sha512,
       chunkSize: this.d.settings.chunkBytes,
-      store: store.type,
+      store: storeType,
       catalog: local.catalogText,
     });
     if (info.state === 'complete') return true;
     if (!(await this.claimOrWait(info))) return true; // another workstation completed it meanwhile
 
     const started = Date.now();
-    let detail: Record<string, unknown>;
-    if (store.type === 'database') detail = await this.uploadChunks(info, local.file, file);
-    else if (store.type === 'share') detail = { copied: await publishToShare(store.path, local.file, file), folder: store.path };
-    else detail = await verifyHttpStore(this.d.storeHttp(), store.url, file); // IT fills the web server; the release must not point at a missing or wrong file
+    const detail = store ? await store.ensureHolds(file, local.file) : await this.uploadChunks(info, local.file, file);
     info = await this.d.packages.complete(info.releaseId, this.d.identity.workstationId);
-    await this.d.fleet.audit({ action: 'package-upload', outcome: 'ok', actor: actorOf(this.d.identity), channel: ref.channel, version: ref.version, detail: { ...detail, store: store.type, bytes: file.size, ms: Date.now() - started } });
-    this.d.log.info('fleet.package-uploaded', { version: ref.version, store: store.type, ...detail });
+    await this.d.fleet.audit({ action: 'package-upload', outcome: 'ok', actor: actorOf(this.d.identity), channel: ref.channel, version: ref.version, detail: { ...detail, store: storeType, bytes: file.size, ms: Date.now() - started } });
+    this.d.log.info('fleet.package-uploaded', { version: ref.version, store: storeType, ...detail });
     return true;
   }
 
   /** A complete package in a web server or share: still there, byte for byte, before the release flips again. */
   private async ensureInStore(version: string, file: ManifestFile): Promise<void> {
-    const store = this.d.settings.packageStore;
-    if (store.type === 'http') await verifyHttpStore(this.d.storeHttp(), store.url, file);
-    if (store.type !== 'share' || (await shareHolds(store.path, file))) return;
-    const local = await this.d.source.locate(version);
-    if (!local) throw new LockstepError('E_UPGRADE_UNAVAILABLE', `The package store ${store.path} no longer holds ${file.name} and this workstation has no copy to put back; the release was not made.`, { folder: store.path, file: file.name });
-    await publishToShare(store.path, local.file, file);
+    const store = this.d.fileStore;
+    if (!store) return;
+    // A share that lost the file gets it back from this workstation's copy, when it has one.
+    const local = store.type === 'share' ? await this.d.source.locate(version) : null;
+    await store.ensureHolds(file, local?.file ?? null);
   }
 
   /** True when this workstation holds the upload claim; false when the package became complete while waiting. */

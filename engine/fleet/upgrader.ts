@@ -13,7 +13,7 @@ import { PackageStore } from '../../db/packageStore';
 import { Release } from '../../db/types';
 import { PackageKind } from '../../installer/journal';
 import { ManifestFile, Platform } from '../../kernel/catalogSchema';
-import { FeedHttp } from '../feed/http';
+import { PackageFileStore } from './fileStore';
 import { Identity, actorOf } from '../identity';
 import { Logger } from '../../kernel/log';
 import { UpgradeTarget, Upgrader } from '../startupGate';
@@ -22,7 +22,6 @@ import { ChunkProgress, TransferResult, downloadFromDatabase, dropPart } from '.
 import { FleetConfig } from '../../kernel/fleetConfig';
 import { FloorRecord, UNKNOWN_FLOOR, higherFloor, raiseLocalFloor, readLocalFloor, statedFloor } from '../../kernel/localFloor';
 import { packageKindOf } from '../../installer/packageKind';
-import { copyFromShare, downloadFromHttp } from './siteStores';
 import { SlotClock, acquireSlot, realClock } from './transferSlots';
 import { checkAssembled, verifyStoredRelease } from './verify';
 import { ModuleInstaller, installWithModules } from '../moduleInstall';
@@ -49,8 +48,8 @@ export interface FleetUpgraderDeps {
    * across it; without this they would be gone after an upgrade from the shared database.
    */
   modules?: ModuleInstaller;
-  /** The client of a web-server package store (fleet/compose.ts storeHttpFor). */
-  storeHttp: () => FeedHttp;
+  /** A web server or share holding the packages; null: the shared database does (fileStore.ts). */
+  fileStore: PackageFileStore | null;
   /** IT's configured floor and the floors of the verified catalogs stored in the shared database. */
   floor: () => Promise<FloorRecord>;
   /**
@@ -164,7 +163,7 @@ export class FleetUpgrader implements Upgrader {
       const endedAt = new Date().toISOString();
       await slot.release().catch((err) => this.d.log.warn('fleet.slot-release-failed', { message: (err as Error).message }));
       this.d.log.info('fleet.transfer', { releaseId: release.id, startedAt, endedAt });
-      await this.audit('package-transfer', 'ok', release, { slot: slot.lease.slot, waitedMs: slot.waitedMs, attempts: slot.attempts, startedAt, endedAt, store: this.d.settings.packageStore.type });
+      await this.audit('package-transfer', 'ok', release, { slot: slot.lease.slot, waitedMs: slot.waitedMs, attempts: slot.attempts, startedAt, endedAt, store: this.d.fileStore?.type ?? 'database' });
     }
     try {
       checkAssembled(release, file, result.sha512, result.bytes);
@@ -180,9 +179,7 @@ export class FleetUpgrader implements Upgrader {
   }
 
   private async transfer(release: Release, file: ManifestFile, destination: string, keepAlive: () => Promise<void>): Promise<TransferResult> {
-    const store = this.d.settings.packageStore;
-    if (store.type === 'http') return downloadFromHttp(this.d.storeHttp(), store.url, file, destination);
-    if (store.type === 'share') return copyFromShare(store.path, file, destination);
+    if (this.d.fileStore) return this.d.fileStore.fetch(file, destination);
     const info = await this.d.packages.info(release.id);
     if (!info || info.store !== 'database' || info.state !== 'complete') {
       throw new LockstepError('E_UPGRADE_UNAVAILABLE', `Release ${release.version} has no complete package in the shared database.`, { version: release.version });

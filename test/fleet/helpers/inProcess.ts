@@ -7,6 +7,7 @@ import { PackageStore } from '../../../db/packageStore';
 import { Release } from '../../../db/types';
 import { Identity } from '../../../engine/identity';
 import { LocalPackage, LocalPackageSource, PackagePublisher } from '../../../engine/fleet/publisher';
+import { fileStoreFor } from '../../../engine/fleet/fileStore';
 import { FleetConfig, FleetConfigSchema } from '../../../kernel/fleetConfig';
 import { Ledger } from '../../../engine/ledger';
 import { MemoryLogger } from '../../../kernel/log';
@@ -43,7 +44,7 @@ export function releasingLedger(db: Db, feed: DemoFeed, who: Identity, fleetSett
   const fleet = new FleetStore(db);
   const log = new MemoryLogger();
   const packages = new PackageStore(db);
-  const publisher = new PackagePublisher({ fleet, packages, settings: fleetSettings, trustedKeys: [feed.publicKey], platform: 'linux', identity: who, source: feedSource(feed), storeHttp: () => storeHttp, log });
+  const publisher = new PackagePublisher({ fleet, packages, settings: fleetSettings, trustedKeys: [feed.publicKey], platform: 'linux', identity: who, source: feedSource(feed), fileStore: fileStoreFor(fleetSettings, () => storeHttp), log });
   const ledger = new Ledger(fleet, who, log, { channel, packages: publisher });
   return { fleet, packages, publisher, ledger, log };
 }
