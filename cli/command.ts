@@ -1,7 +1,7 @@
 /** The shape of one CLI command: its own file under cli/commands, registered in cli/commands/index.ts. */
 import type { ParseArgsConfig } from 'node:util';
 import type { Workstation } from '../engine/workstation';
-import type { SecretStore } from '../engine/secrets';
+import type { Host } from '../engine/compose/host';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -11,7 +11,8 @@ export interface CommandContext {
   json: boolean;
   /** The machine configuration file (--config, LOCKSTEP_CONFIG, or ./lockstep.machine.json). */
   configPath: string;
-  secrets: SecretStore;
+  /** The platform, log folder and keychain, chosen once by the CLI's entry (runCli). */
+  host: Host;
   /** Opens the workstation described by the configuration (database, stores, gate); closed by the runner. */
   workstation(options?: { migrate?: boolean }): Promise<Workstation>;
   /** Reads all of standard input (secrets are passed this way, never as arguments). */

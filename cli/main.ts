@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LockstepError, toLockstepError } from '../contract/errors';
+import { Host } from '../engine/compose/host';
 import { KeytarSecretStore, SecretStore } from '../engine/secrets';
 import { Workstation, openWorkstation } from '../engine/workstation';
 import { Command, CommandContext, CommandOutput } from './command';
@@ -78,15 +79,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const [min, max] = command.positionals ?? [0, 0];
     if (positionals.length < min || positionals.length > max) throw new LockstepError('E_USAGE', `Usage: ${command.usage}`);
     const configPath = path.resolve(String(values['config'] ?? io.env['LOCKSTEP_CONFIG'] ?? DEFAULT_CONFIG_FILE));
-    const secrets = io.secrets ?? new KeytarSecretStore();
+    // The CLI's entry chooses the platform, the log folder and the keychain once, for every command.
+    const host: Host = { platform: process.platform, defaultLogDir: defaultLogDir(process.platform, io.env), secrets: io.secrets ?? new KeytarSecretStore() };
     const ctx: CommandContext = {
       positionals,
       values,
       json,
       configPath,
-      secrets,
+      host,
       async workstation(options = {}) {
-        if (!opened) opened = await openWorkstation(configPath, { secrets, defaultLogDir: defaultLogDir(process.platform, io.env), migrate: options.migrate });
+        if (!opened) opened = await openWorkstation(configPath, { host, migrate: options.migrate });
         return opened;
       },
       readStdin: () => readAll(io.stdin),

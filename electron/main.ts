@@ -57,15 +57,17 @@ async function start(): Promise<void> {
   const config = await withSystemProxy(demo ? demo.config : loadMachineConfig(file!));
   const shell: Shell = await composeShell({
     config,
-    secrets: new KeytarSecretStore(),
-    defaultLogDir: logDir(),
+    host: {
+      platform: process.platform, // chosen here, once, for everything below
+      defaultLogDir: logDir(),
+      secrets: new KeytarSecretStore(),
+      ...(app.isPackaged ? { electronApp: { resourcesPath: process.resourcesPath, execPath: process.execPath } } : {}),
+    },
     settingsFile: defaultSettingsFile(userDataDir()),
     systemLocale: systemLocale(),
-    platform: process.platform,
     relaunch: relaunchApp,
     senders: { origin: APP_ORIGIN },
     migrate: demo !== null,
-    ...(app.isPackaged ? { electronApp: { resourcesPath: process.resourcesPath, execPath: process.execPath } } : {}),
   });
   registerIpc(shell.handlers);
   const windows = new WindowManager(preloadPath());

@@ -36,6 +36,11 @@ export class UpdateService {
   private cancellation: CancellationToken | null = null;
   readonly scheduler: DownloadScheduler;
 
+  /** The feed this service checks and downloads from (the shell's module installer shares its cache). */
+  get feed(): FeedContext {
+    return this.deps.feed;
+  }
+
   constructor(private readonly deps: UpdateServiceDeps) {
     this.scheduler = new DownloadScheduler(new ScheduleStore(deps.feed.cacheDir), (record) => this.runScheduled(record));
   }

@@ -12,9 +12,10 @@ import { MachineConfig, loadMachineConfig } from '../kernel/config';
 import { Identity, OsFacts, realOs, resolveIdentity } from './identity';
 import { InstalledVersionSource, VersionFileSource } from '../kernel/installation';
 import { AdminSession, Ledger } from './ledger';
-import { Logger, RotatingFileLogger } from '../kernel/log';
+import { Logger } from '../kernel/log';
 import { SecretStore, requireSecret } from './secrets';
 import { StartupGate, Upgrader } from './startupGate';
+import { Host, logFor } from './compose/host';
 import { FleetComposeDeps, FleetParts, composeFleet } from './fleet/compose';
 import { ReleaseWatcher } from './fleet/releaseWatcher';
 import { parseVersion } from '../kernel/version';
@@ -35,17 +36,14 @@ export interface Workstation {
 }
 
 export interface WorkstationDeps {
-  /** Where logs go when the config names no folder (the platform's log folder, chosen by the entry point). */
-  defaultLogDir: string;
-  secrets: SecretStore;
+  /** The platform, log folder and keychain the entry point chose (engine/compose/host.ts). */
+  host: Host;
   os?: OsFacts;
   installed?: InstalledVersionSource;
   upgrader?: Upgrader;
   logger?: Logger;
   /** Run pending migrations on open (the embedded SQLite default does; shared servers are migrated by IT). */
   migrate?: boolean;
-  /** The OS the entry point runs on (chooses the package file and the elevation); default: this process's. */
-  platform?: NodeJS.Platform;
   /** Overrides for the fleet composition (installer, package sources, clock, progress hooks). */
   fleet?: Partial<Pick<FleetComposeDeps, 'installer' | 'sources' | 'clock' | 'onChunk'>>;
 }
@@ -78,9 +76,9 @@ export function adminDatabaseOpener(config: MachineConfig, secrets: SecretStore)
 export async function openWorkstation(configOrFile: MachineConfig | string, deps: WorkstationDeps): Promise<Workstation> {
   const config = typeof configOrFile === 'string' ? loadMachineConfig(configOrFile) : configOrFile;
   const identity = resolveIdentity(config, deps.os ?? realOs);
-  const log = deps.logger ?? new RotatingFileLogger(path.join(config.log.dir ?? deps.defaultLogDir, 'lockstep.log'), config.log.maxBytes, config.log.keep);
+  const log = deps.logger ?? logFor(config, deps.host);
   const target = parseDbUrl(config.database.url, path.dirname(config.sourceFile));
-  const password = await databasePassword(config, deps.secrets);
+  const password = await databasePassword(config, deps.host.secrets);
   const db = await openDatabase(target, { password, connectTimeoutMs: config.database.connectTimeoutMs, caFile: config.database.caFile });
   try {
     if (deps.migrate) await migrateLatest(db);
@@ -90,15 +88,15 @@ export async function openWorkstation(configOrFile: MachineConfig | string, deps
   }
   const fleet = new FleetStore(db);
   const installed = deps.installed ?? new VersionFileSource(config.installDir);
-  const fleetParts = composeFleet({ config, fleet, identity, log, secrets: deps.secrets, platform: deps.platform ?? process.platform, installed, ...deps.fleet });
+  const fleetParts = composeFleet({ config, fleet, identity, log, host: deps.host, installed, ...deps.fleet });
   const floor = config.fleet?.securityFloor ? parseVersion(config.fleet.securityFloor) : null;
-  const openAdmin = adminDatabaseOpener(config, deps.secrets);
+  const openAdmin = adminDatabaseOpener(config, deps.host.secrets);
   const admin = openAdmin
     ? async (): Promise<AdminSession> => {
         const adminDb = await openAdmin();
         const adminFleet = new FleetStore(adminDb);
         // The package is uploaded through the admin login too: the workstation login cannot write packages.
-        const publisher = composeFleet({ config, fleet: adminFleet, identity, log, secrets: deps.secrets, platform: deps.platform ?? process.platform, installed, ...deps.fleet }).publisher;
+        const publisher = composeFleet({ config, fleet: adminFleet, identity, log, host: deps.host, installed, ...deps.fleet }).publisher;
         return { fleet: adminFleet, packages: publisher, close: () => adminDb.close() };
       }
     : undefined;

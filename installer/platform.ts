@@ -1,5 +1,5 @@
 /**
- * Composition: the platform is chosen once, here (called by the CLI entry or main.ts), never by scattered checks.
+ * The installer for one platform, which the entry point chose (engine/compose/host.ts passes it): never sniffed here.
  * The privileged helper has one command-line shape on every OS, with no variables (sudo resets the environment, an
  * elevated Windows process gets a fresh one): the packaged app's own executable with --lockstep-privileged-apply first
  * (electron/main.ts runs the helper then, without windows), or under plain Node the same node binary with the helper
@@ -22,7 +22,7 @@ export const HELPER_SCRIPT = path.join(__dirname, 'privilegedApply.js');
 export interface PlatformOptions {
   config: MachineConfig;
   log: Logger;
-  platform?: NodeJS.Platform;
+  platform: NodeJS.Platform;
   spawner?: Spawner;
   /** Linux credentials dialog (or standard input in the CLI). */
   prompt: CredentialsPrompt;
@@ -33,9 +33,8 @@ export interface PlatformOptions {
 }
 
 export function createElevator(o: PlatformOptions, spawner: Spawner, user: string): Elevator {
-  const platform = o.platform ?? process.platform;
-  if (platform === 'win32') return new WindowsElevator(spawner, o.electronApp ?? { resourcesPath: path.dirname(process.execPath), execPath: process.execPath });
-  if (platform === 'darwin') return new DarwinElevator(spawner);
+  if (o.platform === 'win32') return new WindowsElevator(spawner, o.electronApp ?? { resourcesPath: path.dirname(process.execPath), execPath: process.execPath });
+  if (o.platform === 'darwin') return new DarwinElevator(spawner);
   return new LinuxElevator(spawner, { hasCommand: (n) => hasCommand(spawner, n), polkitAgentRunning: () => polkitAgentRunning(), currentUser: user }, o.config.installer.linuxElevation, o.prompt);
 }
 

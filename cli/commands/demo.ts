@@ -79,7 +79,7 @@ export const demo: Command = {
     const open = async (id: string, admin: boolean, version: string | null): Promise<Workstation> => {
       const config = simConfig(dir, id, admin, { url: feed.url, publicKey: vendor.publicKey });
       if (version) writeVersionFile(config.installDir, version);
-      return openWorkstation(config, { secrets: ctx.secrets, defaultLogDir: path.join(dir, 'logs'), migrate: true, logger: new MemoryLogger() });
+      return openWorkstation(config, { host: { ...ctx.host, defaultLogDir: path.join(dir, 'logs') }, migrate: true, logger: new MemoryLogger() });
     };
 
     let a: Workstation | null = null;
@@ -91,7 +91,7 @@ export const demo: Command = {
       say('admin-pc', 'answer "release for all workstations?" with Yes', describeDecision((await a.gate.answer('yes')).decision));
       say('front-desk', 'start', describeDecision((await b.gate.run()).decision));
 
-      const got = await installFromFeed(a.config, '1.1.0', { secrets: ctx.secrets, log: a.log, platform: process.platform });
+      const got = await installFromFeed(a.config, '1.1.0', { host: ctx.host, log: a.log });
       say('admin-pc', 'Extras → Update…: download 1.1.0 from the feed and install it', `installed ${got.to} (was ${got.from}); feed package downloads so far: ${feed.packageDownloads()}`);
       say('admin-pc', 'start after the update', describeDecision((await a.gate.run()).decision));
       const yes = await a.gate.answer('yes');

@@ -8,32 +8,17 @@
 import * as path from 'node:path';
 import { LockstepError } from '../../contract/errors';
 import { loadMachineConfig } from '../../kernel/config';
-import { RotatingFileLogger } from '../../kernel/log';
 import { packageKindOf } from '../../installer/packageKind';
 import { PACKAGE_KINDS, PackageKind } from '../../installer/journal';
 import { readManifestFile } from '../../installer/manifestInput';
 import { SignedManifest } from '../../installer/signedRequest';
-import { createInstaller } from '../../installer/platform';
-import { CredentialsPrompt } from '../../installer/elevation/types';
 import { Command, CommandContext } from '../command';
-import { defaultLogDir } from '../paths';
-
-const credentialOptions = {
-  'password-stdin': { type: 'boolean' },
-  account: { type: 'string' },
-} as const;
+import { CREDENTIAL_OPTIONS, stdinPrompt } from '../credentialsPrompt';
+import { installerFor as hostInstallerFor, logFor } from '../../engine/compose/host';
 
 function installerFor(ctx: CommandContext) {
   const config = loadMachineConfig(ctx.configPath);
-  const log = new RotatingFileLogger(path.join(config.log.dir ?? defaultLogDir(), 'lockstep.log'), config.log.maxBytes, config.log.keep);
-  let stdin: Promise<string> | null = null; // read once: a chain of steps may elevate more than once
-  const prompt: CredentialsPrompt = async ({ account }) => {
-    if (!ctx.values['password-stdin']) return null;
-    stdin ??= ctx.readStdin();
-    const password = Buffer.from((await stdin).replace(/\r?\n$/, ''), 'utf8');
-    return { account: String(ctx.values['account'] ?? account), password };
-  };
-  return createInstaller({ config, log, prompt });
+  return hostInstallerFor(config, ctx.host, logFor(config, ctx.host), { prompt: stdinPrompt(ctx) });
 }
 
 interface PlannedStep {
@@ -77,7 +62,7 @@ export const install: Command = {
   usage:
     'lockstep install [FILE] --manifest DOWNLOAD.json|SIGNED.json [--version V] [--sha512 HASH] [--kind portable|deb|appimage|nsis] [--password-stdin [--account NAME]] [--config FILE] [--json]',
   positionals: [0, 1],
-  options: { manifest: { type: 'string' }, version: { type: 'string' }, sha512: { type: 'string' }, kind: { type: 'string' }, ...credentialOptions },
+  options: { manifest: { type: 'string' }, version: { type: 'string' }, sha512: { type: 'string' }, kind: { type: 'string' }, ...CREDENTIAL_OPTIONS },
   async run(ctx) {
     const steps = plan(ctx);
     const sha512 = ctx.values['sha512'];
@@ -102,7 +87,7 @@ export const installRecover: Command = {
   name: 'install recover',
   summary: 'at start: finish or revert an interrupted install, revert a version that never confirmed a healthy start',
   usage: 'lockstep install recover [--password-stdin [--account NAME]] [--config FILE] [--json]',
-  options: { ...credentialOptions },
+  options: { ...CREDENTIAL_OPTIONS },
   async run(ctx) {
     const r = await installerFor(ctx).recoverInstall();
     const j = r.journal;

@@ -11,14 +11,12 @@ import type { DownloadedModule } from '../../contract/update';
 import { loadMachineConfig } from '../../kernel/config';
 import { defaultCacheDir } from '../../engine/feed/context';
 import { packageKindOf } from '../../installer/packageKind';
-import { RotatingFileLogger } from '../../kernel/log';
 import { installWithModules, moduleInstallerFor } from '../../engine/moduleInstall';
 import { trustedKeys } from '../../kernel/trust';
-import { CredentialsPrompt } from '../../installer/elevation/types';
 import { readManifestFile } from '../../installer/manifestInput';
-import { createInstaller } from '../../installer/platform';
-import { Command, CommandContext } from '../command';
-import { defaultLogDir } from '../paths';
+import { Command } from '../command';
+import { CREDENTIAL_OPTIONS, stdinPrompt } from '../credentialsPrompt';
+import { installerFor, logFor } from '../../engine/compose/host';
 
 const USAGE = 'lockstep install-update --manifest DOWNLOAD.json [--password-stdin [--account NAME]] [--config FILE] [--json]';
 
@@ -36,20 +34,11 @@ function downloadedModules(file: string): DownloadedModule[] {
   });
 }
 
-function prompt(ctx: CommandContext): CredentialsPrompt {
-  let stdin: Promise<string> | null = null; // read once: a chain of steps may elevate more than once
-  return async ({ account }) => {
-    if (!ctx.values['password-stdin']) return null;
-    stdin ??= ctx.readStdin();
-    return { account: String(ctx.values['account'] ?? account), password: Buffer.from((await stdin).replace(/\r?\n$/, ''), 'utf8') };
-  };
-}
-
 export const installUpdate: Command = {
   name: 'install-update',
   summary: 'install a downloaded update: the app steps and the ticked module packages together (download --json output)',
   usage: USAGE,
-  options: { manifest: { type: 'string' }, 'password-stdin': { type: 'boolean' }, account: { type: 'string' } },
+  options: { manifest: { type: 'string' }, ...CREDENTIAL_OPTIONS },
   async run(ctx) {
     const manifestFile = ctx.values['manifest'];
     if (typeof manifestFile !== 'string') throw new LockstepError('E_USAGE', `--manifest is required: the output of "lockstep download --json".\nUsage: ${USAGE}`);
@@ -57,8 +46,8 @@ export const installUpdate: Command = {
     if (steps.some((s) => s.file === null || s.version === null)) throw new LockstepError('E_USAGE', `${manifestFile} is not the output of "lockstep download --json" (steps without files).`);
     const modules = downloadedModules(manifestFile);
     const config = loadMachineConfig(ctx.configPath);
-    const log = new RotatingFileLogger(path.join(config.log.dir ?? defaultLogDir(), 'lockstep.log'), config.log.maxBytes, config.log.keep);
-    const installer = createInstaller({ config, log, prompt: prompt(ctx) });
+    const log = logFor(config, ctx.host);
+    const installer = installerFor(config, ctx.host, log, { prompt: stdinPrompt(ctx) });
     const moduleInstaller = moduleInstallerFor(config, { cacheDir: config.feed?.cacheDir ?? defaultCacheDir(config), trustedKeys: trustedKeys(config), log });
     const target = steps[steps.length - 1]!.version!;
     const { app, modules: list } = await installWithModules(moduleInstaller, target, modules, async () => {

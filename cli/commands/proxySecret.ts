@@ -14,7 +14,7 @@ export const setProxyPassword: Command = {
     const secret = (await ctx.readStdin()).replace(/\r?\n$/, '');
     if (!secret) throw new LockstepError('E_USAGE', 'No password on standard input.');
     const account = proxyAccount(proxy.url, proxy.username);
-    await ctx.secrets.set(account, secret);
+    await ctx.host.secrets.set(account, secret);
     return { json: { stored: true, account }, text: `Stored the proxy password for ${account} in the OS keychain.` };
   },
 };

@@ -20,7 +20,7 @@ export const setDbPassword: Command = {
     if (!account) throw new LockstepError('E_USAGE', 'This database URL names no user: there is no password to store.');
     const secret = (await ctx.readStdin()).replace(/\r?\n$/, '');
     if (!secret) throw new LockstepError('E_USAGE', 'No password on standard input.');
-    await ctx.secrets.set(account, secret);
+    await ctx.host.secrets.set(account, secret);
     return { json: { stored: true, account }, text: `Stored the password for ${account} in the OS keychain.` };
   },
 };

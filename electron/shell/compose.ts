@@ -4,25 +4,17 @@
  * browser tests call it with the same real parts (SQLite, a loopback feed, a temp install folder) and a recording
  * relaunch. Nothing here imports electron.
  */
-import * as path from 'node:path';
 import type { Locale } from '../../contract/messages';
 import { MachineConfig } from '../../kernel/config';
-import { feedContext } from '../../engine/feed/context';
-import { FeedContext } from '../../engine/feed/download';
-import { License, platformOf } from '../../kernel/catalogSchema';
 import { VersionFileSource } from '../../kernel/installation';
-import { loadLicense } from '../../engine/license';
-import { Logger, RotatingFileLogger } from '../../kernel/log';
-import { defaultModulesFile, readInstalledModules } from '../../engine/modules';
+import { Logger } from '../../kernel/log';
+import { Host, installerFor, logFor } from '../../engine/compose/host';
+import { FeedContext } from '../../engine/feed/download';
+import { openUpdateService } from '../../engine/feed/openUpdateService';
 import { moduleInstallerFor } from '../../engine/moduleInstall';
-import { SecretStore } from '../../engine/secrets';
 import { Upgrader } from '../../engine/startupGate';
-import { trustedKeys } from '../../kernel/trust';
 import { UpdateService } from '../../engine/updateService';
 import { openWorkstation, Workstation } from '../../engine/workstation';
-import { createInstaller } from '../../installer/platform';
-import { Spawner } from '../../installer/spawn';
-import { WindowsApp } from '../../installer/elevation/win32';
 import { createHandlerTable, HandlerTable, SenderPolicy } from '../ipc';
 import { CredentialsBroker } from './credentials';
 import { loadNotesRenderer } from './notes';
@@ -30,12 +22,10 @@ import { ShellSession } from './shellSession';
 
 export interface ShellOptions {
   config: MachineConfig;
-  secrets: SecretStore;
-  defaultLogDir: string;
+  /** The platform, log folder, keychain (and packaged executable) the entry point chose. */
+  host: Host;
   settingsFile: string;
   systemLocale: Locale;
-  /** The OS, chosen once by the entry point. */
-  platform: NodeJS.Platform;
   /** Restart into the installed version (Electron: app.relaunch + exit). */
   relaunch: () => void;
   /** Which pages may call the handler table. */
@@ -44,8 +34,6 @@ export interface ShellOptions {
   upgrader?: Upgrader;
   /** The embedded SQLite default migrates itself; shared servers are migrated by IT. */
   migrate?: boolean;
-  electronApp?: WindowsApp;
-  spawner?: Spawner;
 }
 
 export interface Shell {
@@ -58,34 +46,18 @@ export interface Shell {
   close(): Promise<void>;
 }
 
-function tryLicense(config: MachineConfig): License | null {
-  try {
-    return loadLicense(config.feed?.licenseFile, trustedKeys(config));
-  } catch {
-    return null; // *Search now* reports the coded licence error where the user can see it
-  }
-}
-
 export async function composeShell(o: ShellOptions): Promise<Shell> {
   const { config } = o;
-  const log = o.logger ?? new RotatingFileLogger(path.join(config.log.dir ?? o.defaultLogDir, 'lockstep.log'), config.log.maxBytes, config.log.keep);
-  // One installer for everything this app installs: Extras → Update… and the gate's own upgrade (issue 5), both
-  // asking for credentials through the same window where the OS has no prompt.
+  const log = o.logger ?? logFor(config, o.host);
+  // One installer for everything this app installs: Extras → Update… and the gate's own upgrade, both asking for
+  // credentials through the same window where the OS has no prompt.
   const broker = new CredentialsBroker();
-  const installer = createInstaller({ config, log, platform: o.platform, prompt: broker.prompt, ...(o.spawner ? { spawner: o.spawner } : {}), ...(o.electronApp ? { electronApp: o.electronApp } : {}) });
-  const workstation = await openWorkstation(config, { defaultLogDir: o.defaultLogDir, secrets: o.secrets, logger: log, migrate: o.migrate ?? false, platform: o.platform, fleet: { installer }, ...(o.upgrader ? { upgrader: o.upgrader } : {}) });
+  const installer = installerFor(config, o.host, log, { prompt: broker.prompt });
+  const workstation = await openWorkstation(config, { host: o.host, logger: log, migrate: o.migrate ?? false, fleet: { installer }, ...(o.upgrader ? { upgrader: o.upgrader } : {}) });
   try {
-    const license = tryLicense(config);
-    const feed = await feedContext(config, { secrets: o.secrets, log, platform: platformOf(o.platform), licenseNumber: license?.number ?? null });
+    const updates = await openUpdateService(config, { host: o.host, logger: log });
+    const feed = updates.feed;
     const installed = new VersionFileSource(config.installDir);
-    const updates = new UpdateService({
-      feed,
-      channel: config.channel,
-      installed: () => installed.installedVersion(),
-      license: () => loadLicense(config.feed?.licenseFile, trustedKeys(config)),
-      modules: () => readInstalledModules(config.feed?.modulesFile ?? defaultModulesFile(config.installDir)),
-      log,
-    });
     const session = new ShellSession({
       workstation,
       updates,

@@ -3,29 +3,24 @@
  * installed version from the install folder, the verified licence (its number is the only identifying header), the
  * installed modules, and the feed context. Needs no database: checking and downloading work before the fleet does.
  */
-import * as path from 'node:path';
 import { MachineConfig } from '../../kernel/config';
 import { VersionFileSource } from '../../kernel/installation';
 import { loadLicense } from '../license';
-import { Logger, RotatingFileLogger } from '../../kernel/log';
+import { Logger } from '../../kernel/log';
 import { defaultModulesFile, readInstalledModules } from '../modules';
-import { SecretStore } from '../secrets';
 import { trustedKeys } from '../../kernel/trust';
 import { UpdateService } from '../updateService';
-import { Platform } from '../../kernel/catalogSchema';
-import { feedContext } from './context';
+import { Host, feedContextFor, logFor } from '../compose/host';
 
-export interface SessionDeps {
-  secrets: SecretStore;
-  platform: Platform;
-  defaultLogDir: string;
+export interface UpdateServiceDeps {
+  host: Host;
   logger?: Logger;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 }
 
-export async function openUpdateService(config: MachineConfig, deps: SessionDeps): Promise<UpdateService> {
-  const log = deps.logger ?? new RotatingFileLogger(path.join(config.log.dir ?? deps.defaultLogDir, 'lockstep.log'), config.log.maxBytes, config.log.keep);
+export async function openUpdateService(config: MachineConfig, deps: UpdateServiceDeps): Promise<UpdateService> {
+  const log = deps.logger ?? logFor(config, deps.host);
   const keys = trustedKeys(config);
   // The licence number rides on every feed request; a missing licence still lets the error surface through check().
   let licenseNumber: string | null = null;
@@ -34,7 +29,7 @@ export async function openUpdateService(config: MachineConfig, deps: SessionDeps
   } catch {
     licenseNumber = null;
   }
-  const feed = await feedContext(config, { secrets: deps.secrets, log, platform: deps.platform, licenseNumber, sleep: deps.sleep });
+  const feed = await feedContextFor(config, deps.host, log, licenseNumber, deps.sleep);
   const installed = new VersionFileSource(config.installDir);
   return new UpdateService({
     feed,

@@ -10,15 +10,12 @@ import { FleetStore } from '../../db/fleetStore';
 import { LeaseStore } from '../../db/leaseStore';
 import { PackageStore } from '../../db/packageStore';
 import { defaultStateDir } from '../../installer/journal';
-import { createInstaller } from '../../installer/platform';
 import { MachineConfig } from '../../kernel/config';
-import { feedContext } from '../feed/context';
 import { paceOf } from '../../kernel/feedConfig';
 import { FeedHttp } from '../feed/http';
 import { Identity } from '../identity';
 import { InstalledVersionSource } from '../../kernel/installation';
 import { Logger } from '../../kernel/log';
-import { SecretStore } from '../secrets';
 import { trustedKeys } from '../../kernel/trust';
 import { ChunkProgress } from './dbTransfer';
 import { FeedPackageSource, FirstOf } from './feedPackageSource';
@@ -31,6 +28,7 @@ import { fileStoreFor } from './fileStore';
 import { FleetUpgrader, PackageInstaller } from './upgrader';
 import { moduleInstallerFor } from '../moduleInstall';
 import { platformOf } from '../../kernel/catalogSchema';
+import { Host, feedContextFor, installerFor } from '../compose/host';
 
 export interface FleetParts {
   settings: FleetConfig;
@@ -45,8 +43,7 @@ export interface FleetComposeDeps {
   fleet: FleetStore;
   identity: Identity;
   log: Logger;
-  secrets: SecretStore;
-  platform: NodeJS.Platform;
+  host: Host;
   installed: InstalledVersionSource;
   /** Default: the installer's apply pipeline (installer/platform.ts), with no credentials prompt. */
   installer?: PackageInstaller;
@@ -95,11 +92,11 @@ export function composeFleet(d: FleetComposeDeps): FleetParts {
   const packages = new PackageStore(d.fleet.db);
   const leases = new LeaseStore(d.fleet.db);
   const keys = trustedKeys(d.config);
-  const platform = platformOf(d.platform);
-  const installer = d.installer ?? createInstaller({ config: d.config, log: d.log, prompt: async () => null, platform: d.platform, user: d.identity.osUser });
+  const platform = platformOf(d.host.platform);
+  const installer = d.installer ?? installerFor(d.config, d.host, d.log, { user: d.identity.osUser });
   // The site's package store is chosen here, once: the upgrader and the publisher get the same one.
   const fileStore = fileStoreFor(settings, storeHttpFor(d.config, d.log));
-  const feedSources = d.config.feed ? [new FeedPackageSource(() => feedContext(d.config, { secrets: d.secrets, log: d.log, platform, licenseNumber: null }))] : [];
+  const feedSources = d.config.feed ? [new FeedPackageSource(() => feedContextFor(d.config, d.host, d.log, null))] : [];
   const upgrader = new FleetUpgrader({
     fleet: d.fleet,
     packages,

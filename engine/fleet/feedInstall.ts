@@ -4,24 +4,21 @@
  * cache, where "release for all" finds it again without a second download.
  */
 import { LockstepError } from '../../contract/errors';
-import { createInstaller } from '../../installer/platform';
 import { fetchCatalog } from '../catalog';
 import { MachineConfig } from '../../kernel/config';
-import { feedContext } from '../feed/context';
 import { downloadVersion } from '../feed/download';
 import { Logger } from '../../kernel/log';
-import { SecretStore } from '../secrets';
 import { compareVersions } from '../../kernel/version';
 import { packageKindOf } from '../../installer/packageKind';
-import { platformOf } from '../../kernel/catalogSchema';
+import { Host, feedContextFor, installerFor } from '../compose/host';
 
-export async function installFromFeed(config: MachineConfig, version: string, deps: { secrets: SecretStore; log: Logger; platform: NodeJS.Platform }): Promise<{ from: string | null; to: string; file: string }> {
-  const ctx = await feedContext(config, { secrets: deps.secrets, log: deps.log, platform: platformOf(deps.platform), licenseNumber: null });
+export async function installFromFeed(config: MachineConfig, version: string, deps: { host: Host; log: Logger }): Promise<{ from: string | null; to: string; file: string }> {
+  const ctx = await feedContextFor(config, deps.host, deps.log, null);
   const { catalog } = await fetchCatalog(ctx);
   const entry = catalog.versions.find((v) => compareVersions(v.version, version) === 0);
   if (!entry) throw new LockstepError('E_NOT_FOUND', `The feed offers no version ${version}.`, { version });
   const got = await downloadVersion(ctx, entry.manifest);
-  const installer = createInstaller({ config, log: deps.log, prompt: async () => null, platform: deps.platform });
+  const installer = installerFor(config, deps.host, deps.log);
   const out = await installer.install({ packagePath: got.file, sha512: got.fileInfo.sha512, kind: packageKindOf(got.fileInfo.name), version: got.version, manifest: { text: got.manifestText, signature: got.manifestSignature } });
   installer.confirmHealthy(); // the simulated app "started healthily" at once
   return { from: out.from, to: out.to, file: got.file };

@@ -148,7 +148,7 @@ describe('a server without password authentication', { skip: pgUrl ? false : 'LO
     fs.writeFileSync(configFile, JSON.stringify({ installDir: 'app', database, workstation: { id: 'no-keyring' } }));
     const keychain = new UntouchableKeychain();
     try {
-      const ws = await openWorkstation(configFile, { secrets: keychain, defaultLogDir: path.join(dir, 'logs'), logger: new MemoryLogger() });
+      const ws = await openWorkstation(configFile, { host: { platform: 'linux', defaultLogDir: path.join(dir, 'logs'), secrets: keychain }, logger: new MemoryLogger() });
       await ws.db.knex.raw('select 1 as one');
       await ws.close();
       return { keychain, error: null };

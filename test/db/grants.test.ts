@@ -102,7 +102,7 @@ describe('database logins with least privilege (postgres)', { skip: pg ? false :
       const raw = { installDir: path.join(wdir, 'app'), database: { url: loginUrl(wsLogin) }, workstation: { id: name }, fleet: { chunkBytes: 64 * 1024 }, feed: { url: 'http://127.0.0.1:9/', trustedKeys: [site.feed.publicKey] }, ...extra };
       const file = path.join(wdir, 'lockstep.machine.json');
       fs.writeFileSync(file, JSON.stringify(raw));
-      const ws = await openWorkstation({ ...MachineConfigSchema.parse(raw), sourceFile: file }, { secrets, defaultLogDir: wdir, logger: new MemoryLogger(), fleet: { sources: [feedSource(site.feed)] } });
+      const ws = await openWorkstation({ ...MachineConfigSchema.parse(raw), sourceFile: file }, { host: { platform: 'linux', defaultLogDir: wdir, secrets }, logger: new MemoryLogger(), fleet: { sources: [feedSource(site.feed)] } });
       cleanups.push(() => ws.close());
       return { ws, installed: () => (JSON.parse(fs.readFileSync(path.join(wdir, 'app', 'lockstep-version.json'), 'utf8')) as { version: string }).version };
     }
@@ -194,7 +194,7 @@ describe('one login per workstation with row-level security (postgres)', { skip:
     fs.mkdirSync(path.join(dir, 'app'));
     writeVersionFile(path.join(dir, 'app'), '1.0.0');
     const raw = { installDir: path.join(dir, 'app'), database: { url: u.toString() }, workstation: { id: login } };
-    const ws = await openWorkstation({ ...MachineConfigSchema.parse(raw), sourceFile: path.join(dir, 'lockstep.machine.json') }, { secrets, defaultLogDir: dir, logger: new MemoryLogger() });
+    const ws = await openWorkstation({ ...MachineConfigSchema.parse(raw), sourceFile: path.join(dir, 'lockstep.machine.json') }, { host: { platform: 'linux', defaultLogDir: dir, secrets }, logger: new MemoryLogger() });
     cleanups.push(() => ws.close());
     await ws.gate.run();
     assert.equal((await owner.knex('lockstep_workstations').where({ workstation_id: login }).first('os_user')) !== undefined, true);

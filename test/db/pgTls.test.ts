@@ -92,7 +92,7 @@ describe('PostgreSQL over TLS (a throwaway cluster with a test CA)', () => {
     fs.writeFileSync(configFile, JSON.stringify({ installDir: 'app', database: { url: url('127.0.0.1', 'sslmode=verify-full'), caFile: 'certs/db-ca.pem' }, workstation: { id: 'tls-ws' } }));
     const secrets = new MemorySecrets();
     await secrets.set(`db:postgres://${pg.user}@127.0.0.1:${pg.port}/${pg.database}`, pg.password);
-    const ws = await openWorkstation(configFile, { secrets, defaultLogDir: path.join(dir, 'logs'), logger: new MemoryLogger() });
+    const ws = await openWorkstation(configFile, { host: { platform: 'linux', defaultLogDir: path.join(dir, 'logs'), secrets }, logger: new MemoryLogger() });
     try {
       const r = await ws.db.knex.raw('select ssl from pg_stat_ssl where pid = pg_backend_pid()');
       assert.equal((r as { rows: Array<{ ssl: boolean }> }).rows[0]!.ssl, true);

@@ -76,7 +76,7 @@ export async function feedFixture(options: FixtureOptions = {}): Promise<FeedFix
       feed = { ...feed, ...extra };
       write();
     },
-    service: () => openUpdateService(loadMachineConfig(configPath), { secrets, platform: 'linux', defaultLogDir: path.join(dir, 'logs'), logger: log }),
+    service: () => openUpdateService(loadMachineConfig(configPath), { host: { platform: 'linux', defaultLogDir: path.join(dir, 'logs'), secrets }, logger: log }),
     async cleanup() {
       await server.close();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -33,7 +33,7 @@ async function workstation(url: string, publicKey: string, installed: string, fl
   const raw = { installDir: path.join(dir, 'app'), database: { url, passwordFromKeychain: false }, administrators: ['admin'], workstation: { id: `ws-${path.basename(dir)}` }, fleet: { chunkBytes: 64 * 1024, ...fleet }, feed: { url: 'http://127.0.0.1:9/', trustedKeys: [publicKey] } };
   const file = path.join(dir, 'lockstep.machine.json');
   fs.writeFileSync(file, JSON.stringify(raw));
-  const ws = await openWorkstation({ ...MachineConfigSchema.parse(raw), sourceFile: file }, { secrets: noSecrets, defaultLogDir: dir, logger: new MemoryLogger() });
+  const ws = await openWorkstation({ ...MachineConfigSchema.parse(raw), sourceFile: file }, { host: { platform: 'linux', defaultLogDir: dir, secrets: noSecrets }, logger: new MemoryLogger() });
   return {
     ws,
     dir,

@@ -43,7 +43,7 @@ async function workstation(dbUrl: string, site: CountingFeed, packageStore: Reco
   const file = path.join(dir, 'lockstep.machine.json');
   fs.writeFileSync(file, JSON.stringify(raw));
   const log = new MemoryLogger();
-  const ws = await openWorkstation({ ...MachineConfigSchema.parse(raw), sourceFile: file }, { secrets: noSecrets, defaultLogDir: dir, logger: log });
+  const ws = await openWorkstation({ ...MachineConfigSchema.parse(raw), sourceFile: file }, { host: { platform: 'linux', defaultLogDir: dir, secrets: noSecrets }, logger: log });
   const installed = () => (JSON.parse(fs.readFileSync(path.join(dir, 'app', 'lockstep-version.json'), 'utf8')) as { version: string }).version;
   const payloadSha256 = () => createHash('sha256').update(fs.readFileSync(path.join(dir, 'app', 'data', 'filler.bin'))).digest('hex');
   return { ws, dir, log, installed, payloadSha256, appFiles: () => fs.readdirSync(path.join(dir, 'app')).sort() };

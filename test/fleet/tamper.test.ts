@@ -26,7 +26,7 @@ async function workstation(url: string, publicKey: string, installed: string, ex
   const raw = { installDir: path.join(dir, 'app'), database: { url, passwordFromKeychain: false }, workstation: { id: `ws-${path.basename(dir)}` }, fleet: { chunkBytes: 64 * 1024 }, feed: { url: 'http://127.0.0.1:9/', trustedKeys: [publicKey] }, ...extra };
   const file = path.join(dir, 'lockstep.machine.json');
   fs.writeFileSync(file, JSON.stringify(raw));
-  const ws = await openWorkstation({ ...MachineConfigSchema.parse(raw), sourceFile: file }, { secrets: noSecrets, defaultLogDir: dir, logger: new MemoryLogger() });
+  const ws = await openWorkstation({ ...MachineConfigSchema.parse(raw), sourceFile: file }, { host: { platform: 'linux', defaultLogDir: dir, secrets: noSecrets }, logger: new MemoryLogger() });
   return { ws, dir, installed: () => (JSON.parse(fs.readFileSync(path.join(dir, 'app', 'lockstep-version.json'), 'utf8')) as { version: string }).version };
 }
 

@@ -17,7 +17,7 @@ import { HELPER_SCRIPT, helperCommandFor } from '../../installer/platform';
 import { privilegedArgs, runPrivilegedMain, sudoersRule } from '../../installer/privilegedApply';
 import type { PlatformOptions } from '../../installer/platform';
 
-const base = { config: {} as PlatformOptions['config'], log: {} as PlatformOptions['log'], prompt: async () => null };
+const base = { config: {} as PlatformOptions['config'], log: {} as PlatformOptions['log'], prompt: async () => null, platform: 'linux' as const };
 
 test('one shape: the app executable with the fixed first argument and no variables; plain Node runs the script the same way', () => {
   const packaged = helperCommandFor({ ...base, electronApp: { execPath: '/opt/Lockstep Client/lockstep-client', resourcesPath: '/opt/Lockstep Client/resources' } });

@@ -1,4 +1,5 @@
 /** Child-process entry for the fleet tests: `node feedInstallMain.js CONFIG VERSION` installs VERSION from the feed. */
+import * as path from 'node:path';
 import { loadMachineConfig } from '../../../kernel/config';
 import { installFromFeed } from '../../../engine/fleet/feedInstall';
 import { MemoryLogger } from '../../../kernel/log';
@@ -9,7 +10,7 @@ const noSecrets: SecretStore = { get: async () => null, set: async () => undefin
 
 async function main(): Promise<void> {
   const [configFile, version] = process.argv.slice(2);
-  const out = await installFromFeed(loadMachineConfig(configFile!), version!, { secrets: noSecrets, log: new MemoryLogger(), platform: process.platform });
+  const out = await installFromFeed(loadMachineConfig(configFile!), version!, { host: { platform: process.platform, defaultLogDir: path.join(path.dirname(configFile!), 'logs'), secrets: noSecrets }, log: new MemoryLogger() });
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 

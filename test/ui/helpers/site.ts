@@ -55,11 +55,9 @@ export async function createSite(o: { windowsOrigin: string; versions?: DemoVers
       const ws: Partial<TestWorkstation> & { relaunches: number } = { relaunches: 0 };
       const shell = await composeShell({
         config: loadMachineConfig(file),
-        secrets: noSecrets,
-        defaultLogDir: path.join(wsDir, 'logs'),
+        host: { platform: 'linux', defaultLogDir: path.join(wsDir, 'logs'), secrets: noSecrets },
         settingsFile: path.join(wsDir, 'settings.json'),
         systemLocale: w.locale ?? 'en',
-        platform: 'linux',
         relaunch: () => void ws.relaunches++,
         senders: { origin: o.windowsOrigin },
         logger: log,
