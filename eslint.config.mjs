@@ -15,6 +15,7 @@ const LAYERS = [
   ['installer', [ELECTRON], [above(['db', 'engine', 'authoring', 'electron', 'cli', 'renderer'], 'installer/ stands on contract/ and kernel/ only: the privileged helper must stay small.')]],
   ['engine', [ELECTRON], [above(['authoring', 'electron', 'cli', 'renderer'], 'engine/ runs under plain Node below the vendor tools, Electron and the CLI.')]],
   ['authoring', [ELECTRON], [above(['electron', 'cli', 'renderer'], 'authoring/ (the vendor tools) runs under plain Node.')]],
+  ['builder', [ELECTRON], [above(['db', 'installer', 'engine', 'authoring', 'electron', 'cli', 'renderer'], 'builder/ runs inside the vendor\'s electron-builder: it stands on contract/ and kernel/ only.')]],
   ['cli', [ELECTRON], [above(['electron', 'renderer'], 'The CLI runs under plain Node.')]],
 ];
 

@@ -13,6 +13,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { LockstepError } from '../../contract/errors';
+import { asarUnpackedPath } from '../../kernel/asarUnpacked';
 import type { FromWorker, ToWorker, WorkerInit } from './hashingWriterWorker';
 
 /** 2 MiB × 4 in flight (+1 filling): ≈ 10 MiB of slabs; 4 MiB slabs measured the same speed but up to 65 MB RSS growth. */
@@ -55,7 +56,8 @@ export class HashingWriter {
 
   /** Opens `file`, keeping (and hashing) its first `keep` bytes and cutting off anything after them. */
   static async open(file: string, keep: number): Promise<HashingWriter> {
-    const worker = new Worker(path.join(__dirname, 'hashingWriterWorker.js'), { workerData: { file, keep } satisfies WorkerInit });
+    // In the packaged app this file lies inside app.asar, which a Worker cannot read: the builder unpacks the script.
+    const worker = new Worker(asarUnpackedPath(path.join(__dirname, 'hashingWriterWorker.js')), { workerData: { file, keep } satisfies WorkerInit });
     const writer = new HashingWriter(worker, path.dirname(file));
     try {
       await new Promise<void>((resolve, reject) => {
