@@ -31,6 +31,7 @@ export interface PackagedHost {
   /** What the vendor's own afterPack hook saw (it must run after Lockstep's). */
   vendorHookSaw: { versionFile: string | null } | null;
   ms: number;
+  cpuSeconds: number;
 }
 
 /** The repository's production dependency folders (hoisted), as npm lists them. */
@@ -59,8 +60,16 @@ function standInElectron(dir: string): void {
   fs.writeFileSync(path.join(dir, 'locales', 'en-US.pak'), 'stand-in');
 }
 
+/** CPU seconds of this process and the children it waited for (npm, cp): a bound that holds on a loaded machine too. */
+export function cpuSeconds(): number {
+  const fields = fs.readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+  // after "(comm) ": state is field 3, utime 14 … cstime 17 (1-based), in clock ticks (100 per second on Linux)
+  return fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) / 100;
+}
+
 export async function packageHostApp(): Promise<PackagedHost> {
   const started = Date.now();
+  const cpuAtStart = cpuSeconds();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-package-'));
   const projectDir = path.join(tmp, 'host');
   const electronDist = path.join(tmp, 'electron-dist');
@@ -125,5 +134,6 @@ export async function packageHostApp(): Promise<PackagedHost> {
     log,
     vendorHookSaw: packaged.vendorHookSaw,
     ms: Date.now() - started,
+    cpuSeconds: cpuSeconds() - cpuAtStart,
   };
 }
