@@ -10,6 +10,7 @@ import { KeytarSecretStore, SecretStore } from '../engine/secrets';
 import { Workstation, openWorkstation } from '../engine/workstation';
 import { Command, CommandContext, CommandOutput } from './command';
 import { COMMANDS } from './commands';
+import { ConfigSource, cliLocale, explainMissingConfig, humanErrorText } from './errorText';
 import { DEFAULT_CONFIG_FILE, defaultLogDir } from './paths';
 
 export interface CliIo {
@@ -70,6 +71,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const { command, rest } = found;
   let opened: Workstation | null = null;
+  let config: { path: string; source: ConfigSource } | null = null;
   try {
     const { values, positionals } = parseArgsOrUsage(command, rest);
     if (values['help']) {
@@ -79,6 +81,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const [min, max] = command.positionals ?? [0, 0];
     if (positionals.length < min || positionals.length > max) throw new LockstepError('E_USAGE', `Usage: ${command.usage}`);
     const configPath = path.resolve(String(values['config'] ?? io.env['LOCKSTEP_CONFIG'] ?? DEFAULT_CONFIG_FILE));
+    config = { path: configPath, source: values['config'] !== undefined ? '--config' : io.env['LOCKSTEP_CONFIG'] !== undefined ? 'LOCKSTEP_CONFIG' : 'default' };
     // The CLI's entry chooses the platform, the log folder and the keychain once, for every command.
     const host: Host = { platform: process.platform, defaultLogDir: defaultLogDir(process.platform, io.env), secrets: io.secrets ?? new KeytarSecretStore() };
     const ctx: CommandContext = {
@@ -100,7 +103,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout((json ? JSON.stringify(out.json) : out.text) + '\n');
     return out.exitCode ?? 0;
   } catch (err) {
-    const e = toLockstepError(err);
+    const e = config ? explainMissingConfig(toLockstepError(err), config.path, config.source) : toLockstepError(err);
     (opened as Workstation | null)?.log.error('cli.failed', { command: command.name, code: e.code, message: e.message });
     return fail(io, json, e);
   } finally {
@@ -118,6 +121,6 @@ function parseArgsOrUsage(command: Command, rest: string[]) {
 
 function fail(io: CliIo, json: boolean, e: LockstepError): number {
   if (json) io.stdout(JSON.stringify({ error: e.toInfo() }) + '\n');
-  else io.stderr(`error ${e.code}: ${e.message}\n`);
+  else io.stderr(humanErrorText(e, cliLocale(io.env)));
   return e.code === 'E_USAGE' ? 2 : 1;
 }

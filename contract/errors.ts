@@ -50,6 +50,8 @@ export const ERROR_CODES = [
   'E_TRANSFER_BUSY',
   // issue 9 (database link)
   'E_DB_TLS',
+  // issue 10 (a newcomer's first run)
+  'E_CONFIG_MISSING',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
