@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
+import { lockstepBuildConfig } from '../../builder';
 
 // Deep imports: app-builder-lib exports neither function from its index.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -59,6 +60,11 @@ test('installer/electron-builder.yml passes electron-builder validation and says
       },
     },
   );
+});
+
+test('the app that is Lockstep itself unpacks what lockstep/builder unpacks in a vendor app', async () => {
+  const config = await getConfig(root, path.join(root, 'installer/electron-builder.yml'), null);
+  assert.deepEqual(config['asarUnpack'], lockstepBuildConfig({ packageDir: '' }).asarUnpack);
 });
 
 test('a broken configuration is rejected by the same validation (the test can fail)', async () => {
