@@ -53,7 +53,7 @@ function usage(option: string, message: string): LockstepError {
   return new LockstepError('E_USAGE', `lockstep/builder option ${option} ${message}`, { option });
 }
 
-function checkOptions(options: LockstepBuildOptions): Required<Pick<LockstepBuildOptions, 'packageDir'>> & LockstepBuildOptions {
+function checkOptions(options: LockstepBuildOptions): LockstepBuildOptions & { packageDir: string } {
   if (typeof options !== 'object' || options === null) throw usage('(options)', 'must be an object.');
   for (const key of Object.keys(options)) {
     if (!(OPTION_NAMES as readonly string[]).includes(key)) throw usage(key, `is not known; the options are ${OPTION_NAMES.join(', ')}.`);
@@ -64,7 +64,8 @@ function checkOptions(options: LockstepBuildOptions): Required<Pick<LockstepBuil
     if (/^[a-z]+:\/\/[^/@]*@/i.test(feedUrl)) throw usage('feedUrl', 'must not contain credentials: electron-builder writes it into the app.');
   }
   if (channel !== undefined && (typeof channel !== 'string' || !/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(channel))) throw usage('channel', 'must be a channel name such as latest or beta.');
-  if (typeof packageDir !== 'string' || packageDir.startsWith('/') || packageDir.split(/[\\/]/).includes('..')) throw usage('packageDir', 'must be a path inside the app folder, such as node_modules/lockstep.');
+  if (channel !== undefined && feedUrl === undefined) throw usage('channel', 'names a channel of the feed: give feedUrl too.');
+  if (typeof packageDir !== 'string' || /^([\\/]|[a-z]:)/i.test(packageDir) || packageDir.split(/[\\/]/).includes('..')) throw usage('packageDir', 'must be a path inside the app folder, such as node_modules/lockstep.');
   return { ...options, packageDir };
 }
 

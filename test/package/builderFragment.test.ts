@@ -94,6 +94,8 @@ test('a wrong option or a setting Lockstep cannot work without is a coded error 
     [() => lockstepBuildConfig({ feedUrl: 'https://user:secret@updates.example.com' }), 'feedUrl'],
     [() => lockstepBuildConfig({ channel: 'beta/../x' }), 'channel'],
     [() => lockstepBuildConfig({ packageDir: '../lockstep' }), 'packageDir'],
+    [() => lockstepBuildConfig({ packageDir: 'C:\\app\\node_modules\\lockstep' }), 'packageDir'],
+    [() => lockstepBuildConfig({ channel: 'beta' }), 'channel'],
     [() => withLockstep({ ...vendor, nsis: { packElevateHelper: false } }), 'nsis.packElevateHelper'],
   ];
   for (const [call, option] of cases) {
