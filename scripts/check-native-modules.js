@@ -14,18 +14,26 @@ function has(command, args = ['--version']) {
   return r.status === 0;
 }
 
+/**
+ * A binary built for another runtime is there and fine: `electron-builder install-app-deps` rebuilds both modules for
+ * the app's Electron, and a later npm install that reruns this script must not call that a failed build.
+ */
+function builtForAnotherRuntime(err) {
+  return /NODE_MODULE_VERSION/.test(String(err && err.message));
+}
+
 function loadFailures() {
   const failed = [];
-  try {
-    require('keytar');
-  } catch (err) {
-    failed.push({ name: 'keytar', error: err });
-  }
-  try {
-    const Database = require('better-sqlite3');
-    new Database(':memory:').close(); // the binding is loaded on first use
-  } catch (err) {
-    failed.push({ name: 'better-sqlite3', error: err });
+  const probes = {
+    keytar: () => require('keytar'),
+    'better-sqlite3': () => new (require('better-sqlite3'))(':memory:').close(), // the binding loads on first use
+  };
+  for (const [name, probe] of Object.entries(probes)) {
+    try {
+      probe();
+    } catch (err) {
+      if (!builtForAnotherRuntime(err)) failed.push({ name, error: err });
+    }
   }
   return failed;
 }

@@ -58,6 +58,7 @@ function npmInstall(dir: string, bin: string): { status: number | null; stderrLi
   return { status: r.status, stderrLines: r.stderr.split('\n').filter((l) => l.trim() !== '') };
 }
 
+let electronKeytar: string;
 let brokenKeytar: string;
 let goodKeytar: string;
 let goodSqlite: string;
@@ -66,6 +67,7 @@ before(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-installcheck-'));
   brokenKeytar = standIn('keytar', '7.9.0', "module.exports = require('./build/Release/keytar.node');\n", true);
   goodKeytar = standIn('keytar', '7.9.1', 'module.exports = { getPassword: async () => null };\n', false);
+  electronKeytar = standIn('keytar', '7.9.2', "throw new Error('The module keytar.node was compiled against a different Node.js version using NODE_MODULE_VERSION 145. This version of Node.js requires NODE_MODULE_VERSION 115.');\n", false);
   goodSqlite = standIn('better-sqlite3', '12.0.0', 'module.exports = class Database { close() {} };\n', false);
 });
 
@@ -92,6 +94,13 @@ test('only what is missing is named: a machine with a compiler and Python lacks 
 test('when the native modules load, the check is silent and the install succeeds', () => {
   const bin = toolsFolder('bin-ok', {});
   const r = npmInstall(project('ok', goodKeytar, goodSqlite), bin);
+  assert.equal(r.status, 0, r.stderrLines.join('\n'));
+  assert.deepEqual(r.stderrLines.filter((l) => l.startsWith('lockstep:')), []);
+});
+
+test('a module rebuilt for Electron (install-app-deps) is not a failed build: a later install passes', () => {
+  const bin = toolsFolder('bin-electron', {});
+  const r = npmInstall(project('electron-abi', electronKeytar, goodSqlite), bin);
   assert.equal(r.status, 0, r.stderrLines.join('\n'));
   assert.deepEqual(r.stderrLines.filter((l) => l.startsWith('lockstep:')), []);
 });
