@@ -48,9 +48,8 @@ export const ERROR_CODES = [
   'E_INSTALL_IN_PROGRESS',
   // issue 5 (fleet)
   'E_TRANSFER_BUSY',
-  // issue 9 (database link)
   'E_DB_TLS',
-  // issue 10 (a newcomer's first run)
+  // a command run without a machine configuration (the CLI says how to get one)
   'E_CONFIG_MISSING',
 ] as const;
 

@@ -115,7 +115,7 @@ test('the privileged helper runs under plain Node from the unpacked tree (dry ru
 
 test(
   'the helper is started as the app with one fixed first argument, and accepts it under plain Node',
-  { todo: 'lands with the one-argument helper start (installer worker of issue 9): until then the helper refuses --lockstep-privileged-apply' },
+  { todo: 'lands with the one-argument helper start (the privileged helper change in installer/): until then the helper refuses --lockstep-privileged-apply' },
   () => {
     const helper = unpacked('build', 'installer', 'privilegedApply.js');
     const r = spawnSync(process.execPath, [helper, '--lockstep-privileged-apply', '--recover'], { encoding: 'utf8', cwd: host.tmp, timeout: 30_000 });
