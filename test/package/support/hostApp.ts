@@ -1,8 +1,7 @@
 /**
  * A vendor's host app, packaged for real: a folder with the vendor's package.json and main.js, lockstep installed in
- * its node_modules the way npm lays out a published package (the package.json, bin/ and the compiled build/ without
- * tests and benchmarks; its production dependencies hard-linked from this repository's node_modules, as `npm ls
- * --omit dev` lists them), packaged by electron-builder's Linux `dir` target with `lockstep/builder` merged in.
+ * its node_modules the way npm lays out a published package (copyLockstepPackage; its production dependencies
+ * hard-linked from this repository's node_modules, as `npm ls --omit dev` lists them), packaged by electron-builder's Linux `dir` target with `lockstep/builder` merged in.
  *
  * Offline: Electron comes from a stand-in folder (`electronDist`, one executable named like Electron's; the version
  * given as `electronVersion`), and `npmRebuild: false` skips the native-module rebuild, the one step of a `dir` build
@@ -42,7 +41,20 @@ function productionDependencies(): string[] {
   return dirs.filter((d, i) => !dirs.slice(0, i).some((parent) => d.startsWith(parent + path.sep)));
 }
 
+/**
+ * lockstep as npm installs it from its tarball: the files `npm pack` publishes once package.json names them (`files`);
+ * until then package.json, bin/ and the compiled build/ without tests and benchmarks.
+ */
 function copyLockstepPackage(dest: string): void {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { files?: string[] };
+  if (pkg.files) {
+    const listed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as Array<{ files: Array<{ path: string }> }>;
+    for (const { path: rel } of listed[0]!.files) {
+      fs.mkdirSync(path.dirname(path.join(dest, rel)), { recursive: true });
+      fs.copyFileSync(path.join(repoRoot, rel), path.join(dest, rel));
+    }
+    return;
+  }
   fs.mkdirSync(dest, { recursive: true });
   fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(dest, 'package.json'));
   fs.cpSync(path.join(repoRoot, 'bin'), path.join(dest, 'bin'), { recursive: true });
