@@ -137,7 +137,11 @@ export function parseMachineConfig(text: string, file: string): MachineConfig {
   return machineConfigFrom(parseJson(text, abs, 'machine configuration'), abs);
 }
 
-function machineConfigFrom(json: unknown, abs: string): MachineConfig {
+/**
+ * A configuration given as an object (a host that builds it in code) is checked like the file: `abs` is where
+ * relative paths inside it resolve and what errors name (a file beside which it would lie).
+ */
+export function machineConfigFrom(json: unknown, abs: string): MachineConfig {
   const parsed = MachineConfigSchema.safeParse(json);
   if (!parsed.success) {
     const secret = parsed.error.issues.some((i) => i.path.join('.') === 'database.url' && /password/.test(i.message));

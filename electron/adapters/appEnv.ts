@@ -41,8 +41,9 @@ export function fatal(title: string, err: unknown): void {
   app.exit(1);
 }
 
+/** Lockstep's window pages, inside the lockstep package (build/web beside build/electron), wherever the host app lies. */
 export function webRoot(): string {
-  return path.join(app.getAppPath(), 'build', 'web');
+  return path.join(__dirname, '..', '..', 'web');
 }
 
 export function preloadPath(): string {

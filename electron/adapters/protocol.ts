@@ -11,10 +11,7 @@ export const APP_ORIGIN = 'lockstep://app';
 export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'none'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.css': 'text/css', '.js': 'text/javascript', '.mjs': 'text/javascript', '.map': 'application/json' };
 
-/** Must run before app is ready. */
-export function registerAppScheme(): void {
-  protocol.registerSchemesAsPrivileged([{ scheme: 'lockstep', privileges: { standard: true, secure: true, supportFetchAPI: false, corsEnabled: false } }]);
-}
+export const LOCKSTEP_SCHEME = 'lockstep';
 
 export function serveWindows(webRoot: string): void {
   const root = path.resolve(webRoot);

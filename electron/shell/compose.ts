@@ -34,6 +34,8 @@ export interface ShellOptions {
   upgrader?: Upgrader;
   /** The embedded SQLite default migrates itself; shared servers are migrated by IT. */
   migrate?: boolean;
+  /** The product name Lockstep's windows show (the host app's); default "Lockstep". */
+  product?: string;
 }
 
 export interface Shell {
@@ -66,7 +68,7 @@ export async function composeShell(o: ShellOptions): Promise<Shell> {
       broker,
       settingsFile: config.userSettingsFile ?? o.settingsFile,
       systemLocale: o.systemLocale,
-      product: 'Lockstep',
+      product: o.product ?? 'Lockstep',
       renderNotes: await loadNotesRenderer(),
       installedVersion: () => installed.installedVersion().raw,
       watcher: workstation.watcher,

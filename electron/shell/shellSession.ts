@@ -3,8 +3,8 @@
  * gate + credentials request) as whole snapshots, and one method per IPC channel. Electron only adds windows around
  * it (main.ts); the browser tests drive this same object through the same handler table (electron/ipc.ts).
  *
- *   start() ─ recover an interrupted install → start-up gate (S14) → confirm a healthy start → resume a separate
- *             download (S7) → check at start when the setting says so (S1)
+ *   start() ─ recover an interrupted install → start-up gate (S14) → resume a separate download (S7) → check at
+ *             start when the setting says so (S1); confirmHealthy() follows once the host's first window is ready
  *   download(now)        → download → install → restart-requested → relaunch
  *   download(background) → download (notification when ready) → *Install now* → install → restart-requested
  *
@@ -19,12 +19,12 @@ import { LockstepError, toLockstepError } from '../../contract/errors';
 import type { AdminOverview, DownloadRequest, InstallPhase, ShellSnapshot, WindowKind } from '../../contract/ipc';
 import type { Locale } from '../../contract/messages';
 import { GateDecision, mayUseDatabase } from '../../contract/gate';
-import type { CheckResult, DownloadedModule, UpdateState } from '../../contract/update';
+import type { CheckResult, UpdateState } from '../../contract/update';
 import { loadUserSettings, saveUserSettings, UserSettings } from '../../kernel/config';
-import { FeedContext, fileForPlatform, verifyManifest } from '../../engine/feed/download';
-import { packageKindOf } from '../../installer/packageKind';
+import { FeedContext } from '../../engine/feed/download';
 import type { OutdatedNotice } from '../../engine/fleet/releaseWatcher';
-import { installWithModules, ModuleInstaller } from '../../engine/moduleInstall';
+import { installDownloaded, InstallOutcome } from '../../engine/installDownloaded';
+import { ModuleInstaller } from '../../engine/moduleInstall';
 import { parseStartTime } from '../../engine/schedule';
 import { GateResult } from '../../engine/startupGate';
 import { UpdateService } from '../../engine/updateService';
@@ -141,7 +141,7 @@ export class ShellSession {
     this.emit();
   }
 
-  /** Every start, before the main window: recovery, the gate, health confirmation, the separate download, S1. */
+  /** Every start, before the main window: recovery, the gate, the separate download, S1 (health: confirmHealthy()). */
   async start(): Promise<GateResult> {
     const log = this.deps.workstation.log;
     try {
@@ -155,7 +155,6 @@ export class ShellSession {
       return this.gate;
     }
     this.deps.modules?.resumePending(); // a module placement a crash interrupted, before the new version counts as healthy
-    this.deps.installer.confirmHealthy();
     this.deps.updates.resume();
     if (this.gate.mayUseDatabase && this.deps.watcher && !this.watching) {
       this.deps.watcher.start();
@@ -164,6 +163,15 @@ export class ShellSession {
     this.emit();
     if (this.settings.checkAtStart && this.gate.mayUseDatabase) void this.check().catch(() => undefined); // shown as state
     return this.gate;
+  }
+
+  /**
+   * The host calls this once its first window is ready (not at the gate: a version that crashes while opening its
+   * first window never confirms, and the next start reverts it). Answers whether an install awaited the confirmation.
+   */
+  confirmHealthy(): boolean {
+    if (!this.gate || this.gate.restartInto) throw new LockstepError('E_INVALID_STATE', 'confirmHealthy() comes after start(), once the first window is ready.');
+    return this.deps.installer.confirmHealthy();
   }
 
   /**
@@ -241,35 +249,17 @@ export class ShellSession {
     const state = this.deps.updates.getState();
     if (state.type !== 'downloaded') throw new LockstepError('E_INVALID_STATE', 'Nothing has been downloaded to install.', { state: state.type });
     if (this.install.type === 'installing') throw new LockstepError('E_INSTALL_IN_PROGRESS', 'An install is already running.');
-    const feed = this.deps.feed;
-    let outcome: { from: string | null; to: string; elevation: string } | null = null;
-    let first: string | null = null;
     this.setInstall({ type: 'installing', version: state.version });
+    let outcome: InstallOutcome;
     try {
-      await this.withModules(state.version, state.modules, async () => {
-        for (const [i, step] of state.steps.entries()) {
-          // Installing only what the vendor signed: the manifest is checked once more right before its file is used.
-          const manifest = verifyManifest({ signed: JSON.parse(step.manifestText), signature: step.manifestSignature }, feed.trustedKeys);
-          const file = fileForPlatform(manifest, feed.platform);
-          if (i > 0) this.deps.installer.confirmHealthy(); // a stepping stone never runs on its own; its successor follows at once
-          outcome = await this.deps.installer.install({ packagePath: step.file, sha512: file.sha512, kind: packageKindOf(file.name), version: step.version, manifest: { text: step.manifestText, signature: step.manifestSignature } });
-          first ??= outcome.from;
-        }
-      });
+      outcome = await installDownloaded(state, { installer: this.deps.installer, trustedKeys: this.deps.feed.trustedKeys, platform: this.deps.feed.platform, ...(this.deps.modules ? { modules: this.deps.modules } : {}) });
     } catch (err) {
       const e = toLockstepError(err);
       this.setInstall({ type: 'failed', version: state.version, error: e.toInfo() });
       throw e;
     }
-    this.setInstall({ type: 'restart-requested', version: outcome!.to, from: first, elevation: outcome!.elevation });
+    this.setInstall({ type: 'restart-requested', version: outcome.to, from: outcome.from, elevation: outcome.elevation });
     this.fire({ type: 'relaunch' });
-  }
-
-  /** The app install with the modules the user left ticked (S6); without a module installer, the app alone. */
-  private async withModules(version: string, modules: DownloadedModule[], installApp: () => Promise<void>): Promise<void> {
-    if (this.deps.modules) await installWithModules(this.deps.modules, version, modules, installApp);
-    else if (modules.length) throw new LockstepError('E_INTERNAL', 'Module packages were downloaded, but this shell has no module installer.');
-    else await installApp();
   }
 
   private setInstall(phase: InstallPhase): void {
