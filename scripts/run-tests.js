@@ -56,9 +56,9 @@ if (process.env.CI === 'true' && missing.some((p) => !p.optional)) {
   process.exit(1);
 }
 
-// A filtered run that includes the browser suites builds the windows once here, before the test processes start
+// A filtered run that includes the browser or packed-example suites builds the windows once here, before the test processes start
 // (npm test builds them itself right after the typecheck).
-if (filter.length > 0 && files.some((f) => /[\\/]ui[\\/]/.test(f))) {
+if (filter.length > 0 && files.some((f) => /[\\/](ui|example)[\\/]/.test(f))) {
   const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-renderer.js')], { stdio: 'inherit', cwd: root });
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
