@@ -16,14 +16,6 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo }
 export const WINDOW_KINDS = ['home', 'update', 'release', 'outdated', 'credentials', 'admin'] as const;
 export type WindowKind = (typeof WINDOW_KINDS)[number];
 
-/** Installing continues where the update lifecycle (common/update.ts) stops: at `downloaded`. */
-export type InstallPhase =
-  | { type: 'none' }
-  | { type: 'installing'; version: string }
-  /** Installed; the app restarts into `version` (in Electron: app.relaunch + exit right after this snapshot). */
-  | { type: 'restart-requested'; version: string; from: string | null; elevation: string }
-  | { type: 'failed'; version: string; error: ErrorInfo };
-
 /** Lockstep's own dialog for an account with write rights (Linux without a polkit agent, S9). */
 export interface CredentialsRequest {
   id: number;
@@ -45,10 +37,10 @@ export interface ShellSnapshot {
   locale: Locale;
   app: AppFacts;
   settings: { checkAtStart: boolean };
+  /** The update lifecycle, installing and the restart included. */
   update: UpdateState;
   /** Release notes of the versions in `update`, Markdown rendered and sanitized in the main process, by version. */
   notesHtml: Record<string, string>;
-  install: InstallPhase;
   /** The start-up gate's last decision; null before it ran. */
   gate: GateDecision | null;
   credentials: CredentialsRequest | null;

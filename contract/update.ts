@@ -9,9 +9,13 @@
  *                        │                                     └──cancelScheduled()──▶ available (the same offer) | idle
  *                        └──────────▶ failed {error}          any step ──▶ failed {error}
  *
+ *   downloaded ──install──▶ installing ──▶ restart-requested   (the app restarts into the installed version)
+ *        ▲                          └──────▶ downloaded {installError}   (*Install now* stays on offer)
+ *
  * `downloading.background` distinguishes "download and install now" (the app is busy) from the separate download
- * (S7: "Download running in the background…"). Installing (issue 4) continues from `downloaded`, whose `modules` are
- * the module packages the user left ticked (S6), downloaded and verified with the app and installed together with it.
+ * (S7: "Download running in the background…"). Installing continues from `downloaded`, whose `modules` are the module
+ * packages the user left ticked (S6), downloaded and verified with the app and installed together with it. Installing
+ * and the restart are states of this one union, so a window knows it is busy from `type` alone.
  * Shared with the renderer: no Node or Electron imports.
  */
 import type { ErrorInfo } from './errors';
@@ -99,7 +103,11 @@ export type UpdateState =
   | { type: 'available'; result: CheckResult }
   | { type: 'scheduled'; version: string; at: string }
   | { type: 'downloading'; version: string; transferred: number; total: number; bytesPerSecond: number; background: boolean }
-  | { type: 'downloaded'; version: string; file: string; steps: DownloadedStep[]; modules: DownloadedModule[] }
+  /** `installError`: the last install of these files failed (the version before stays installed); they can be installed again. */
+  | { type: 'downloaded'; version: string; file: string; steps: DownloadedStep[]; modules: DownloadedModule[]; installError?: ErrorInfo }
+  | { type: 'installing'; version: string }
+  /** Installed; the app restarts into `version` (in Electron: app.relaunch + exit right after this snapshot). */
+  | { type: 'restart-requested'; version: string; from: string | null; elevation: string }
   | { type: 'failed'; error: ErrorInfo; during: 'check' | 'download' };
 
 export type UpdateStateType = UpdateState['type'];
@@ -120,5 +128,7 @@ export const UpdateState = {
     background,
   }),
   downloaded: (version: string, file: string, steps: DownloadedStep[], modules: DownloadedModule[] = []): UpdateState => ({ type: 'downloaded', version, file, steps, modules }),
+  installing: (version: string): UpdateState => ({ type: 'installing', version }),
+  restartRequested: (version: string, from: string | null, elevation: string): UpdateState => ({ type: 'restart-requested', version, from, elevation }),
   failed: (error: ErrorInfo, during: 'check' | 'download'): UpdateState => ({ type: 'failed', error, during }),
 } as const;

@@ -67,8 +67,30 @@ export class UpdateService {
   }
 
   private requireNotBusy(action: string): void {
-    if (this.state.type === 'checking' || this.state.type === 'downloading') {
-      throw new LockstepError('E_INVALID_STATE', `Cannot ${action} while ${this.state.type === 'checking' ? 'checking' : 'downloading'}.`, { state: this.state.type });
+    const busy = { checking: 'checking', downloading: 'downloading', installing: 'installing' } as Partial<Record<UpdateState['type'], string>>;
+    const doing = busy[this.state.type];
+    if (doing) throw new LockstepError('E_INVALID_STATE', `Cannot ${action} while ${doing}.`, { state: this.state.type });
+  }
+
+  /**
+   * *Install now*: runs `install` over the downloaded files as the `installing` state; success asks for the restart,
+   * a failure returns to `downloaded` with the error (the files stay, the install can be started again).
+   */
+  async install<T extends { from: string | null; to: string; elevation: string }>(install: (downloaded: Extract<UpdateState, { type: 'downloaded' }>) => Promise<T>): Promise<T> {
+    const state = this.state;
+    if (state.type === 'installing') throw new LockstepError('E_INSTALL_IN_PROGRESS', 'An install is already running.');
+    if (state.type !== 'downloaded') throw new LockstepError('E_INVALID_STATE', 'Nothing has been downloaded to install.', { state: state.type });
+    const downloaded = { ...state };
+    delete downloaded.installError;
+    this.setState(UpdateState.installing(state.version));
+    try {
+      const outcome = await install(downloaded);
+      this.setState(UpdateState.restartRequested(outcome.to, outcome.from, outcome.elevation));
+      return outcome;
+    } catch (err) {
+      const e = toLockstepError(err);
+      this.setState({ ...downloaded, installError: e.toInfo() });
+      throw e;
     }
   }
 
@@ -217,9 +239,13 @@ function summary(state: UpdateState): Record<string, unknown> {
     case 'downloading':
       return { version: state.version, background: state.background };
     case 'downloaded':
-      return { version: state.version, file: state.file, modules: state.modules.map((m) => `${m.id}@${m.version}`) };
+      return { version: state.version, file: state.file, modules: state.modules.map((m) => `${m.id}@${m.version}`), ...(state.installError ? { installError: state.installError.code } : {}) };
     case 'scheduled':
       return { version: state.version, at: state.at };
+    case 'installing':
+      return { version: state.version };
+    case 'restart-requested':
+      return { version: state.version, from: state.from, elevation: state.elevation };
     default:
       return {};
   }

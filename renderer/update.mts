@@ -88,26 +88,28 @@ function progress(st: Extract<UpdateState, { type: 'downloading' }>): HTMLElemen
 }
 
 function body(s: ShellSnapshot): Array<Node | string> {
-  const inst = s.install;
-  if (inst.type === 'installing') return [h('p', { role: 'status', 'aria-busy': 'true' }, t('update.installing', { version: inst.version })), h('div', { class: 'bar indeterminate', role: 'progressbar', 'aria-label': t('update.installing', { version: inst.version }) }, h('div', { class: 'fill' }))];
-  if (inst.type === 'restart-requested') return [h('p', { role: 'status', id: 'restart', class: 'done' }, t('update.restart', { version: inst.version }))];
-  const failed = inst.type === 'failed' ? [h('p', {}, t('update.installFailed', { version: inst.version })), errorBox(inst.error)] : [];
   const u = s.update;
   switch (u.type) {
     case 'idle':
-      return [...failed, h('p', {}, t('update.idle'))];
+      return [h('p', {}, t('update.idle'))];
     case 'checking':
       return [h('p', { role: 'status', 'aria-busy': 'true' }, t('update.checking'))];
     case 'up-to-date':
       return [h('p', { role: 'status', class: 'done', id: 'none' }, t('update.none')), h('p', {}, t('app.installed', { version: u.installed })), h('p', { class: 'muted' }, t('update.lastCheck', { time: formatDate(u.checkedAt) }))];
     case 'available':
-      return [...failed, ...available(s, u.result)];
+      return available(s, u.result);
     case 'scheduled':
       return [h('p', { role: 'status', id: 'scheduled' }, t('update.scheduled', { version: u.version, time: formatTime(u.at) })), h('button', { id: 'cancel', onclick: () => void run(api().cancelDownload(), errors) }, t('update.cancel'))];
     case 'downloading':
       return progress(u);
-    case 'downloaded':
+    case 'installing':
+      return [h('p', { role: 'status', 'aria-busy': 'true' }, t('update.installing', { version: u.version })), h('div', { class: 'bar indeterminate', role: 'progressbar', 'aria-label': t('update.installing', { version: u.version }) }, h('div', { class: 'fill' }))];
+    case 'restart-requested':
+      return [h('p', { role: 'status', id: 'restart', class: 'done' }, t('update.restart', { version: u.version }))];
+    case 'downloaded': {
+      const failed = u.installError ? [h('p', {}, t('update.installFailed', { version: u.version })), errorBox(u.installError)] : [];
       return [...failed, h('p', { role: 'status', id: 'downloaded' }, t('update.downloaded', { version: u.version })), h('button', { id: 'install-now', class: 'primary', onclick: () => void run(api().install(), errors) }, t('update.installNow'))];
+    }
     case 'failed':
       return [errorBox(u.error)];
   }
@@ -115,14 +117,14 @@ function body(s: ShellSnapshot): Array<Node | string> {
 
 function render(s: ShellSnapshot): void {
   last = s;
-  const busy = s.update.type === 'checking' || s.update.type === 'downloading' || s.install.type !== 'none' && s.install.type !== 'failed';
+  const busy = s.update.type === 'checking' || s.update.type === 'downloading' || s.update.type === 'installing' || s.update.type === 'restart-requested';
   const toolbar = h(
     'div',
     { class: 'toolbar' },
     h('button', { id: 'search', class: s.update.type === 'idle' || s.update.type === 'up-to-date' || s.update.type === 'failed' ? 'primary' : '', disabled: busy, onclick: () => void run(api().check(), errors) }, t('update.searchNow')),
     h('label', {}, h('input', { type: 'checkbox', id: 'check-at-start', checked: s.settings.checkAtStart, onchange: (e) => void run(api().setCheckAtStart((e.target as HTMLInputElement).checked), errors) }), ' ', t('update.checkAtStart')),
   );
-  replace(root, header(s, 'update.title'), toolbar, errors, h('main', { id: 'state', 'data-state': s.install.type !== 'none' ? `install-${s.install.type}` : s.update.type }, ...body(s)));
+  replace(root, header(s, 'update.title'), toolbar, errors, h('main', { id: 'state', 'data-state': s.update.type }, ...body(s)));
 }
 
 void mount('update.title', render);

@@ -8,7 +8,7 @@ import type { WindowManager } from './windows';
 
 export function showProgress(windows: WindowManager, s: ShellSnapshot): void {
   const u = s.update;
-  const fraction = u.type === 'downloading' ? (u.total > 0 ? u.transferred / u.total : 2) : s.install.type === 'installing' ? 2 : -1; // 2 = indeterminate
+  const fraction = u.type === 'downloading' ? (u.total > 0 ? u.transferred / u.total : 2) : u.type === 'installing' ? 2 : -1; // 2 = indeterminate
   for (const w of windows.all()) w.setProgressBar(fraction);
 }
 

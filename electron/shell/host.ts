@@ -146,7 +146,7 @@ export class LockstepHost {
   /** Called right before the app restarts into an installed version. */
   beforeRestart(): void {
     const s = this.shell.session.snapshot();
-    const version = s.install.type === 'restart-requested' ? s.install.version : s.gate?.type === 'upgrade' ? s.gate.released : null;
+    const version = s.update.type === 'restart-requested' ? s.update.version : s.gate?.type === 'upgrade' ? s.gate.released : null;
     this.emit('restart', { version });
   }
 

@@ -16,14 +16,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockstepError, toLockstepError } from '../../contract/errors';
-import type { AdminOverview, DownloadRequest, InstallPhase, ShellSnapshot, WindowKind } from '../../contract/ipc';
+import type { AdminOverview, DownloadRequest, ShellSnapshot, WindowKind } from '../../contract/ipc';
 import type { Locale } from '../../contract/messages';
 import { GateDecision, mayUseDatabase } from '../../contract/gate';
 import type { CheckResult, UpdateState } from '../../contract/update';
 import { loadUserSettings, saveUserSettings, UserSettings } from '../../kernel/config';
 import { FeedContext } from '../../engine/feed/download';
 import type { OutdatedNotice } from '../../engine/fleet/releaseWatcher';
-import { installDownloaded, InstallOutcome } from '../../engine/installDownloaded';
+import { installDownloaded } from '../../engine/installDownloaded';
 import { ModuleInstaller } from '../../engine/moduleInstall';
 import { parseStartTime } from '../../engine/schedule';
 import { GateResult } from '../../engine/startupGate';
@@ -79,7 +79,6 @@ export interface SessionDeps {
 
 export class ShellSession {
   private settings: UserSettings;
-  private install: InstallPhase = { type: 'none' };
   private gate: GateResult | null = null;
   private notesHtml: Record<string, string> = {};
   private readonly listeners = new Set<(s: ShellSnapshot) => void>();
@@ -109,7 +108,6 @@ export class ShellSession {
       settings: { checkAtStart: this.settings.checkAtStart },
       update: this.deps.updates.getState(),
       notesHtml: this.notesHtml,
-      install: this.install,
       gate: this.gate?.decision ?? null,
       credentials: this.deps.broker.current(),
     };
@@ -244,28 +242,10 @@ export class ShellSession {
     this.deps.updates.cancelScheduled();
   }
 
-  /** *Install now*: every downloaded step in ascending order, then the restart. */
+  /** *Install now*: every downloaded step in ascending order, then the restart (the phases are update states). */
   async installDownloaded(): Promise<void> {
-    const state = this.deps.updates.getState();
-    if (state.type !== 'downloaded') throw new LockstepError('E_INVALID_STATE', 'Nothing has been downloaded to install.', { state: state.type });
-    if (this.install.type === 'installing') throw new LockstepError('E_INSTALL_IN_PROGRESS', 'An install is already running.');
-    this.setInstall({ type: 'installing', version: state.version });
-    let outcome: InstallOutcome;
-    try {
-      outcome = await installDownloaded(state, { installer: this.deps.installer, trustedKeys: this.deps.feed.trustedKeys, platform: this.deps.feed.platform, ...(this.deps.modules ? { modules: this.deps.modules } : {}) });
-    } catch (err) {
-      const e = toLockstepError(err);
-      this.setInstall({ type: 'failed', version: state.version, error: e.toInfo() });
-      throw e;
-    }
-    this.setInstall({ type: 'restart-requested', version: outcome.to, from: outcome.from, elevation: outcome.elevation });
+    await this.deps.updates.install((downloaded) => installDownloaded(downloaded, { installer: this.deps.installer, trustedKeys: this.deps.feed.trustedKeys, platform: this.deps.feed.platform, ...(this.deps.modules ? { modules: this.deps.modules } : {}) }));
     this.fire({ type: 'relaunch' });
-  }
-
-  private setInstall(phase: InstallPhase): void {
-    this.install = phase;
-    this.deps.workstation.log.info('shell.install', { phase: phase.type, version: phase.type === 'none' ? null : phase.version });
-    this.emit();
   }
 
   async answerRelease(answer: 'yes' | 'no'): Promise<GateDecision> {

@@ -6,7 +6,6 @@
  */
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { LockstepError } from '../../contract/errors';
 import type { CheckResult, DownloadedStep } from '../../contract/update';
 import type { FleetStore } from '../../db/fleetStore';
 import type { MachineConfig } from '../../kernel/config';
@@ -115,12 +114,11 @@ export async function openLockstep(options: OpenOptions): Promise<Lockstep> {
     status: () => workstation.gate.evaluate(),
     check: () => updates.check(),
     download: (version, d = {}) => updates.download(version, false, d.modules ?? []),
-    async install() {
-      const state = updates.getState();
-      if (state.type !== 'downloaded') throw new LockstepError('E_INVALID_STATE', 'Nothing has been downloaded to install: call download(version) first.', { state: state.type });
-      const modules = state.modules.length ? moduleInstallerFor(config, { cacheDir: config.feed?.cacheDir ?? defaultCacheDir(config), trustedKeys: keys, log }) : undefined;
-      return installDownloaded(state, { installer, trustedKeys: keys, platform: platformOf(platform), ...(modules ? { modules } : {}) });
-    },
+    install: () =>
+      updates.install((downloaded) => {
+        const modules = downloaded.modules.length ? moduleInstallerFor(config, { cacheDir: config.feed?.cacheDir ?? defaultCacheDir(config), trustedKeys: keys, log }) : undefined;
+        return installDownloaded(downloaded, { installer, trustedKeys: keys, platform: platformOf(platform), ...(modules ? { modules } : {}) });
+      }),
     confirmHealthy: () => installer.confirmHealthy(),
     async close() {
       updates.cancelDownload();

@@ -91,7 +91,7 @@ describe('Update window in Chromium', () => {
       assert.equal(fs.readFileSync(path.join(ws.installDir, 'README.txt'), 'utf8'), 'Lockstep Demo 1.1.0\n');
       assert.equal(fs.statSync(path.join(ws.installDir, 'data', 'filler.bin')).size, 3 * 1024 * 1024);
       assert.equal(ws.relaunches, 1);
-      assert.deepEqual(ws.shell.session.snapshot().install, { type: 'restart-requested', version: '1.1.0', from: '1.0.0', elevation: 'none' });
+      assert.deepEqual(ws.shell.session.snapshot().update, { type: 'restart-requested', version: '1.1.0', from: '1.0.0', elevation: 'none' });
       assert.deepEqual(w.console.filter((l) => /error|refused|violat/i.test(l)), []);
       await w.close();
     });

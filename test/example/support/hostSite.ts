@@ -36,7 +36,7 @@ export interface HostSite {
   feed: DemoFeed;
   dbUrl: string;
   /** Composes (does not start) a workstation; the same id again is the next start of the same install. */
-  host(o: { id: string; installed: string; admin?: boolean; policy?: 'block' | 'warn'; healthTimeoutMs?: number }): Promise<TestHost>;
+  host(o: { id: string; installed: string; admin?: boolean; policy?: 'block' | 'warn'; healthTimeoutMs?: number; allowedUsers?: string[] }): Promise<TestHost>;
   close(): Promise<void>;
 }
 
@@ -52,7 +52,7 @@ export async function createHostSite(): Promise<HostSite> {
     dbUrl,
     async host(o) {
       const wsDir = path.join(dir, o.id);
-      const file = writeDemoWorkstation({ dir: wsDir, id: o.id, hostName: o.id.toUpperCase(), installed: o.installed, dbUrl, feedUrl: server.url, feed, administrators: o.admin === false ? [] : [ME], outdatedPolicy: o.policy ?? 'block' });
+      const file = writeDemoWorkstation({ dir: wsDir, id: o.id, hostName: o.id.toUpperCase(), installed: o.installed, dbUrl, feedUrl: server.url, feed, administrators: o.admin === false ? [] : [ME], outdatedPolicy: o.policy ?? 'block', ...(o.allowedUsers ? { allowedUsers: o.allowedUsers } : {}) });
       if (o.healthTimeoutMs) {
         const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
         fs.writeFileSync(file, JSON.stringify({ ...doc, installer: { ...doc.installer, healthTimeoutMs: o.healthTimeoutMs } }, null, 2));

@@ -1,0 +1,131 @@
+/**
+ * `npm pack` → a fresh folder outside the repository with the example client → it typechecks against the published
+ * .d.ts only, resolves the three entry points and nothing else, and its data layer works on the shared database
+ * through the composition lockstep/electron's start() uses (composeShell → LockstepHost): before the gate nothing,
+ * after it the customer table beside Lockstep's, and under a newer release with "block" no more business work —
+ * while the rows stay for the workstation that runs the released version.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { isLockstepError } from '../../contract/errors';
+import { createHostSite, HostSite } from './support/hostSite';
+import { EXAMPLE, packExample, PackedExample, ROOT, tsc } from './support/packedExample';
+
+interface CustomerStoreCtor {
+  new (lockstep: { database(): unknown; noteDatabaseAccess(): Promise<unknown> }): {
+    ensureTable(): Promise<void>;
+    list(): Promise<Array<{ id: number; name: string; city: string }>>;
+    add(c: { name: unknown; city?: unknown }): Promise<{ id: number; name: string; city: string }>;
+  };
+}
+
+function sources(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(path.join(dir, e.name)) : /\.(ts|js)$/.test(e.name) ? [path.join(dir, e.name)] : []));
+}
+
+describe('the example client, installed from the packed tarball', () => {
+  let packed: PackedExample;
+  before(() => {
+    packed = packExample();
+  });
+  after(() => packed?.remove());
+
+  test('the tarball holds the build the API needs, the CLI and the windows — no tests, sources or maps', () => {
+    const f = new Set(packed.files);
+    for (const needed of ['package.json', 'bin/lockstep.js', 'build/engine/index.js', 'build/engine/index.d.ts', 'build/electron/index.js', 'build/electron/index.d.ts', 'build/builder/index.d.ts', 'build/electron/preload.js', 'build/web/renderer/update.html', 'build/installer/privilegedApply.js', 'build/engine/feed/hashingWriterWorker.js', 'build/cli/main.js']) {
+      assert.ok(f.has(needed), `${needed} is in the tarball`);
+    }
+    const stray = packed.files.filter((p) => p.startsWith('build/test/') || p.startsWith('build/bench/') || p.endsWith('.map') || (p.endsWith('.ts') && !p.endsWith('.d.ts')));
+    assert.deepEqual(stray, []);
+    const manifest = JSON.parse(fs.readFileSync(path.join(packed.dir, 'node_modules', 'lockstep', 'package.json'), 'utf8'));
+    assert.equal(manifest.private, undefined, 'publishable');
+    assert.deepEqual(Object.keys(manifest.exports), ['.', './electron', './builder']);
+  });
+
+  test('the example imports nothing from Lockstep but its public entry points', () => {
+    const imports = sources(EXAMPLE)
+      .filter((f) => !f.includes(`${path.sep}node_modules${path.sep}`))
+      .flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/from '([^']+)'|require\('([^']+)'\)/g)].map((m) => m[1] ?? m[2]!))
+      .filter((spec) => spec.startsWith('lockstep') || spec.includes('..'));
+    assert.ok(imports.includes('lockstep/electron'));
+    assert.deepEqual(imports.filter((s) => !['lockstep', 'lockstep/electron', 'lockstep/builder'].includes(s)), []);
+  });
+
+  test('it typechecks and builds against the published .d.ts in a folder outside the repository', () => {
+    assert.ok(!path.resolve(packed.dir).startsWith(ROOT + path.sep));
+    assert.ok(!fs.lstatSync(path.join(packed.dir, 'node_modules', 'lockstep')).isSymbolicLink(), 'the unpacked tarball, not a link to the sources');
+    const r = tsc(packed.dir, ['-p', 'tsconfig.json', '--listFiles']);
+    assert.equal(r.code, 0, r.output);
+    for (const f of ['main.js', 'customers.js', 'preload.js']) assert.ok(fs.existsSync(path.join(packed.dir, 'build', f)), f);
+    const typesUsed = r.output.split('\n').filter((l) => l.includes('/node_modules/lockstep/'));
+    assert.ok(typesUsed.length > 0 && typesUsed.every((l) => l.endsWith('.d.ts')), 'only the published declarations');
+  });
+
+  test('a deep import past the exports map does not typecheck, and does not load', () => {
+    fs.writeFileSync(path.join(packed.dir, 'src', 'deep.ts'), "import { openWorkstation } from 'lockstep/build/engine/workstation';\nexport const open = openWorkstation;\n");
+    try {
+      const r = tsc(packed.dir, ['-p', 'tsconfig.json', '--noEmit']);
+      assert.notEqual(r.code, 0);
+      assert.match(r.output, /deep\.ts.*TS2307.*lockstep\/build\/engine\/workstation/);
+    } finally {
+      fs.rmSync(path.join(packed.dir, 'src', 'deep.ts'));
+    }
+    const probe = (spec: string) => execFileSync(process.execPath, ['-e', `try { const m = require(${JSON.stringify(spec)}); console.log(Object.keys(m).sort().join(',')); } catch (e) { console.log(e.code); }`], { cwd: packed.dir, encoding: 'utf8' }).trim();
+    assert.match(probe('lockstep'), /(^|,)openLockstep(,|$)/, 'the Node entry loads under plain Node');
+    assert.match(probe('lockstep'), /(^|,)LockstepError(,|$)/);
+    assert.equal(probe('lockstep/build/engine/workstation.js'), 'ERR_PACKAGE_PATH_NOT_EXPORTED');
+    assert.equal(probe('lockstep/builder'), '', 'the builder entry resolves (its content comes with the packaging work)');
+  });
+
+  describe('its data layer on the shared database, through the composition start() uses', () => {
+    let site: HostSite;
+    let CustomerStore: CustomerStoreCtor;
+    before(async () => {
+      if (!fs.existsSync(path.join(packed.dir, 'build', 'customers.js'))) assert.equal(tsc(packed.dir).code, 0);
+      CustomerStore = (createRequire(__filename)(path.join(packed.dir, 'build', 'customers.js')) as { CustomerStore: CustomerStoreCtor }).CustomerStore;
+      site = await createHostSite();
+      const admin = await site.host({ id: 'admin-pc', installed: '1.0.0' });
+      await admin.shell.workstation.ledger.release('1.0.0');
+    });
+    after(async () => site?.close());
+
+    test('customers are kept beside Lockstep’s tables; a newer release under block stops the app, not the data', async () => {
+      const desk = await site.host({ id: 'front-desk', installed: '1.0.0', admin: false, policy: 'block' });
+      const store = new CustomerStore(desk.host);
+      await assert.rejects(store.ensureTable(), (e: unknown) => isLockstepError(e, 'E_INVALID_STATE'), 'no business data before the gate');
+
+      const action = await desk.host.start();
+      assert.equal(action.type, 'go-on');
+      await store.ensureTable();
+      await store.add({ name: 'Müller GmbH', city: 'Bremen' });
+      await store.add({ name: 'Atelier Dubois', city: 'Lyon' });
+      await assert.rejects(store.add({ name: '   ' }), /needs a name/);
+      assert.deepEqual((await store.list()).map((c) => [c.name, c.city]), [['Atelier Dubois', 'Lyon'], ['Müller GmbH', 'Bremen']]);
+      assert.equal(desk.host.confirmHealthy(), false, 'the main window is ready; no install awaited it');
+
+      // An administrator elsewhere installs and releases 1.1.0 while the desk keeps working.
+      const outdated: Array<{ block: boolean }> = [];
+      desk.host.on('outdated', (e) => outdated.push({ block: e.block }));
+      const admin = await site.host({ id: 'admin-pc', installed: '1.0.0' });
+      await admin.shell.workstation.ledger.release('1.1.0');
+      await store.list(); // the data layer reports its access: the newer release is noticed there
+      for (let i = 0; i < 200 && outdated.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(outdated, [{ block: true }]);
+      assert.ok(desk.windows.includes('show:outdated'), 'Lockstep showed its notice');
+      await assert.rejects(store.list(), (e: unknown) => isLockstepError(e, 'E_INVALID_STATE'), 'no more business work on 1.0.0');
+
+      // The rows are in the shared database for a workstation on the released version.
+      const next = await site.host({ id: 'back-office', installed: '1.1.0', admin: false });
+      assert.equal((await next.host.start()).type, 'go-on');
+      const other = new CustomerStore(next.host);
+      await other.ensureTable();
+      assert.deepEqual((await other.list()).map((c) => c.name), ['Atelier Dubois', 'Müller GmbH']);
+      const knex = next.host.database();
+      assert.ok(await knex.schema.hasTable('lockstep_releases'), 'Lockstep’s tables and the example’s share the database');
+    });
+  });
+});
