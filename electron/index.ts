@@ -17,13 +17,13 @@ import { app, CustomScheme, MenuItemConstructorOptions, protocol } from 'electro
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Knex } from 'knex';
-import { z } from 'zod';
 import { LockstepError } from '../contract/errors';
 import type { GateDecision } from '../contract/gate';
 import type { Locale } from '../contract/messages';
 import { MachineConfig } from '../kernel/config';
-import { checkOptions, configOption, fn, resolveConfig } from '../engine/api/options';
-import { KeytarSecretStore, SecretStore } from '../engine/secrets';
+import { checkOptions, resolveConfig } from '../engine/api/options';
+import { KeytarSecretStore } from '../engine/secrets';
+import { StartOptions, StartOptionsSchema } from './shell/startOptions';
 import { privilegedArgs, runPrivilegedCli } from '../installer/privilegedApply';
 import { composeShell } from './shell/compose';
 import { HostEvent, HostEvents, LockstepHost, StartAction } from './shell/host';
@@ -36,6 +36,7 @@ import { notifyReady, showProgress } from './adapters/taskbar';
 import { WindowManager } from './adapters/windows';
 
 export type { StartAction, HostEvents, HostEvent } from './shell/host';
+export type { StartOptions } from './shell/startOptions';
 export type { GateDecision, OutdatedPolicy } from '../contract/gate';
 export type { Locale } from '../contract/messages';
 export { LockstepError, isLockstepError } from '../contract/errors';
@@ -65,35 +66,6 @@ export function registerScheme(hostSchemes: CustomScheme[] = []): void {
   schemeRegistered = true;
 }
 
-const secretStore = z.custom<SecretStore>((v) => typeof v === 'object' && v !== null && ['get', 'set', 'delete'].every((k) => typeof (v as Record<string, unknown>)[k] === 'function'), { message: 'must be a secret store with get, set and delete' });
-
-export const StartOptionsSchema = z
-  .object({
-    /**
-     * The machine configuration (a file, or the same content as an object). Default: --config=FILE, else
-     * LOCKSTEP_CONFIG, else lockstep.machine.json beside the packaged app's executable (IT's file, S22).
-     */
-    config: configOption.optional(),
-    /** The name Lockstep's windows show. Default: app.getName(). */
-    product: z.string().trim().min(1).max(100).optional(),
-    /** Log folder when the configuration names none. Default: app.getPath('logs'). */
-    logDir: z.string().trim().min(1).optional(),
-    /** The per-user settings file (check at start, language). Default: lockstep-settings.json in app.getPath('userData'). */
-    settingsFile: z.string().trim().min(1).optional(),
-    /** Language of Lockstep's windows. Default: the user's setting, else the system's (de, en, fr; else en). */
-    locale: z.enum(['de', 'en', 'fr']).optional(),
-    /** Database and proxy passwords. Default: the OS keychain. */
-    secrets: secretStore.optional(),
-    /** Run the database migrations at start (an embedded SQLite database; shared servers are migrated by IT). Default: false. */
-    migrate: z.boolean().optional(),
-    /** Use the system proxy for the feed when the configuration names none (S12). Default: true. */
-    systemProxy: z.boolean().optional(),
-    /** Restart into the installed version. Default: app.relaunch() then app.exit(0), after the `restart` event. */
-    relaunch: fn<() => void>().optional(),
-  })
-  .strict();
-
-export type StartOptions = z.input<typeof StartOptionsSchema>;
 
 /** Lockstep, started: what to do now, the menu items, and the calls the host makes. */
 export interface Lockstep {

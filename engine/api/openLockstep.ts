@@ -21,16 +21,13 @@ import type { Identity } from '../identity';
 import { installDownloaded, InstallOutcome } from '../installDownloaded';
 import type { Ledger } from '../ledger';
 import { moduleInstallerFor } from '../moduleInstall';
-import { KeytarSecretStore, SecretStore } from '../secrets';
+import { KeytarSecretStore } from '../secrets';
 import type { Evaluation, GateResult } from '../startupGate';
 import type { UpdateService } from '../updateService';
 import { openWorkstation } from '../workstation';
 import { platformLogDir } from './defaults';
-import { checkOptions, configOption, fn, PLATFORMS, resolveConfig } from './options';
+import { checkOptions, configOption, fn, PLATFORMS, resolveConfig, secretStore } from './options';
 
-const secretStore = z.custom<SecretStore>((v) => typeof v === 'object' && v !== null && ['get', 'set', 'delete'].every((k) => typeof (v as Record<string, unknown>)[k] === 'function'), {
-  message: 'must be a secret store with get, set and delete',
-});
 const logger = z.custom<Logger>((v) => typeof v === 'object' && v !== null && ['info', 'warn', 'error'].every((k) => typeof (v as Record<string, unknown>)[k] === 'function'), { message: 'must be a logger with info, warn and error' });
 
 export const OpenOptionsSchema = z

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { LockstepError } from '../../contract/errors';
 import { MachineConfig, loadMachineConfig, machineConfigFrom } from '../../kernel/config';
+import type { SecretStore } from '../secrets';
 
 /** Throws E_USAGE naming the first wrong option of `entry` (e.g. "lockstep/electron start()"). */
 export function checkOptions<T extends z.ZodType>(entry: string, schema: T, value: unknown): z.infer<T> {
@@ -24,6 +25,11 @@ function fail(message: string, option: string): never {
 
 /** A function the host passes (zod 4's z.function is not a schema). */
 export const fn = <T extends (...args: never[]) => unknown>() => z.custom<T>((v) => typeof v === 'function', { message: 'must be a function' });
+
+/** The keychain a host passes instead of the OS keychain (tests, services with their own vault). */
+export const secretStore = z.custom<SecretStore>((v) => typeof v === 'object' && v !== null && ['get', 'set', 'delete'].every((k) => typeof (v as Record<string, unknown>)[k] === 'function'), {
+  message: 'must be a secret store with get, set and delete',
+});
 
 export const PLATFORMS = ['win32', 'darwin', 'linux'] as const;
 

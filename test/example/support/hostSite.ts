@@ -62,11 +62,9 @@ export async function createHostSite(): Promise<HostSite> {
       let host: LockstepHost | null = null;
       const shell = await composeShell({
         config: loadMachineConfig(file),
-        secrets: noSecrets,
-        defaultLogDir: path.join(wsDir, 'logs'),
+        host: { platform: 'linux', defaultLogDir: path.join(wsDir, 'logs'), secrets: noSecrets },
         settingsFile: path.join(wsDir, 'settings.json'),
         systemLocale: 'en',
-        platform: 'linux',
         product: 'Customer List',
         relaunch: () => {
           host?.beforeRestart(); // as lockstep/electron's start() wires it
