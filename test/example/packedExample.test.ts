@@ -12,8 +12,12 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isLockstepError } from '../../contract/errors';
+import { serveFolder, ServedFolder } from '../../electron/shell/feedServer';
+import { launchChromium, openWindow, serveWindows } from '../ui/helpers/browser';
 import { createHostSite, HostSite } from './support/hostSite';
 import { EXAMPLE, packExample, PackedExample, ROOT, tsc } from './support/packedExample';
+
+const HAS_CHROMIUM = fs.existsSync('/usr/bin/chromium');
 
 interface CustomerStoreCtor {
   new (lockstep: { database(): unknown; noteDatabaseAccess(): Promise<unknown> }): {
@@ -83,15 +87,20 @@ describe('the example client, installed from the packed tarball', () => {
 
   describe('its data layer on the shared database, through the composition start() uses', () => {
     let site: HostSite;
+    let web: ServedFolder | null = null;
     let CustomerStore: CustomerStoreCtor;
     before(async () => {
       if (!fs.existsSync(path.join(packed.dir, 'build', 'customers.js'))) assert.equal(tsc(packed.dir).code, 0);
       CustomerStore = (createRequire(__filename)(path.join(packed.dir, 'build', 'customers.js')) as { CustomerStore: CustomerStoreCtor }).CustomerStore;
-      site = await createHostSite();
+      if (HAS_CHROMIUM) web = await serveWindows();
+      site = await createHostSite(web ? { windowsOrigin: web.origin } : {});
       const admin = await site.host({ id: 'admin-pc', installed: '1.0.0' });
       await admin.shell.workstation.ledger.release('1.0.0');
     });
-    after(async () => site?.close());
+    after(async () => {
+      await site?.close();
+      await web?.close();
+    });
 
     test('customers are kept beside Lockstep’s tables; a newer release under block stops the app, not the data', async () => {
       const desk = await site.host({ id: 'front-desk', installed: '1.0.0', admin: false, policy: 'block' });
@@ -126,6 +135,46 @@ describe('the example client, installed from the packed tarball', () => {
       assert.deepEqual((await other.list()).map((c) => c.name), ['Atelier Dubois', 'Müller GmbH']);
       const knex = next.host.database();
       assert.ok(await knex.schema.hasTable('lockstep_releases'), 'Lockstep’s tables and the example’s share the database');
+    });
+
+    test('in Chromium: the example’s main window keeps customers, its Extras → Update… opens Lockstep’s update window', { skip: !HAS_CHROMIUM && 'no /usr/bin/chromium' }, async () => {
+      const desk = await site.host({ id: 'browser-desk', installed: '1.1.0', admin: false }); // on the release the test before made
+      assert.equal((await desk.host.start()).type, 'go-on');
+      const store = new CustomerStore(desk.host);
+      await store.ensureTable(); // as main.ts does before it opens the main window
+      const browser = await launchChromium();
+      const exampleWeb = await serveFolder(path.join(packed.dir, 'window'));
+      try {
+        // The example's window with its preload's three calls, forwarded to its data layer as its ipcMain handlers do.
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        const problems: string[] = [];
+        page.on('pageerror', (e) => problems.push(e.message));
+        await page.exposeBinding('__customers', (_source, op: 'list' | 'add' | 'remove', arg: unknown) => (op === 'list' ? store.list() : op === 'add' ? store.add(arg as { name: unknown; city: unknown }) : null));
+        await page.addInitScript({ content: "window.customers = { list: () => window.__customers('list'), add: (c) => window.__customers('add', c), remove: (id) => window.__customers('remove', id) };" });
+        await page.goto(`${exampleWeb.origin}/index.html`);
+        assert.equal(desk.host.confirmHealthy(), false, 'the main window is ready (no install awaited it)');
+        await page.fill('input[name="name"]', 'Schreinerei Vogt');
+        await page.fill('input[name="city"]', 'Freiburg');
+        await page.click('button[type="submit"]');
+        await page.waitForFunction("document.querySelectorAll('#rows tr').length === 3");
+        const shown = await page.$$eval('#rows tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent)));
+        assert.deepEqual(shown, [['Atelier Dubois', 'Lyon'], ['Müller GmbH', 'Bremen'], ['Schreinerei Vogt', 'Freiburg']], 'the customers the other desk entered, and the new one: one shared database');
+        assert.deepEqual(problems, []);
+
+        // Extras → Update… as the host's menu has it (lockstep/electron menu() turns these into Electron items).
+        const update = desk.host.menuItems().find((i) => i.id === 'lockstep-update')!;
+        update.click();
+        assert.ok(desk.windows.includes('show:update'), 'Lockstep opened its update window');
+        const w = await openWindow(browser, web!, desk.shell, 'update');
+        await w.page.click('#search');
+        await w.page.waitForSelector('main[data-state="available"]');
+        await w.close();
+        await context.close();
+      } finally {
+        await exampleWeb.close();
+        await browser.close();
+      }
     });
   });
 });

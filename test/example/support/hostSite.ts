@@ -40,22 +40,24 @@ export interface HostSite {
   close(): Promise<void>;
 }
 
-export async function createHostSite(): Promise<HostSite> {
+/** `windowsOrigin`: where Lockstep's windows are served from in a browser test — the only sender its handler table accepts. */
+export async function createHostSite(o: { windowsOrigin?: string } = {}): Promise<HostSite> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-host-'));
   const feed = await createDemoFeed(dir, { platform: 'linux' });
   const server: ServedFolder = await serveFolder(feed.feedDir);
   const dbUrl = `sqlite:${path.join(dir, 'shared.db')}`;
   const open: LockstepHost[] = [];
+  const windowsOrigin = o.windowsOrigin ?? 'http://127.0.0.1:9';
   return {
     dir,
     feed,
     dbUrl,
-    async host(o) {
-      const wsDir = path.join(dir, o.id);
-      const file = writeDemoWorkstation({ dir: wsDir, id: o.id, hostName: o.id.toUpperCase(), installed: o.installed, dbUrl, feedUrl: server.url, feed, administrators: o.admin === false ? [] : [ME], outdatedPolicy: o.policy ?? 'block', ...(o.allowedUsers ? { allowedUsers: o.allowedUsers } : {}) });
-      if (o.healthTimeoutMs) {
+    async host(w) {
+      const wsDir = path.join(dir, w.id);
+      const file = writeDemoWorkstation({ dir: wsDir, id: w.id, hostName: w.id.toUpperCase(), installed: w.installed, dbUrl, feedUrl: server.url, feed, administrators: w.admin === false ? [] : [ME], outdatedPolicy: w.policy ?? 'block', ...(w.allowedUsers ? { allowedUsers: w.allowedUsers } : {}) });
+      if (w.healthTimeoutMs) {
         const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
-        fs.writeFileSync(file, JSON.stringify({ ...doc, installer: { ...doc.installer, healthTimeoutMs: o.healthTimeoutMs } }, null, 2));
+        fs.writeFileSync(file, JSON.stringify({ ...doc, installer: { ...doc.installer, healthTimeoutMs: w.healthTimeoutMs } }, null, 2));
       }
       const log = new MemoryLogger();
       const t: Partial<TestHost> & { relaunches: number; windows: string[]; ready: Map<LockstepWindow, () => void> } = { relaunches: 0, windows: [], ready: new Map() };
@@ -70,7 +72,7 @@ export async function createHostSite(): Promise<HostSite> {
           host?.beforeRestart(); // as lockstep/electron's start() wires it
           t.relaunches++;
         },
-        senders: { origin: 'http://127.0.0.1:9' },
+        senders: { origin: windowsOrigin },
         logger: log,
         migrate: true,
       });
