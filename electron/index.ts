@@ -43,6 +43,7 @@ export { LockstepError, isLockstepError } from '../contract/errors';
 export type { ErrorCode, ErrorInfo } from '../contract/errors';
 
 let schemeRegistered = false;
+let startedOnce = false;
 
 /**
  * Registers Lockstep's lockstep:// scheme as privileged; must run before app ready. Electron keeps only the last
@@ -110,6 +111,8 @@ export async function start(options: StartOptions = {}): Promise<Lockstep> {
   const o = checkOptions('lockstep/electron start()', StartOptionsSchema, options);
   if (!schemeRegistered) throw new LockstepError('E_USAGE', 'Call registerScheme() at the top of the main script, before the app is ready, then start().', { option: 'registerScheme' });
   if (!app.isReady()) throw new LockstepError('E_USAGE', 'Call start() once the app is ready: app.whenReady().then(() => start(…)).', { option: 'start' });
+  if (startedOnce) throw new LockstepError('E_USAGE', 'start() runs once per app start; keep the Lockstep it returned.', { option: 'start' });
+  startedOnce = true;
   const resolved = resolveConfig(o.config ?? configFromEnvironment(), userDataDir());
   const config = o.systemProxy === false ? resolved : await withSystemProxy(resolved);
   serveWindows(webRoot());

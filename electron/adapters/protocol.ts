@@ -3,7 +3,7 @@
  * pages a real origin (the handler table's sender check compares it), lets ES modules load, and carries the CSP as a
  * response header besides the pages' meta tag. Paths cannot leave the folder.
  */
-import { protocol } from 'electron';
+import { Session, session } from 'electron';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -13,9 +13,19 @@ const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.c
 
 export const LOCKSTEP_SCHEME = 'lockstep';
 
+/**
+ * Lockstep's windows live in a session of their own: the host app's windows keep the default session, its
+ * permissions and its protocol handlers untouched, and Lockstep's pages are served only where its windows load.
+ */
+export const LOCKSTEP_PARTITION = 'lockstep';
+
+export function lockstepSession(): Session {
+  return session.fromPartition(LOCKSTEP_PARTITION);
+}
+
 export function serveWindows(webRoot: string): void {
   const root = path.resolve(webRoot);
-  protocol.handle('lockstep', async (request) => {
+  lockstepSession().protocol.handle(LOCKSTEP_SCHEME, async (request) => {
     const url = new URL(request.url);
     const file = path.join(root, decodeURIComponent(url.pathname));
     if (url.host !== 'app' || !file.startsWith(root + path.sep) || !fs.existsSync(file)) return new Response('not found', { status: 404 });

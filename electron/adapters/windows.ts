@@ -3,9 +3,9 @@
  * in release notes open in the system browser, https only), no navigation away from our pages, no permissions.
  * One window per kind; dialogs (release prompt, outdated notice, credentials) are modal to their parent.
  */
-import { BrowserWindow, shell, session } from 'electron';
+import { BrowserWindow, shell } from 'electron';
 import type { WindowKind } from '../../contract/ipc';
-import { APP_ORIGIN, windowUrl } from './protocol';
+import { APP_ORIGIN, LOCKSTEP_PARTITION, lockstepSession, windowUrl } from './protocol';
 
 const SIZES: Record<WindowKind, { width: number; height: number }> = {
   home: { width: 760, height: 420 },
@@ -20,7 +20,7 @@ export class WindowManager {
   private readonly open = new Map<WindowKind, BrowserWindow>();
 
   constructor(private readonly preload: string) {
-    session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+    lockstepSession().setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   }
 
   show(kind: WindowKind, parent?: WindowKind): BrowserWindow {
@@ -35,7 +35,7 @@ export class WindowManager {
       show: false,
       parent: parentWindow && !parentWindow.isDestroyed() ? parentWindow : undefined,
       modal: Boolean(parentWindow) && (kind === 'credentials' || kind === 'release' || kind === 'outdated'),
-      webPreferences: { preload: this.preload, contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, spellcheck: false },
+      webPreferences: { partition: LOCKSTEP_PARTITION, preload: this.preload, contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, spellcheck: false },
     });
     win.webContents.setWindowOpenHandler(({ url }) => {
       if (url.startsWith('https://')) void shell.openExternal(url);
