@@ -8,8 +8,9 @@ import { configOption, fn, secretStore } from '../../engine/api/options';
 export const StartOptionsSchema = z
   .object({
     /**
-     * The machine configuration (a file, or the same content as an object). Default: --config=FILE, else
-     * LOCKSTEP_CONFIG, else lockstep.machine.json beside the packaged app's executable (IT's file, S22).
+     * The machine configuration (a file, or the same content as an object, whose relative paths then resolve against
+     * app.getPath('userData')). Default: --config=FILE, else LOCKSTEP_CONFIG, else lockstep.machine.json beside the
+     * packaged app's executable (IT's file, S22).
      */
     config: configOption.optional(),
     /** The name Lockstep's windows show. Default: app.getName(). */

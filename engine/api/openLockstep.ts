@@ -34,7 +34,7 @@ export const OpenOptionsSchema = z
   .object({
     /** The machine configuration: a file, or the same content as an object. Required. */
     config: configOption,
-    /** Where a relative config path and the relative paths inside a config object resolve. Default: the working folder. */
+    /** Where the relative paths inside a config object resolve (a file's resolve against its folder). Default: the working folder. */
     baseDir: z.string().trim().min(1).optional(),
     /** The OS whose package files and elevation apply. Default: this process's. */
     platform: z.enum(PLATFORMS).optional(),

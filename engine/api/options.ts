@@ -37,10 +37,11 @@ export const PLATFORMS = ['win32', 'darwin', 'linux'] as const;
 export const configOption = z.union([z.string().trim().min(1), z.record(z.string(), z.unknown())]);
 
 /**
- * A file is read and checked; an object is checked the same way, its relative paths resolving against `baseDir`
- * (as if it were the file lockstep.machine.json in that folder — the feed and package caches then lie there too).
+ * A file (a relative path from the working folder, as everywhere in Node) is read and checked; an object is checked
+ * the same way, its relative paths resolving against `objectBaseDir` (as if it were the file lockstep.machine.json in
+ * that folder — the feed and package caches then lie there too).
  */
-export function resolveConfig(config: string | Record<string, unknown>, baseDir: string): MachineConfig {
-  if (typeof config === 'string') return loadMachineConfig(path.resolve(baseDir, config));
-  return machineConfigFrom(config, path.join(path.resolve(baseDir), 'lockstep.machine.json'));
+export function resolveConfig(config: string | Record<string, unknown>, objectBaseDir: string): MachineConfig {
+  if (typeof config === 'string') return loadMachineConfig(path.resolve(config));
+  return machineConfigFrom(config, path.join(path.resolve(objectBaseDir), 'lockstep.machine.json'));
 }

@@ -19,6 +19,24 @@ import { EXAMPLE, packExample, PackedExample, ROOT, tsc } from './support/packed
 
 const HAS_CHROMIUM = fs.existsSync('/usr/bin/chromium');
 
+/** What the README shows a vendor, verbatim. */
+const README_SNIPPET = `import { app, BrowserWindow, Menu } from 'electron';
+import { registerScheme, start } from 'lockstep/electron';
+
+registerScheme(); // before ready: Lockstep's own windows load from lockstep://
+app.whenReady().then(async () => {
+  const lockstep = await start(); // recover → start-up gate, before any window; config: lockstep.machine.json beside the exe
+  Menu.setApplicationMenu(Menu.buildFromTemplate([{ label: 'Extras', submenu: lockstep.menu() }]));
+  const openMain = () => {
+    const win = new BrowserWindow();
+    win.once('ready-to-show', () => lockstep.confirmHealthy()); // this version works: keep it
+    void win.loadFile('index.html');
+  };
+  if (lockstep.action.type === 'go-on') openMain(); else lockstep.on('continue', openMain);
+  app.on('window-all-closed', () => void lockstep.close().then(() => app.quit()));
+});
+`;
+
 interface CustomerStoreCtor {
   new (lockstep: { database(): unknown; noteDatabaseAccess(): Promise<unknown> }): {
     ensureTable(): Promise<void>;
@@ -67,6 +85,17 @@ describe('the example client, installed from the packed tarball', () => {
     for (const f of ['main.js', 'customers.js', 'preload.js']) assert.ok(fs.existsSync(path.join(packed.dir, 'build', f)), f);
     const typesUsed = r.output.split('\n').filter((l) => l.includes('/node_modules/lockstep/'));
     assert.ok(typesUsed.length > 0 && typesUsed.every((l) => l.endsWith('.d.ts')), 'only the published declarations');
+  });
+
+  test('the README’s "add Lockstep to your app" (15 lines) typechecks against the tarball', () => {
+    assert.ok(README_SNIPPET.trim().split('\n').length <= 15);
+    fs.writeFileSync(path.join(packed.dir, 'src', 'snippet.ts'), README_SNIPPET);
+    try {
+      const r = tsc(packed.dir, ['-p', 'tsconfig.json', '--noEmit']);
+      assert.equal(r.code, 0, r.output);
+    } finally {
+      fs.rmSync(path.join(packed.dir, 'src', 'snippet.ts'));
+    }
   });
 
   test('a deep import past the exports map does not typecheck, and does not load', () => {
