@@ -6,7 +6,7 @@
  * while the rows stay for the workstation that runs the released version.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -96,6 +96,15 @@ describe('the example client, installed from the packed tarball', () => {
     } finally {
       fs.rmSync(path.join(packed.dir, 'src', 'snippet.ts'));
     }
+  });
+
+  test('npm start without an Electron binary or display runs Lockstep’s headless demo from the tarball', () => {
+    const r = spawnSync(process.execPath, ['start.js'], { cwd: packed.dir, encoding: 'utf8', env: { ...process.env, DISPLAY: '', WAYLAND_DISPLAY: '' }, timeout: 240_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const out = `${r.stdout}${r.stderr}`; // the demo reports its steps on stderr, its result on stdout
+    assert.match(out, /running Lockstep's headless demo/);
+    assert.match(out, /\[front-desk\] start after the restart: proceed/);
+    assert.match(out, /Demo finished\./);
   });
 
   test('a deep import past the exports map does not typecheck, and does not load', () => {
