@@ -88,4 +88,20 @@ describe('health is confirmed by the host’s first window', () => {
     assert.throws(() => clerk.host.open('admin'), (e: unknown) => isLockstepError(e, 'E_NOT_ADMIN'));
     assert.deepEqual(clerk.host.menuItems().map((i) => i.id), ['lockstep-update'], 'no release management for a clerk');
   });
+
+  test('outdated under block at start: Lockstep’s notice is the only window this run, and its readiness confirms', async () => {
+    // A newer release this workstation may not install (installer.allowedUsers, S10): the gate cannot upgrade it.
+    const admin = await site.host({ id: 'admin-pc', installed: '1.0.0' });
+    const newer = (await admin.shell.updates.check()).preselected!;
+    await admin.shell.workstation.ledger.release(newer);
+    const stuck = await site.host({ id: 'stuck', installed: '1.0.0', admin: false, policy: 'block', allowedUsers: ['someone-else'] });
+    const action = await stuck.host.start();
+    assert.equal(action.type, 'outdated');
+    assert.ok(action.type === 'outdated' && action.policy === 'block');
+    assert.deepEqual(stuck.windows.filter((w) => w.startsWith('show:')), ['show:outdated']);
+    assert.equal(stuck.host.mayUseDatabase(), false);
+    assert.throws(() => stuck.host.database(), (e: unknown) => isLockstepError(e, 'E_INVALID_STATE'));
+    stuck.ready.get('outdated')!(); // the notice became ready: that start counts as healthy
+    assert.equal(stuck.host.confirmHealthy(), false, 'already confirmed by the notice');
+  });
 });
