@@ -1,6 +1,6 @@
 /**
  * The one demo vendor feed: installable portable packages (.tar.gz holding lockstep-version.json, a README and a
- * payload), added with the vendor's own feed writer (issue 3) under a demo key pair, plus a demo licence. Used by the
+ * payload), added with the vendor's own feed writer under a demo key pair, plus a demo licence. Used by the
  * embedded default of `npm start` and the browser tests (through electron/shell/demoSite.ts, which adds the demo's
  * versions, notes and modules), by `lockstep demo`, the fleet tests and benchmarks.
  *

@@ -1,5 +1,5 @@
 /**
- * bench/download — issue 3's speed goals, measured in one run against peers on the same machine:
+ * bench/download — the download's speed goals, measured in one run against peers on the same machine:
  *  1. A 200 MB installer from a loopback feed server (a separate process: `lockstep feed serve`) through Lockstep's
  *     download (electron-updater + resumable executor + SHA-512 + signed-manifest checks) vs `curl -o` from the same
  *     server. Goal: Lockstep ≥ 0.8 × curl's throughput. The physical limit (copying the file on this disk) is printed

@@ -119,7 +119,7 @@ async function main(): Promise<void> {
         const fleet = new FleetStore(db);
         const packages = new PackageStore(db);
         const admin = { workstationId: 'admin', hostName: 'ADMIN', osUser: 'admin', isAdmin: true };
-        // The administrator's feed download (issue 3's verified, resumable download): the only one the site makes.
+        // The administrator's feed download (the feed's verified, resumable download): the only one the site makes.
         const cacheDir = path.join(dir, `${backend.name}-admin-cache`);
         const feedBytesBefore = server.bytes();
         const source = new FeedPackageSource(async () => ({ feedUrl: server.url, cacheDir, trustedKeys: [feed.publicKey], http: new FeedHttp({ timeoutMs: 60_000, retries: 2, retryDelayMs: 100, log }), platform: 'linux', log }));

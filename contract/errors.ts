@@ -36,17 +36,17 @@ export const ERROR_CODES = [
   'E_NO_WRITE_ACCESS',
   'E_INSTALL_FAILED',
   'E_INTERNAL',
-  // issue 3 (vendor feed)
+  // the vendor feed
   'E_CONTRACT_ENDED',
   'E_NOT_YET_RELEASED',
   'E_REINSTALL_REQUIRED',
   'E_UPGRADE_PATH',
   'E_FEED_INVALID',
   'E_CANCELLED',
-  // issue 4 (installing)
+  // installing
   'E_NOT_PERMITTED',
   'E_INSTALL_IN_PROGRESS',
-  // issue 5 (fleet)
+  // the fleet
   'E_TRANSFER_BUSY',
   'E_DB_TLS',
   // a command run without a machine configuration (the CLI says how to get one)

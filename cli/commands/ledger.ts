@@ -56,7 +56,7 @@ export const releases: Command = {
     const ws = await ctx.workstation();
     const list = await ws.ledger.list();
     const current = await ws.fleet.releases.current(ws.config.channel);
-    // The package each release carries (issue 5): file, size, chunks, store, upload state — not the stored catalog.
+    // The package each release carries: file, size, chunks, store, upload state — not the stored catalog.
     const withPackages = await Promise.all(
       list.map(async (r) => {
         const info = await ws.fleetParts.packages.info(r.id);

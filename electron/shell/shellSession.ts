@@ -33,7 +33,7 @@ import { PackageKind } from '../../installer/journal';
 import { CredentialsBroker } from './credentials';
 import { NotesRenderer } from './notes';
 
-/** The part of issue 4's Installer the shell uses. */
+/** The part of the installer (installer/installer.ts) the shell uses. */
 export interface InstallerPort {
   install(input: { packagePath: string; sha512: string; kind: PackageKind; version: string; manifest: { text: string; signature: string } }): Promise<{ from: string | null; to: string; elevation: string }>;
   recoverInstall(): Promise<unknown>;

@@ -38,7 +38,7 @@ export class NodeAppAdapter implements AppAdapter {
     return Promise.resolve();
   }
   relaunch(): void {
-    // Installing and restarting belong to the installer (issue 4); the download path never relaunches.
+    // Installing and restarting belong to the installer (installer/); the download path never relaunches.
   }
   quit(): void {}
   onQuit(_handler: (exitCode: number) => void): void {}

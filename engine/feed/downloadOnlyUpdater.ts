@@ -1,7 +1,7 @@
 /**
  * The electron-updater AppUpdater for Lockstep's download path. electron-updater brings the cache layout (a finished
  * download is found again by its SHA-512 after a restart), events and the provider/executor seams; installing is
- * Lockstep's installer's job (issue 4), so this updater only downloads.
+ * Lockstep's installer's job, so this updater only downloads.
  */
 import * as path from 'node:path';
 import { AppUpdater, Logger as UpdaterLogger } from 'electron-updater';

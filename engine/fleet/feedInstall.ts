@@ -1,6 +1,6 @@
 /**
  * Extras → Update… as one call for plain Node (the demo and the fleet tests): the signed catalog, the verified feed
- * download of one version (issue 3), then the installer's apply pipeline (issue 4). The download stays in the feed
+ * download of one version, then the installer's apply pipeline. The download stays in the feed
  * cache, where "release for all" finds it again without a second download.
  */
 import { LockstepError } from '../../contract/errors';

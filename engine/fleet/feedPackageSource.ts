@@ -1,5 +1,5 @@
 /**
- * Where the releasing workstation finds the package it installed: the vendor feed's download cache (issue 3). The
+ * Where the releasing workstation finds the package it installed: the vendor feed's download cache. The
  * version's signed manifest comes from the signed catalog (a conditional request: unchanged costs a 304), and
  * downloadVersion finds the verified file in electron-updater's cache by its SHA-512 — so releasing a version this
  * workstation installed from the feed downloads nothing again.

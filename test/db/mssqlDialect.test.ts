@@ -48,7 +48,7 @@ describe('T-SQL for SQL Server (mssql dialect)', () => {
     assert.match(sql['20261121_0004_package_chunks']!, /\[bytes\] varbinary\(max\) not null/);
     assert.match(sql['20261121_0003_events']!, /\[id\] bigint identity\(1,1\) not null primary key/);
     assert.match(sql['20261121_0002_workstations']!, /\[host_name\] nvarchar\(255\) not null/);
-    // The fleet (issue 5): package bookkeeping and transfer leases.
+    // The fleet: package bookkeeping and transfer leases.
     const packages = sql['20261122_0005_release_packages']!;
     assert.match(packages, /\[size\] bigint not null/);
     assert.match(packages, /\[catalog\] nvarchar\(max\) null/);

@@ -1,5 +1,5 @@
 /**
- * Downloads through electron-updater + Lockstep's executor against a real loopback feed, with every fault of issue 3:
+ * Downloads through electron-updater + Lockstep's executor against a real loopback feed, with every fault a feed can have:
  * dropped connection (Range resume, bytes match), 5xx and time-outs (bounded retries, then E_CONNECT naming the host),
  * a flipped byte (E_CHECKSUM), more bytes than signed (stopped at the signed size), a non-plain name (no request).
  */
