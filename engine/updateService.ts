@@ -23,6 +23,8 @@ export interface UpdateServiceDeps {
   modules: () => Record<string, string>;
   log: Logger;
   now?: () => Date;
+  /** Each verified catalog's security floor (null: the vendor states none), remembered where moves back are judged. */
+  recordFloor?: (stated: string | null) => void;
 }
 
 type Listener = (state: UpdateState) => void;
@@ -102,6 +104,7 @@ export class UpdateService {
       const license = this.deps.license();
       const { catalog, notModified, clockWarning } = await fetchCatalog(this.deps.feed, this.now());
       this.lastCatalog = catalog;
+      this.deps.recordFloor?.(catalog.securityFloor ?? null);
       const result = (this.lastResult = evaluateOffer({ catalog, notModified, feedUrl: this.deps.feed.feedUrl, channel: this.deps.channel, installed: this.deps.installed(), license, modules: this.deps.modules(), platform: this.deps.feed.platform, now: this.now() }));
       if (clockWarning) result.warnings.push(clockWarning);
       this.setState(result.versions.length === 0 ? UpdateState.upToDate(result.installed, result.checkedAt, result.warnings) : UpdateState.available(result));

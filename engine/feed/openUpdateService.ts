@@ -11,6 +11,8 @@ import { defaultModulesFile, readInstalledModules } from '../modules';
 import { trustedKeys } from '../../kernel/trust';
 import { UpdateService } from '../updateService';
 import { Host, feedContextFor, logFor } from '../compose/host';
+import { localFloorFile, raiseLocalFloor, statedFloor } from '../../kernel/localFloor';
+import { defaultStateDir } from '../../installer/journal';
 
 export interface UpdateServiceDeps {
   host: Host;
@@ -31,7 +33,18 @@ export async function openUpdateService(config: MachineConfig, deps: UpdateServi
   }
   const feed = await feedContextFor(config, deps.host, log, licenseNumber, deps.sleep);
   const installed = new VersionFileSource(config.installDir);
+  // The floor of every catalog verified here is remembered too: a database writer who later erases the stored
+  // catalogs cannot make this workstation forget it (kernel/localFloor.ts).
+  const floorFile = localFloorFile(config.installer.stateDir ?? defaultStateDir(config.installDir));
+  const recordFloor = (stated: string | null): void => {
+    try {
+      raiseLocalFloor(floorFile, statedFloor(stated), 'feed');
+    } catch (err) {
+      log.warn('feed.floor-not-recorded', { file: floorFile, message: (err as Error).message }); // a per-machine state folder: the helper records it
+    }
+  };
   return new UpdateService({
+    recordFloor,
     feed,
     channel: config.channel,
     installed: () => installed.installedVersion(),
