@@ -81,9 +81,9 @@ export const MachineConfigSchema = z
       .default({ dataFolders: [], keepBackups: 2, healthTimeoutMs: 10 * 60_000, linuxElevation: 'auto' }),
     /** Per-user settings file; defaults to the user's config folder. */
     userSettingsFile: nonEmpty.optional(),
-    /** The vendor feed (issue 3): kernel/feedConfig.ts. */
+    /** The vendor feed: kernel/feedConfig.ts. */
     feed: FeedConfigSchema.optional(),
-    /** The fleet (issue 5): package store, chunking, bounded transfers — kernel/fleetConfig.ts. */
+    /** The fleet: package store, chunking, bounded transfers — kernel/fleetConfig.ts. */
     fleet: FleetConfigSchema.optional(),
   })
   .strict();
@@ -117,13 +117,24 @@ function readJson(file: string, what: string): unknown {
   return parseJson(text, file, what);
 }
 
-/** The parser's message quotes the text it choked on: it is never repeated (the file may hold anything). */
+/**
+ * The parser's message quotes the text it choked on: it is never repeated (the file may hold anything, and the
+ * privileged helper reads this too). Only where the error is — a line and column, or the end — is said.
+ */
 function parseJson(text: string, file: string, what: string): unknown {
+  const body = text.replace(/^\uFEFF/, ''); // Notepad writes a BOM
   try {
-    return JSON.parse(text.replace(/^\uFEFF/, '')); // Notepad writes a BOM
-  } catch {
-    throw new LockstepError('E_CONFIG_INVALID', `The ${what} ${file} is not valid JSON. Check it with a JSON validator.`, { file });
+    return JSON.parse(body);
+  } catch (err) {
+    const at = /position (\d+)/.exec((err as Error).message);
+    const where = at ? lineAndColumn(body, Number(at[1])) : /end of JSON input/.test((err as Error).message) ? ' (it ends too early)' : '';
+    throw new LockstepError('E_CONFIG_INVALID', `The ${what} ${file} is not valid JSON${where}. Check it with a JSON validator.`, { file });
   }
+}
+
+function lineAndColumn(text: string, position: number): string {
+  const before = text.slice(0, position).split('\n');
+  return ` (line ${before.length}, column ${before[before.length - 1]!.length + 1})`;
 }
 
 export function loadMachineConfig(file: string): MachineConfig {

@@ -48,7 +48,7 @@ test('the real CLI prints the what-to-do line after a usage error and a broken c
   const r = await runNode(CLI, ['status', '--config', broken], { env: shellEnv({ LANG: 'fr_FR.UTF-8' }) });
   assert.equal(r.code, 1);
   assert.deepEqual(r.stderr.split('\n'), [
-    `error E_CONFIG_INVALID: The machine configuration ${broken} is not valid JSON: ${jsonError('{ "installDir": ')}`,
+    `error E_CONFIG_INVALID: The machine configuration ${broken} is not valid JSON (it ends too early). Check it with a JSON validator.`,
     'que faire: Demandez au service informatique de corriger le fichier de configuration indiqué dans les détails.',
     '',
   ]);
@@ -83,12 +83,3 @@ test('without any machine configuration a command says how to get one; the demo 
   assert.equal(status.code, 0, status.stdout + status.stderr);
   assert.equal((JSON.parse(status.stdout) as { installed: string }).installed, '1.1.0');
 });
-
-function jsonError(text: string): string {
-  try {
-    JSON.parse(text);
-    return '';
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
