@@ -30,6 +30,7 @@ import { addVersion } from '../authoring/feedWriter';
 import { loadSigner, writeKeyPair } from '../authoring/keys';
 import { issueLicense } from '../authoring/licenseIssuer';
 import { loadLicense } from '../engine/license';
+import { httpFeedSource } from '../engine/feed/feedSource';
 
 const CLI = path.resolve(__dirname, '../../bin/lockstep.js');
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '200' }, runs: { type: 'string', default: '3' }, checks: { type: 'string', default: '300' } } });
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
 
     const log = new MemoryLogger();
     const feedHttp = new FeedHttp({ licenseNumber: 'BENCH-1', timeoutMs: 30_000, retries: 2, retryDelayMs: 100, log });
-    const ctxFor = (cacheDir: string): FeedContext => ({ feedUrl: server!.url, cacheDir, trustedKeys: [keys.publicKey], http: feedHttp, platform: 'linux', log });
+    const ctxFor = (cacheDir: string): FeedContext => ({ feedUrl: server!.url, cacheDir, trustedKeys: [keys.publicKey], http: feedHttp, source: httpFeedSource(feedHttp), platform: 'linux', log });
 
     // Physical limit: copying the file on this disk (read + write, no network, no hashing).
     const copyStart = process.hrtime.bigint();

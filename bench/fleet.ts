@@ -35,6 +35,7 @@ import { loadSigner, writeKeyPair } from '../authoring/keys';
 import { serveFeedFile } from '../authoring/feedServer';
 import { backends, migratedDb, tempDir } from '../test/helpers/backends';
 import { table } from './stats';
+import { httpFeedSource } from '../engine/feed/feedSource';
 
 const args = parseArgs({ options: { mb: { type: 'string' }, fleet: { type: 'string' }, k: { type: 'string' }, 'chunk-kb': { type: 'string' }, 'per-query': { type: 'string' }, rounds: { type: 'string' }, prefetch: { type: 'string' } } }).values;
 const MB = Number(args.mb ?? 200);
@@ -122,7 +123,10 @@ async function main(): Promise<void> {
         // The administrator's feed download (the feed's verified, resumable download): the only one the site makes.
         const cacheDir = path.join(dir, `${backend.name}-admin-cache`);
         const feedBytesBefore = server.bytes();
-        const source = new FeedPackageSource(async () => ({ feedUrl: server.url, cacheDir, trustedKeys: [feed.publicKey], http: new FeedHttp({ timeoutMs: 60_000, retries: 2, retryDelayMs: 100, log }), platform: 'linux', log }));
+        const source = new FeedPackageSource(async () => {
+          const feedHttp = new FeedHttp({ timeoutMs: 60_000, retries: 2, retryDelayMs: 100, log });
+          return { feedUrl: server.url, cacheDir, trustedKeys: [feed.publicKey], http: feedHttp, source: httpFeedSource(feedHttp), platform: 'linux', log };
+        });
         const local = (await source.locate(VERSION))!;
         const publisher = new PackagePublisher({ fleet, packages, settings, trustedKeys: [feed.publicKey], platform: 'linux', identity: admin, source: { locate: async () => local }, fileStore: null, log });
         const ledger = new Ledger(fleet, admin, log, { channel: 'stable', packages: publisher });

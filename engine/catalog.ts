@@ -97,7 +97,7 @@ export async function fetchCatalog(ctx: FeedContext, now: Date = new Date()): Pr
   const conditional: Record<string, string> = {};
   if (cache?.etag) conditional['If-None-Match'] = cache.etag;
   if (cache?.lastModified) conditional['If-Modified-Since'] = cache.lastModified;
-  const res = await ctx.http.withRetries(url, 'checking for updates', () => ctx.http.getOnce(url, conditional));
+  const res = await ctx.http.withRetries(url, 'checking for updates', () => ctx.source.get(url, conditional), undefined, (err, u, what) => ctx.source.translate(err, u, what));
   if (res.status === 304 && cache) {
     try {
       const catalog = verifyCatalog(cache.text, ctx.trustedKeys, now);

@@ -14,6 +14,7 @@ import { Platform } from '../../kernel/catalogSchema';
 import { FeedContext } from './download';
 import { paceOf } from '../../kernel/feedConfig';
 import { FeedHttp, ProxySettings } from './http';
+import { feedSourceFor } from './feedSource';
 
 export function proxyAccount(proxyUrl: string, username: string): string {
   return `proxy:${username}@${new URL(proxyUrl).host}`;
@@ -63,6 +64,7 @@ export async function feedContext(config: MachineConfig, deps: FeedContextDeps):
     cacheDir: feed.cacheDir ?? defaultCacheDir(config),
     trustedKeys: trustedKeys(config),
     http,
+    source: feedSourceFor(feed.url, http), // the one place the feed's scheme is looked at
     platform: deps.platform,
     log: deps.log,
     catalogClockSkewMs: feed.catalogClockSkewMs,

@@ -19,6 +19,7 @@ import { FeedHttp } from './http';
 import { PinnedGenericProvider, pinnedUpdateInfo } from './pinnedProvider';
 import { ResumableDownloader } from './resumableDownload';
 import { DownloadOnlyUpdater, setExecutor, updaterLogger } from './downloadOnlyUpdater';
+import { FeedSource } from './feedSource';
 
 /** Everything a feed operation needs, composed once from the machine configuration (feed/context.ts). */
 export interface FeedContext {
@@ -27,6 +28,8 @@ export interface FeedContext {
   cacheDir: string;
   trustedKeys: readonly string[];
   http: FeedHttp;
+  /** The feed's files: its HTTP server, or a folder or share (feedSource.ts), chosen once with the context. */
+  source: FeedSource;
   platform: Platform;
   log: Logger;
   /** How far a catalog's issue time may lie ahead of this clock before it is reported (default 5 minutes). */
@@ -108,7 +111,7 @@ async function fetchSignedFile(ctx: FeedContext, signed: SignedFile, options: Do
     return finalPath;
   }
 
-  const executor = new LockstepHttpExecutor(ctx.http, new ResumableDownloader(ctx.http, partialDir(ctx.cacheDir)));
+  const executor = new LockstepHttpExecutor(ctx.http, new ResumableDownloader(ctx.http, partialDir(ctx.cacheDir), ctx.source));
   executor.expect(file.sha512, file.size);
   const updater = new DownloadOnlyUpdater(new NodeAppAdapter(ctx.cacheDir, ctx.feedUrl));
   updater.logger = updaterLogger(ctx.log);

@@ -14,10 +14,6 @@ import { etagOf } from './etag';
 import type { Response } from './http';
 import type { PumpSource } from './pump';
 
-export function isFolderUrl(url: URL): boolean {
-  return url.protocol === 'file:';
-}
-
 /** The feed folder a file URL lives in, as a person would type it (C:\feed, \\server\share\feed, /mnt/feed). */
 export function folderOf(url: URL): string {
   return path.dirname(fileURLToPath(url));

@@ -11,7 +11,6 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { LockstepError, isLockstepError } from '../../contract/errors';
 import { Logger } from '../../kernel/log';
-import { folderError, getFolderFile, isFolderUrl } from './folderSource';
 import type { TransferPaceSettings } from '../../kernel/feedConfig';
 
 export interface ProxySettings {
@@ -186,7 +185,6 @@ export class FeedHttp {
    * feed (file: URL, S21) is read from the folder with the same conditional semantics.
    */
   async getOnce(url: URL, extraHeaders: http.OutgoingHttpHeaders = {}, maxBytes = 32 * 1024 * 1024): Promise<Response> {
-    if (isFolderUrl(url)) return getFolderFile(url, extraHeaders, maxBytes);
     const { res } = await this.open(url, extraHeaders);
     if ((res.statusCode ?? 0) >= 400) {
       res.resume();
@@ -207,16 +205,22 @@ export class FeedHttp {
   }
 
   /** Runs `attempt` with bounded retries and exponential back-off; transient failures end as E_CONNECT. */
-  async withRetries<T>(url: URL, what: string, attempt: (n: number) => Promise<T>, madeProgress: () => boolean = () => false): Promise<T> {
+  async withRetries<T>(
+    url: URL,
+    what: string,
+    attempt: (n: number) => Promise<T>,
+    madeProgress: () => boolean = () => false,
+    translate: (err: unknown, url: URL, what: string) => LockstepError = (e, u, w) => this.translate(e, u, w),
+  ): Promise<T> {
     let failures = 0;
     for (let n = 0; ; n++) {
       try {
         return await attempt(n);
       } catch (err) {
-        if (!isTransient(err)) throw this.translate(err, url, what);
+        if (!isTransient(err)) throw translate(err, url, what);
         // A transfer that moved forward before breaking starts a fresh count: the limit bounds consecutive failures.
         failures = madeProgress() ? 1 : failures + 1;
-        if (failures > this.options.retries) throw this.translate(err, url, what);
+        if (failures > this.options.retries) throw translate(err, url, what);
         const delay = Math.min(this.options.retryDelayMs * 2 ** (failures - 1), 30_000);
         this.options.log?.warn('feed.retry', { url: url.href, what, attempt: n + 1, delayMs: delay, reason: (err as Error).message });
         await (this.options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))))(delay);
@@ -226,7 +230,6 @@ export class FeedHttp {
 
   translate(err: unknown, url: URL, what: string): LockstepError {
     if (isLockstepError(err)) return err;
-    if (isFolderUrl(url)) return folderError(err, url, what);
     const proxy = this.options.proxy ? new URL(this.options.proxy.url) : null;
     const host = hostOf(url);
     const via = proxy ? ` through the proxy ${proxy.host}` : '';

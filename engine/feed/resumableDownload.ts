@@ -8,15 +8,13 @@
  * before the file is handed on. A feed folder (S21, folderSource.ts) goes through the same part file, hash and limit.
  */
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CancellationToken, ProgressInfo } from 'builder-util-runtime';
 import { LockstepError, isLockstepError } from '../../contract/errors';
-import { isFolderUrl, openFolderFile } from './folderSource';
+import { FeedSource, httpFeedSource } from './feedSource';
 import { HashingWriter } from './hashingWriter';
-import { FeedHttp, HttpStatusError, hostOf } from './http';
-import { PumpSource, cancelledError, pumpInto } from './pump';
+import { FeedHttp } from './http';
+import { cancelledError, pumpInto } from './pump';
 import { DEFAULT_PACE } from '../../kernel/feedConfig';
 import { TransferPace } from './transferPace';
 
@@ -40,13 +38,6 @@ export interface ResumableOptions {
   cancellationToken?: CancellationToken;
 }
 
-/** One opened source: where it starts (0 = the whole file, the part must be emptied) and its ETag for If-Range. */
-interface Opened {
-  from: number;
-  etag: string | null;
-  source: PumpSource;
-}
-
 const PROGRESS_EVERY_MS = 250;
 
 export function partPaths(partialDir: string, sha512: string): { part: string; meta: string } {
@@ -58,6 +49,8 @@ export class ResumableDownloader {
   constructor(
     private readonly http: FeedHttp,
     private readonly partialDir: string,
+    /** Where the bytes come from, chosen once with the feed (feedSource.ts); a package store is always HTTP. */
+    private readonly source: FeedSource = httpFeedSource(http),
   ) {}
 
   /** How many bytes of this target are already on disk (0 when none or when they belong to something else). */
@@ -95,9 +88,7 @@ export class ResumableDownloader {
       };
 
       const name = path.basename(target.url.pathname);
-      const folder = isFolderUrl(target.url);
-      const source = folder ? `folder ${path.dirname(fileURLToPath(target.url))}` : hostOf(target.url);
-      const pace = new TransferPace(this.http.options.pace ?? DEFAULT_PACE, { source, url: target.url.href, file: name, size: target.size });
+      const pace = new TransferPace(this.http.options.pace ?? DEFAULT_PACE, { source: this.source.describe(target.url), url: target.url.href, file: name, size: target.size });
       const discard = async () => {
         await writer.close();
         fs.rmSync(part, { force: true });
@@ -111,7 +102,7 @@ export class ResumableDownloader {
           if (writer.bytes >= target.size) return;
           const overdue = pace.overdue(writer.bytes);
           if (overdue) throw overdue;
-          const opened = folder ? await openFolderFile(target.url, writer.bytes, etag, target.size) : await this.openHttp(target.url, writer, etag);
+          const opened = await this.source.open(target.url, writer.bytes, etag, target.size, () => writer.restart());
           // The source starts at 0 (no range support, or the file changed since the part was written): start over.
           if (opened.from === 0 && writer.bytes > 0) await writer.restart();
           this.http.options.log?.info('feed.transfer', { url: target.url.href, from: opened.from, size: target.size });
@@ -125,6 +116,7 @@ export class ResumableDownloader {
           progressAtFailure = writer.bytes;
           return moved;
         },
+        (err, url, what) => this.source.translate(err, url, what),
       ).catch(async (err: unknown) => {
         if (isLockstepError(err, 'E_CHECKSUM')) await discard(); // the source itself is not the signed file
         throw err;
@@ -146,40 +138,4 @@ export class ResumableDownloader {
       await writer.close();
     }
   }
-
-  /** GET with `Range: bytes=N-` + If-Range when part of the file is here; 200, 206 and 416 are each handled. */
-  private async openHttp(url: URL, writer: HashingWriter, etag: string | null): Promise<Opened> {
-    const offset = writer.bytes;
-    const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-`, ...(etag ? { 'If-Range': etag } : {}) } : {};
-    const { req, res } = await this.http.open(url, headers);
-    const status = res.statusCode ?? 0;
-    if (status === 416 && offset > 0) {
-      res.resume();
-      await writer.restart(); // the server has fewer bytes than we do: start over
-      throw new HttpStatusError(503, url.href);
-    }
-    if (status >= 400) {
-      res.resume();
-      throw new HttpStatusError(status, url.href);
-    }
-    const contentRange = /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''));
-    let from: number;
-    if (status === 206 && contentRange && Number(contentRange[1]) === offset) from = offset;
-    else if (status === 200) from = 0;
-    else {
-      res.destroy();
-      throw new HttpStatusError(502, url.href);
-    }
-    return { from, etag: typeof res.headers.etag === 'string' ? res.headers.etag : null, source: httpSource(req, res) };
-  }
-}
-
-function httpSource(req: http.ClientRequest, res: http.IncomingMessage): PumpSource {
-  return {
-    stream: res,
-    stop: () => {
-      req.destroy();
-      res.destroy();
-    },
-  };
 }
