@@ -6,7 +6,8 @@
  * A test build may move it with a file beside the helper, `machine-config-location.override`, holding one absolute
  * path in which `{uid}` stands for the invoking user's id as sudo/pkexec report it (so suites running side by side,
  * each with its own user, each get their own configuration). That file is trusted only when root alone can change it
- * and every folder above it; a packaged app never ships one (electron-builder.yml excludes it).
+ * and every folder above it, a root-owned sticky folder like /tmp excepted (a test checkout may lie there); a packaged
+ * app and the npm package never ship one (electron-builder.yml and package.json's files exclude it).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -26,7 +27,7 @@ export function builtInMachineConfigLocation(platform: NodeJS.Platform = process
 /** The location this helper uses: the built-in one, or a test build's root-owned override. */
 export function machineConfigLocation(invokingUid: number | null): string {
   if (!fs.lstatSync(LOCATION_OVERRIDE_FILE, { throwIfNoEntry: false })) return builtInMachineConfigLocation();
-  const template = readRootOnlyFile(LOCATION_OVERRIDE_FILE, 4096, 'configuration location override').trim();
+  const template = readRootOnlyFile(LOCATION_OVERRIDE_FILE, 4096, 'configuration location override', { acceptStickyRootFolders: true }).trim();
   const located = template.replace(/\{uid\}/g, String(invokingUid ?? process.geteuid?.() ?? 0));
   if (!path.isAbsolute(located) || located.includes('\n')) throw new Error('The configuration location override does not hold one absolute path.');
   return located;
