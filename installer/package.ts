@@ -11,6 +11,7 @@ import { extractTar, unpackedSizeOfTar } from './archive/tar';
 import { extractZip, unpackedSizeOfZip } from './archive/zip';
 import { requireFreeSpace } from './fsOps';
 import { PackageKind } from './journal';
+import { O_NOFOLLOW, O_NONBLOCK } from '../kernel/noFollowFile';
 
 export function sha512Matches(actual: Buffer, expected: string): boolean {
   return expected.length === 128 ? actual.toString('hex') === expected.toLowerCase() : actual.toString('base64') === expected;
@@ -25,10 +26,6 @@ function checkRead(file: string, read: { sha512: Buffer; bytes: number }, sha512
   if (!sha512Matches(read.sha512, sha512) || (size !== undefined && read.bytes !== size)) throw checksumError(file);
 }
 
-/** O_NOFOLLOW where the OS has it: the user names the package file, root must not follow their link. */
-const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
-/** A FIFO the user names must not block the opening; fstat then refuses it as not a regular file. */
-const NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
 
 /**
  * Copies `src` to `dst` (new file, owner-only, never an existing name) hashing and counting the bytes copied. The
@@ -39,13 +36,13 @@ const NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
 export async function sealCopy(src: string, dst: string, limit = Number.MAX_SAFE_INTEGER): Promise<{ sha512: Buffer; bytes: number }> {
   const hash = createHash('sha512');
   let bytes = 0;
-  const input = await fs.promises.open(src, fs.constants.O_RDONLY | NOFOLLOW | NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+  const input = await fs.promises.open(src, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ELOOP') throw new LockstepError('E_USAGE', `The package ${path.basename(src)} is a symbolic link: name the file itself.`, { file: src });
     throw err;
   });
   try {
     if (!(await input.stat()).isFile()) throw new LockstepError('E_USAGE', `The package ${path.basename(src)} is not a regular file.`, { file: src });
-    const out = fs.openSync(dst, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | NOFOLLOW, 0o600);
+    const out = fs.openSync(dst, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o600);
     try {
       const buf = Buffer.allocUnsafe(1 << 20);
       while (bytes < limit) {

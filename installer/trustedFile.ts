@@ -7,49 +7,32 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockstepError } from '../contract/errors';
+import { OpenedRegularFile, openRegularNoFollow, readUpTo } from '../kernel/noFollowFile';
 
-const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
-const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
-
-export interface OpenedFile {
-  fd: number;
-  stat: fs.Stats;
-}
+export type OpenedFile = OpenedRegularFile;
 
 /** Opens `file` read-only, refusing a link at its end, anything but a regular file, and blocking opens. */
 export function openRegularFile(file: string, what: string): OpenedFile {
-  let fd: number;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    return openRegularNoFollow(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     // ELOOP: the last component is a symbolic link (O_NOFOLLOW).
-    const why = code === 'ELOOP' ? 'is a symbolic link' : code === 'ENOENT' ? 'does not exist' : `cannot be opened (${code})`;
+    const why = code === 'ELOOP' ? 'is a symbolic link' : code === 'ENOENT' ? 'does not exist' : code === 'ENOTREG' ? 'is not a regular file' : `cannot be opened (${code})`;
     throw new LockstepError('E_NOT_PERMITTED', `The ${what} ${file} ${why}; the privileged installer does not use it.`, { file });
   }
-  const stat = fs.fstatSync(fd);
-  if (!stat.isFile()) {
-    fs.closeSync(fd);
-    throw new LockstepError('E_NOT_PERMITTED', `The ${what} ${file} is not a regular file; the privileged installer does not use it.`, { file });
-  }
-  return { fd, stat };
 }
 
 /** Reads at most `maxBytes` from the descriptor (and closes it); one byte more is refused as too large. */
 export function readBounded(opened: OpenedFile, maxBytes: number, file: string, what: string): string {
-  const buf = Buffer.alloc(maxBytes + 1);
-  let length = 0;
+  let bytes: Buffer | null;
   try {
-    for (;;) {
-      const n = fs.readSync(opened.fd, buf, length, buf.length - length, null);
-      if (n === 0) break;
-      length += n;
-      if (length > maxBytes) throw new LockstepError('E_USAGE', `The ${what} ${file} is larger than ${maxBytes} bytes; the privileged installer does not read it.`, { file });
-    }
+    bytes = readUpTo(opened.fd, maxBytes);
   } finally {
     fs.closeSync(opened.fd);
   }
-  return buf.subarray(0, length).toString('utf8');
+  if (!bytes) throw new LockstepError('E_USAGE', `The ${what} ${file} is larger than ${maxBytes} bytes; the privileged installer does not read it.`, { file });
+  return bytes.toString('utf8');
 }
 
 /** Who may change a file or folder the helper trusts: root, or the account the helper itself runs as. */

@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { O_NOFOLLOW, openRegularNoFollow, readUpTo } from './noFollowFile';
 import { Version, compareVersions, isVersion, parseVersion } from './version';
 
 export const LOCAL_FLOOR_FILE = 'security-floor.json';
@@ -42,17 +43,14 @@ export function localFloorFile(stateDir: string): string {
 export function readLocalFloor(file: string): FloorRecord {
   let fd: number;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0));
+    fd = openRegularNoFollow(file).fd;
   } catch {
     return UNKNOWN_FLOOR;
   }
   try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.size > MAX_RECORD_BYTES) return UNKNOWN_FLOOR;
-    const buf = Buffer.alloc(MAX_RECORD_BYTES + 1);
-    const n = fs.readSync(fd, buf, 0, buf.length, 0);
-    if (n > MAX_RECORD_BYTES) return UNKNOWN_FLOOR;
-    const doc = JSON.parse(buf.subarray(0, n).toString('utf8')) as { floor?: unknown };
+    const bytes = readUpTo(fd, MAX_RECORD_BYTES);
+    if (!bytes) return UNKNOWN_FLOOR;
+    const doc = JSON.parse(bytes.toString('utf8')) as { floor?: unknown };
     if (doc.floor === null) return { known: true, floor: null };
     if (typeof doc.floor === 'string' && isVersion(doc.floor)) return { known: true, floor: parseVersion(doc.floor) };
     return UNKNOWN_FLOOR;
@@ -88,7 +86,7 @@ function raises(current: FloorRecord, next: FloorRecord): boolean {
 function writeRecord(file: string, record: FloorRecord, source: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
   const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o644);
+  const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o644);
   try {
     fs.writeSync(fd, JSON.stringify({ floor: record.floor?.raw ?? null, source, raisedAt: new Date().toISOString() }) + '\n');
     fs.fsyncSync(fd);

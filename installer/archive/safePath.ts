@@ -9,9 +9,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockstepError } from '../../contract/errors';
+import { O_NOFOLLOW } from '../../kernel/noFollowFile';
 
 /** O_NOFOLLOW / O_DIRECTORY where the OS has them (not on Windows, where the lstat checks still apply). */
-const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 const DIRECTORY = fs.constants.O_DIRECTORY ?? 0;
 /** POSIX's limit on links followed while resolving one path. */
 const MAX_LINK_HOPS = 40;
@@ -70,7 +70,7 @@ export class EntryGuard {
     this.mkdirs(path.posix.dirname(rel) === '.' ? '' : path.posix.dirname(rel), entry);
     const abs = path.join(this.root, ...rel.split('/'));
     try {
-      return fs.openSync(abs, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | NOFOLLOW, mode);
+      return fs.openSync(abs, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, mode);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ELOOP') throw unsafe(entry, 'the package holds this name twice');
       throw err;
@@ -134,7 +134,7 @@ export class EntryGuard {
       const st = fs.lstatSync(abs);
       if (!st.isDirectory()) throw unsafe(rel, 'a folder of the package was replaced by something else');
       if (process.platform === 'win32') continue; // no Unix modes to set; the lstat above still refuses a link
-      const fd = fs.openSync(abs, fs.constants.O_RDONLY | DIRECTORY | NOFOLLOW);
+      const fd = fs.openSync(abs, fs.constants.O_RDONLY | DIRECTORY | O_NOFOLLOW);
       try {
         const held = fs.fstatSync(fd);
         if (!held.isDirectory() || held.ino !== st.ino || held.dev !== st.dev) throw unsafe(rel, 'a folder of the package was replaced by something else');
