@@ -5,23 +5,16 @@
  * one is tampering (E_SIGNATURE).
  */
 import { z } from 'zod';
+import { PLAIN_NAME, isPlainName, plainName } from './plainName';
+import { SchemaClaimSchema } from './schemaClaim';
 import { isVersion } from './version';
 
-/**
- * A plain file name: no folders, no "..", nothing a file system or URL would read as a path. Downloads are named by
- * the feed, so a name like "../../x" must never reach a request or a path.join.
- */
-export const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._+()-]{0,199}$/;
-
-export function isPlainName(name: string): boolean {
-  return PLAIN_NAME.test(name) && !name.includes('..') && !name.endsWith('.') && !name.endsWith(' ');
-}
+export { PLAIN_NAME, isPlainName, plainName };
 
 const version = z.string().refine(isVersion, { message: 'is not a version number' });
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'is not a date' });
 const sha512 = z.string().regex(/^[A-Za-z0-9+/]{86}==$/, 'is not a base64 SHA-512');
 const text = z.string().min(1).max(200);
-export const plainName = z.string().refine(isPlainName, { message: 'is not a plain file name' });
 
 export const PLATFORMS = ['win', 'mac', 'linux'] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -55,6 +48,8 @@ export const ManifestSchema = z
      * database, so deleting the stored catalogs does not erase it; absent in manifests signed before it existed.
      */
     securityFloor: version.nullable().optional(),
+    /** The client database's schema levels this version works on and brings (kernel/schemaClaim.ts). */
+    schema: SchemaClaimSchema.nullable().optional(),
   })
   .strict();
 
