@@ -13,6 +13,7 @@ import { CATALOG_FILE, Catalog, CatalogSchema, CatalogVersion, Manifest, Manifes
 import { Signer, SignedDocument, signDocument, verifyDocument } from '../kernel/signing';
 import { compareVersions, parseVersion } from '../kernel/version';
 import { isValidRange } from '../kernel/versionRange';
+import type { SchemaClaim } from '../kernel/schemaClaim';
 import { buildUpdateInfo, builderChannel, serializeUpdateInfo, updateInfoFileName } from './updateInfoYaml';
 
 export interface ModuleRelease {
@@ -41,6 +42,8 @@ export interface AddVersionInput extends CatalogOptions {
   requires?: { version: string; below: string } | null;
   reinstallBelow?: string | null;
   releaseDate?: string;
+  /** The client database's schema claim signed into the manifest (schemaClaimWriter.ts); absent: none. */
+  schema?: SchemaClaim | null;
 }
 
 export interface FeedWriteResult {
@@ -168,7 +171,7 @@ export async function addVersion(feedDir: string, input: AddVersionInput, signer
     if (!own.has(name) && files.some((f) => f.name === name)) throw new LockstepError('E_USAGE', `${name} already belongs to ${owner}; installers need version-specific names.`, { file: name });
   }
 
-  const manifest = signDocument<Manifest>({ type: 'lockstep-manifest', product: catalog.product, version, channel, releaseDate, files }, signer);
+  const manifest = signDocument<Manifest>({ type: 'lockstep-manifest', product: catalog.product, version, channel, releaseDate, files, ...(input.schema ? { schema: input.schema } : {}) }, signer);
   const entry: CatalogVersion = {
     version,
     channel,

@@ -51,6 +51,8 @@ export const ERROR_CODES = [
   'E_DB_TLS',
   // a command run without a machine configuration (the CLI says how to get one)
   'E_CONFIG_MISSING',
+  // the client's schema claim a vendor signs
+  'E_SCHEMA_CLAIM_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -76,6 +76,11 @@ export const MESSAGES: { readonly [K in ErrorCode]?: Entry } = {
     ['Es gibt keine Maschinenkonfiguration ({file}).', 'Geben Sie eine mit --config DATEI oder der Variablen LOCKSTEP_CONFIG an. Zum Ausprobieren führen Sie „lockstep demo“ aus (oder „npm start“ in seinem Ordner): Danach liegt eine in .lockstep-dev/admin-pc/lockstep.machine.json.'],
     ['Il n’y a pas de fichier de configuration machine ({file}).', 'Indiquez-en un avec --config FICHIER ou la variable LOCKSTEP_CONFIG. Pour essayer Lockstep, lancez « lockstep demo » (ou « npm start » dans son dossier) : il en laisse un dans .lockstep-dev/admin-pc/lockstep.machine.json.'],
   ),
+  E_SCHEMA_CLAIM_INVALID: t(
+    ['The schema claim for this version does not fit its migrations: {reason}', 'Correct --schema-works, --schema-brings or the migrations folder (files NNNN_name.js, one per level, no gaps) and add the version again.'],
+    ['Die Schema-Angabe dieser Version passt nicht zu ihren Migrationen: {reason}', 'Korrigieren Sie --schema-works, --schema-brings oder den Migrationsordner (Dateien NNNN_name.js, eine je Stufe, ohne Lücken) und fügen Sie die Version erneut hinzu.'],
+    ['La déclaration de schéma de cette version ne correspond pas à ses migrations : {reason}', 'Corrigez --schema-works, --schema-brings ou le dossier des migrations (fichiers NNNN_nom.js, un par niveau, sans trou) et ajoutez à nouveau la version.'],
+  ),
 };
 
 /** E_CONNECT for a feed in a folder or on a file share (S21): the details name the folder instead of a host. */

@@ -3,11 +3,12 @@ import * as fs from 'node:fs';
 import { LockstepError } from '../../contract/errors';
 import { PLATFORMS, Platform } from '../../kernel/catalogSchema';
 import { addVersion } from '../../authoring/feedWriter';
+import { buildSchemaClaim } from '../../authoring/schemaClaimWriter';
 import { Command } from '../command';
 import { CATALOG_OPTIONS, SIGNING_OPTIONS, parseModules, required, signerFrom, validDays } from './vendorArgs';
 
 const USAGE =
-  'lockstep feed add <installer…> --version V --feed DIR --key KEY [--notes FILE] [--channel C] [--platform win|mac|linux] [--edition E]… [--requires V [--requires-below V]] [--reinstall-below V] [--security-floor V] [--module id@version:range]… [--valid-days N] [--release-date DATE] [--product NAME] [--passphrase-stdin] [--json]';
+  'lockstep feed add <installer…> --version V --feed DIR --key KEY [--notes FILE] [--channel C] [--platform win|mac|linux] [--edition E]… [--requires V [--requires-below V]] [--reinstall-below V] [--security-floor V] [--module id@version:range]… [--valid-days N] [--release-date DATE] [--product NAME] [--schema-works L[-M] --schema-brings N [--migrations DIR [--migrations-folder PATH]]] [--passphrase-stdin] [--json]';
 
 export const feedAdd: Command = {
   name: 'feed add',
@@ -26,6 +27,10 @@ export const feedAdd: Command = {
     'requires-below': { type: 'string' },
     'reinstall-below': { type: 'string' },
     'release-date': { type: 'string' },
+    'schema-works': { type: 'string' },
+    'schema-brings': { type: 'string' },
+    migrations: { type: 'string' },
+    'migrations-folder': { type: 'string' },
   },
   async run(ctx) {
     const v = ctx.values;
@@ -41,6 +46,7 @@ export const feedAdd: Command = {
       }
     }
     const requires = v['requires'] as string | undefined;
+    const schema = schemaClaimFrom(v);
     const result = await addVersion(
       required(ctx, 'feed', USAGE),
       {
@@ -57,17 +63,30 @@ export const feedAdd: Command = {
         modules: parseModules(v['module']),
         validDays: validDays(ctx),
         product: v['product'] as string | undefined,
+        schema,
       },
       await signerFrom(ctx, USAGE),
     );
     const m = result.manifest.signed;
     return {
-      json: { version: m.version, channel: m.channel, files: m.files, catalog: result.catalogFile, updateInfo: result.updateInfoFiles, expiresAt: result.catalog.expiresAt, manifestSignature: result.manifest.signature },
+      json: { version: m.version, channel: m.channel, files: m.files, schema: m.schema ?? null, catalog: result.catalogFile, updateInfo: result.updateInfoFiles, expiresAt: result.catalog.expiresAt, manifestSignature: result.manifest.signature },
       text: [
         `Added ${m.version} (${m.channel}) with ${m.files.map((f) => `${f.name} [${f.platform}, ${f.size} bytes]`).join(', ')}`,
         `Signed catalog: ${result.catalogFile} (expires ${result.catalog.expiresAt})`,
+        ...(m.schema ? [`Schema: works on level ${m.schema.works.min}–${m.schema.works.max}, brings ${m.schema.brings}${m.schema.migrations ? ` (${m.schema.migrations.files.length} migration files in ${m.schema.migrations.folder}/)` : ''}`] : []),
         result.updateInfoFiles.length ? `electron-builder update info: ${result.updateInfoFiles.join(', ')}` : 'Not the newest of its channel: latest*.yml unchanged.',
       ].join('\n'),
     };
   },
 };
+
+/** The schema claim from --schema-works/--schema-brings/--migrations; none when no schema option is given. */
+function schemaClaimFrom(v: Record<string, unknown>) {
+  const works = v['schema-works'] as string | undefined;
+  const brings = v['schema-brings'] as string | undefined;
+  const dir = v['migrations'] as string | undefined;
+  const folder = v['migrations-folder'] as string | undefined;
+  if (works === undefined && brings === undefined && dir === undefined && folder === undefined) return null;
+  if (works === undefined || brings === undefined) throw new LockstepError('E_USAGE', 'A schema claim needs both --schema-works and --schema-brings.');
+  return buildSchemaClaim({ works, brings, migrationsDir: dir ?? null, ...(folder ? { folder } : {}) });
+}
