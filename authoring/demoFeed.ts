@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { Platform } from '../kernel/catalogSchema';
 import { generateKeyPair, Signer, signerFromPem } from '../kernel/signing';
 import { addVersion, ModuleRelease, refreshCatalog } from './feedWriter';
+import { DemoSchema, packSchema } from './demoSchema';
 import { issueLicense } from './licenseIssuer';
 import { tarGz } from './tarGz';
 
@@ -33,6 +34,8 @@ export interface DemoVersion {
   editions?: string[];
   /** Payload bytes of this version; default the feed's `payloadBytes`. */
   padBytes?: number;
+  /** The client schema levels it works on and brings, with the migrations its package carries (demoSchema.ts). */
+  schema?: DemoSchema;
 }
 
 export interface DemoFeedOptions {
@@ -105,10 +108,11 @@ export async function createDemoFeed(root: string, o: DemoFeedOptions): Promise<
     const bytes = payload(v);
     const files: Record<string, Buffer | string> = { 'lockstep-version.json': JSON.stringify({ version: v.version }) + '\n', 'README.txt': `${DEMO_PRODUCT} ${v.version}\n` };
     if (bytes.length) files[PAYLOAD_FILE] = bytes;
+    const schema = v.schema ? packSchema(v.schema, files, staging) : null;
     const file = path.join(staging, packageName(v.version, platform));
     fs.writeFileSync(file, tarGz(files, now));
     const releaseDate = v.releaseDate ?? new Date(now.getTime() - (v.daysAgo ?? 1) * 24 * 3600_000).toISOString();
-    await addVersion(feedDir, { installers: [file], version: v.version, notes: v.notes ?? `## Version ${v.version}`, platform, editions: v.editions ?? [], releaseDate, product: DEMO_PRODUCT, modules: i === 0 ? (o.modules ?? []) : [], securityFloor: o.securityFloor ?? null, now }, signer);
+    await addVersion(feedDir, { installers: [file], version: v.version, notes: v.notes ?? `## Version ${v.version}`, platform, editions: v.editions ?? [], releaseDate, product: DEMO_PRODUCT, modules: i === 0 ? (o.modules ?? []) : [], securityFloor: o.securityFloor ?? null, now, schema }, signer);
     describe(v, bytes);
   }
   fs.rmSync(staging, { recursive: true, force: true });

@@ -5,7 +5,7 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { DemoFeed, createDemoFeed } from '../../../authoring/demoFeed';
+import { DemoFeed, DemoVersion, createDemoFeed } from '../../../authoring/demoFeed';
 import { serveFeedFile } from '../../../authoring/feedServer';
 import { tempDir } from '../../helpers/backends';
 import { SimOptions, SimWorkstation, runNode, simWorkstation } from '../../helpers/workstationSim';
@@ -20,7 +20,7 @@ export interface CountingFeed {
   close(): Promise<void>;
 }
 
-export async function startFeed(versions: string[], payloadBytes = 256 * 1024, floor: string | null = null): Promise<CountingFeed> {
+export async function startFeed(versions: ReadonlyArray<DemoVersion | string>, payloadBytes = 256 * 1024, floor: string | null = null): Promise<CountingFeed> {
   const feed = await createDemoFeed(tempDir('lockstep-fleet-feed-'), { versions, payloadBytes, securityFloor: floor });
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
