@@ -51,6 +51,14 @@ export const ERROR_CODES = [
   'E_DB_TLS',
   // a command run without a machine configuration (the CLI says how to get one)
   'E_CONFIG_MISSING',
+  // the client's own database schema
+  'E_SCHEMA_LEVEL',
+  'E_SCHEMA_MIGRATION_MISSING',
+  'E_SCHEMA_MIGRATION_FAILED',
+  'E_SCHEMA_NEEDS_INSTALL',
+  'E_SCHEMA_LEASE_BUSY',
+  'E_SCHEMA_LEASE_LOST',
+  'E_SCHEMA_BACKUP_FAILED',
   // the client's schema claim a vendor signs
   'E_SCHEMA_CLAIM_INVALID',
 ] as const;

@@ -76,6 +76,41 @@ export const MESSAGES: { readonly [K in ErrorCode]?: Entry } = {
     ['Es gibt keine Maschinenkonfiguration ({file}).', 'Geben Sie eine mit --config DATEI oder der Variablen LOCKSTEP_CONFIG an. Zum Ausprobieren führen Sie „lockstep demo“ aus (oder „npm start“ in seinem Ordner): Danach liegt eine in .lockstep-dev/admin-pc/lockstep.machine.json.'],
     ['Il n’y a pas de fichier de configuration machine ({file}).', 'Indiquez-en un avec --config FICHIER ou la variable LOCKSTEP_CONFIG. Pour essayer Lockstep, lancez « lockstep demo » (ou « npm start » dans son dossier) : il en laisse un dans .lockstep-dev/admin-pc/lockstep.machine.json.'],
   ),
+  E_SCHEMA_LEVEL: t(
+    ['Version {version} does not work on the database’s schema level {level} (it works on {works}).', 'Use a version that works on level {level}: install the released version, or ask your administrator.'],
+    ['Version {version} funktioniert nicht mit Schemastufe {level} der Datenbank (sie funktioniert mit {works}).', 'Verwenden Sie eine Version, die mit Stufe {level} funktioniert: Installieren Sie die freigegebene Version oder fragen Sie Ihren Administrator.'],
+    ['La version {version} ne fonctionne pas avec le niveau de schéma {level} de la base (elle fonctionne avec {works}).', 'Utilisez une version qui fonctionne avec le niveau {level} : installez la version publiée ou demandez à votre administrateur.'],
+  ),
+  E_SCHEMA_MIGRATION_MISSING: t(
+    ['This installation lacks the database migrations from schema level {from} to {to}; nothing was changed.', 'Install the version again from the vendor’s update source, then release it again.'],
+    ['Dieser Installation fehlen die Datenbankmigrationen von Schemastufe {from} auf {to}; es wurde nichts geändert.', 'Installieren Sie die Version erneut aus der Update-Quelle des Herstellers und geben Sie sie dann erneut frei.'],
+    ['Il manque à cette installation les migrations de la base du niveau de schéma {from} au niveau {to} ; rien n’a été modifié.', 'Réinstallez la version depuis la source de mise à jour de l’éditeur, puis publiez-la à nouveau.'],
+  ),
+  E_SCHEMA_MIGRATION_FAILED: t(
+    ['The database migration {migration} of version {version} failed; the database is as it was and the version is not released.', 'Send the error code and the log file to the vendor, and test the version against a test database.'],
+    ['Die Datenbankmigration {migration} von Version {version} ist fehlgeschlagen; die Datenbank ist unverändert und die Version nicht freigegeben.', 'Senden Sie den Fehlercode und die Protokolldatei an den Hersteller und testen Sie die Version mit einer Testdatenbank.'],
+    ['La migration {migration} de la base de la version {version} a échoué ; la base est restée telle quelle et la version n’est pas publiée.', 'Envoyez le code d’erreur et le journal à l’éditeur, et testez la version avec une base de test.'],
+  ),
+  E_SCHEMA_NEEDS_INSTALL: t(
+    ['Version {version} changes the database from schema level {from} to {to}; its migrations come with its installation.', 'Release it from a workstation where version {version} is installed (answer “Yes” when it starts), or test it against a test database.'],
+    ['Version {version} ändert die Datenbank von Schemastufe {from} auf {to}; ihre Migrationen kommen mit ihrer Installation.', 'Geben Sie sie an einem Arbeitsplatz frei, auf dem Version {version} installiert ist (beim Start mit „Ja“ antworten), oder testen Sie sie mit einer Testdatenbank.'],
+    ['La version {version} fait passer la base du niveau de schéma {from} au niveau {to} ; ses migrations viennent avec son installation.', 'Publiez-la depuis un poste où la version {version} est installée (répondez « Oui » à son démarrage), ou testez-la avec une base de test.'],
+  ),
+  E_SCHEMA_LEASE_BUSY: t(
+    ['Another administrator ({holder}) is migrating the database right now.', 'Wait until that release has finished, then look at the released version again.'],
+    ['Ein anderer Administrator ({holder}) migriert gerade die Datenbank.', 'Warten Sie, bis diese Freigabe abgeschlossen ist, und sehen Sie dann erneut nach der freigegebenen Version.'],
+    ['Un autre administrateur ({holder}) migre la base en ce moment.', 'Attendez la fin de cette publication, puis regardez à nouveau la version publiée.'],
+  ),
+  E_SCHEMA_LEASE_LOST: t(
+    ['This workstation lost the database migration lease (it took too long or was interrupted); nothing was changed.', 'Look at the released version, and release again if it is still needed.'],
+    ['Dieser Arbeitsplatz hat die Sperre für die Datenbankmigration verloren (zu lange oder unterbrochen); es wurde nichts geändert.', 'Sehen Sie nach der freigegebenen Version und geben Sie erneut frei, falls noch nötig.'],
+    ['Ce poste a perdu le verrou de migration de la base (trop long ou interrompu) ; rien n’a été modifié.', 'Regardez la version publiée et publiez à nouveau si c’est encore nécessaire.'],
+  ),
+  E_SCHEMA_BACKUP_FAILED: t(
+    ['The backup before the database migration failed; nothing was changed and the version is not released.', 'IT must check the backup command (database.backup) or the free space beside the database, then release again.'],
+    ['Die Sicherung vor der Datenbankmigration ist fehlgeschlagen; es wurde nichts geändert und die Version ist nicht freigegeben.', 'Die IT muss den Sicherungsbefehl (database.backup) oder den freien Platz neben der Datenbank prüfen; geben Sie danach erneut frei.'],
+    ['La sauvegarde avant la migration de la base a échoué ; rien n’a été modifié et la version n’est pas publiée.', 'Le service informatique doit vérifier la commande de sauvegarde (database.backup) ou l’espace libre à côté de la base, puis publiez à nouveau.'],
+  ),
   E_SCHEMA_CLAIM_INVALID: t(
     ['The schema claim for this version does not fit its migrations: {reason}', 'Correct --schema-works, --schema-brings or the migrations folder (files NNNN_name.js, one per level, no gaps) and add the version again.'],
     ['Die Schema-Angabe dieser Version passt nicht zu ihren Migrationen: {reason}', 'Korrigieren Sie --schema-works, --schema-brings oder den Migrationsordner (Dateien NNNN_name.js, eine je Stufe, ohne Lücken) und fügen Sie die Version erneut hinzu.'],

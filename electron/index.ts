@@ -41,6 +41,7 @@ export type { GateDecision, OutdatedPolicy } from '../contract/gate';
 export type { Locale } from '../contract/messages';
 export { LockstepError, isLockstepError } from '../contract/errors';
 export type { ErrorCode, ErrorInfo } from '../contract/errors';
+export type { ClientMigration, SchemaClaim } from '../kernel/schemaClaim';
 
 let schemeRegistered = false;
 let startedOnce = false;
@@ -134,6 +135,7 @@ export async function start(options: StartOptions = {}): Promise<Lockstep> {
     },
     senders: { origin: APP_ORIGIN },
     migrate: o.migrate ?? false,
+    ...(o.schema ? { schema: o.schema } : {}),
   });
   registerIpc(shell.handlers);
   const windows = new WindowManager(preloadPath());

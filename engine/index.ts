@@ -15,3 +15,4 @@ export type { MachineConfig } from '../kernel/config';
 export type { Logger } from '../kernel/log';
 export type { SecretStore } from './secrets';
 export type { GateResult, Evaluation } from './startupGate';
+export type { ClientMigration, SchemaClaim } from '../kernel/schemaClaim';

@@ -8,7 +8,10 @@ import { FleetStore } from '../db/fleetStore';
 import { VersionRef } from '../db/releaseStore';
 import { CurrentPointer, Release } from '../db/types';
 import { Identity, actorOf } from './identity';
+import { InstalledVersionSource } from '../kernel/installation';
 import { Logger } from '../kernel/log';
+import { SchemaSetup } from './schema/setup';
+import { MigrationSettings } from './schema/settings';
 import { Version, compareVersions, parseVersion, versionSortKey } from '../kernel/version';
 
 const MAX_ATTEMPTS = 8;
@@ -25,6 +28,17 @@ export interface LedgerOptions {
    * login. Absent: they run through the workstation's own connection (one login for everything, or SQLite).
    */
   admin?: () => Promise<AdminSession>;
+  /**
+   * The installed version's schema claim and migrations (engine/schema/setup.ts): "release for all" of the installed
+   * version runs them. Absent: releases never migrate the client's database.
+   */
+  schema?: SchemaSetup;
+  /** The version the schema setup belongs to (the installed one). */
+  installed?: InstalledVersionSource;
+  /** The vendor keys this workstation trusts: a stored release's schema claim counts only from its verified manifest. */
+  trustedKeys?: readonly string[];
+  /** Backup before a migration and the migration lease (engine/schema/migrationRun.ts). */
+  migration?: MigrationSettings;
 }
 
 /** The ledger's writes as the admin login; closed after each operation (administrators release rarely). */

@@ -11,6 +11,7 @@ import { decide } from './gateDecision';
 import { Identity, actorOf } from './identity';
 import { InstalledVersionSource } from '../kernel/installation';
 import { Ledger } from './ledger';
+import { SchemaSetup } from './schema/setup';
 import { Logger } from '../kernel/log';
 import { Version, compareVersions, parseVersion, versionSortKey } from '../kernel/version';
 
@@ -38,6 +39,8 @@ export interface GateOptions {
   channel: string;
   policy: OutdatedPolicy;
   ring: 'test' | 'regular';
+  /** The installed version's schema claim (engine/schema/setup.ts); absent: it works on every schema level. */
+  schema?: SchemaSetup;
 }
 
 export interface GateResult {

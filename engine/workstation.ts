@@ -19,6 +19,10 @@ import { Host, logFor } from './compose/host';
 import { FleetComposeDeps, FleetParts, composeFleet } from './fleet/compose';
 import { ReleaseWatcher } from './fleet/releaseWatcher';
 import { parseVersion } from '../kernel/version';
+import { SchemaSetup } from './schema/setup';
+import { HostSchemaOptions, installedSchemaSetup } from './clientSchema/compose';
+import { migrationSettings } from './schema/settings';
+import { trustedKeys } from '../kernel/trust';
 
 export interface Workstation {
   config: MachineConfig;
@@ -46,6 +50,10 @@ export interface WorkstationDeps {
   migrate?: boolean;
   /** Overrides for the fleet composition (installer, package sources, clock, progress hooks). */
   fleet?: Partial<Pick<FleetComposeDeps, 'installer' | 'sources' | 'clock' | 'onChunk'>>;
+  /** The installed version's verified schema claim and its migrations (engine/schema/setup.ts). */
+  schema?: SchemaSetup;
+  /** Without `schema`: what the host registered (migrations in code, the resources folder); see clientSchema/compose.ts. */
+  schemaOptions?: HostSchemaOptions;
 }
 
 /** Looks up the database password when the URL names a user and the config does not turn the keychain off. */
@@ -100,14 +108,26 @@ export async function openWorkstation(configOrFile: MachineConfig | string, deps
         return { fleet: adminFleet, packages: publisher, close: () => adminDb.close() };
       }
     : undefined;
-  const ledger = new Ledger(fleet, identity, log, { channel: config.channel, securityFloor: floor, packages: fleetParts.publisher, ...(admin ? { admin } : {}) });
+  let schemaSetup: SchemaSetup;
+  try {
+    // The installed version's claim from its signed manifest and its verified migrations, unless the caller passed them.
+    schemaSetup = deps.schema ?? (await installedSchemaSetup({ config, host: deps.host, fleet, installed, log, options: deps.schemaOptions ?? {} }));
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const schema = { schema: schemaSetup };
+  const ledger = new Ledger(fleet, identity, log, {
+    channel: config.channel, securityFloor: floor, packages: fleetParts.publisher, ...(admin ? { admin } : {}),
+    ...schema, installed, trustedKeys: trustedKeys(config), migration: migrationSettings(config),
+  });
   const gate = new StartupGate(
     fleet,
     identity,
     installed,
     ledger,
     log,
-    { channel: config.channel, policy: config.outdatedPolicy, ring: config.workstation.ring },
+    { channel: config.channel, policy: config.outdatedPolicy, ring: config.workstation.ring, ...schema },
     deps.upgrader ?? fleetParts.upgrader,
   );
   const watcher = new ReleaseWatcher(() => gate.evaluate(), log, { policy: config.outdatedPolicy, checkIntervalMs: fleetParts.settings.checkIntervalMs });

@@ -13,6 +13,22 @@ import { FleetConfigSchema, resolveFleetPaths } from './fleetConfig';
 
 const nonEmpty = z.string().trim().min(1);
 
+/** A backup command's argument that carries a secret (a password option or a URL with a password) is refused. */
+const SECRET_ARG = /(pass(word)?|pwd|secret)\s*[=:]|:\/\/[^/@\s]*:[^/@\s]*@/i;
+
+const DatabaseBackupSchema = z
+  .object({
+    /** Back up before migrating (default true). SQLite: a copy beside the database file (VACUUM INTO). */
+    beforeMigration: z.boolean().default(true),
+    /**
+     * PostgreSQL / SQL Server: the program and its arguments, run without a shell; exit code 0 means the backup is
+     * done. It authenticates on its own (pgpass file, Windows login): no secret may appear among the arguments.
+     */
+    command: z.array(nonEmpty.max(4096)).min(1).max(64).refine((argv) => !argv.some((a) => SECRET_ARG.test(a)), { message: 'must not carry a password: let the backup tool find its own credentials' }).optional(),
+    timeoutMs: z.number().int().min(1_000).max(24 * 3600_000).default(60 * 60_000),
+  })
+  .strict();
+
 export const MachineConfigSchema = z
   .object({
     /** Folder the application is installed in; its lockstep-version.json names the installed version. */
@@ -36,6 +52,8 @@ export const MachineConfigSchema = z
          */
         adminUser: nonEmpty.max(63).optional(),
         connectTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+        /** Before a release migrates the client's own schema: whether to back the database up, and how. */
+        backup: DatabaseBackupSchema.optional(),
       })
       .strict(),
     channel: nonEmpty.max(64).default('stable'),

@@ -15,6 +15,7 @@ import { moduleInstallerFor } from '../../engine/moduleInstall';
 import { Upgrader } from '../../engine/startupGate';
 import { UpdateService } from '../../engine/updateService';
 import { openWorkstation, Workstation } from '../../engine/workstation';
+import type { HostSchemaOptions } from '../../engine/clientSchema/compose';
 import { createHandlerTable, HandlerTable, SenderPolicy } from '../ipc';
 import { CredentialsBroker } from './credentials';
 import { loadNotesRenderer } from './notes';
@@ -36,6 +37,8 @@ export interface ShellOptions {
   migrate?: boolean;
   /** The product name Lockstep's windows show (the host app's); default "Lockstep". */
   product?: string;
+  /** The host's schema migrations in code and the resources folder (start({ schema })). */
+  schema?: HostSchemaOptions;
 }
 
 export interface Shell {
@@ -55,7 +58,7 @@ export async function composeShell(o: ShellOptions): Promise<Shell> {
   // credentials through the same window where the OS has no prompt.
   const broker = new CredentialsBroker();
   const installer = installerFor(config, o.host, log, { prompt: broker.prompt });
-  const workstation = await openWorkstation(config, { host: o.host, logger: log, migrate: o.migrate ?? false, fleet: { installer }, ...(o.upgrader ? { upgrader: o.upgrader } : {}) });
+  const workstation = await openWorkstation(config, { host: o.host, logger: log, migrate: o.migrate ?? false, fleet: { installer }, ...(o.upgrader ? { upgrader: o.upgrader } : {}), ...(o.schema ? { schemaOptions: o.schema } : {}) });
   try {
     const updates = await openUpdateService(config, { host: o.host, logger: log });
     const feed = updates.feed;

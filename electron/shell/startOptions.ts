@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { configOption, fn, secretStore } from '../../engine/api/options';
+import { SchemaOptionSchema } from '../../engine/clientSchema/hostOption';
 
 export const StartOptionsSchema = z
   .object({
@@ -29,6 +30,8 @@ export const StartOptionsSchema = z
     systemProxy: z.boolean().optional(),
     /** Restart into the installed version. Default: app.relaunch() then app.exit(0), after the `restart` event. */
     relaunch: fn<() => void>().optional(),
+    /** The app's own database migrations: registered in code ({ migrations: [{ name, level, up(knex) }] }) and where the packaged ones lie. Default: the package's only. */
+    schema: SchemaOptionSchema.optional(),
   })
   .strict();
 

@@ -27,6 +27,7 @@ import type { UpdateService } from '../updateService';
 import { openWorkstation } from '../workstation';
 import { platformLogDir } from './defaults';
 import { checkOptions, configOption, fn, PLATFORMS, resolveConfig, secretStore } from './options';
+import { SchemaOptionSchema } from '../clientSchema/hostOption';
 
 const logger = z.custom<Logger>((v) => typeof v === 'object' && v !== null && ['info', 'warn', 'error'].every((k) => typeof (v as Record<string, unknown>)[k] === 'function'), { message: 'must be a logger with info, warn and error' });
 
@@ -48,6 +49,8 @@ export const OpenOptionsSchema = z
     migrate: z.boolean().optional(),
     /** Answers the installer's request for an account with write rights (Linux without a polkit agent). Default: none. */
     credentials: fn<CredentialsPrompt>().optional(),
+    /** The host's own database migrations: registered in code, and where the packaged ones lie. Default: the package's only. */
+    schema: SchemaOptionSchema.optional(),
   })
   .strict();
 
@@ -89,7 +92,7 @@ export async function openLockstep(options: OpenOptions): Promise<Lockstep> {
   const host: Host = { platform, defaultLogDir, secrets: o.secrets ?? new KeytarSecretStore() };
   const log = o.logger ?? logFor(config, host);
   const installer = installerFor(config, host, log, o.credentials ? { prompt: o.credentials } : {});
-  const workstation = await openWorkstation(config, { host, logger: log, migrate: o.migrate ?? false, fleet: { installer } });
+  const workstation = await openWorkstation(config, { host, logger: log, migrate: o.migrate ?? false, fleet: { installer }, ...(o.schema ? { schemaOptions: o.schema } : {}) });
   let updates: UpdateService;
   try {
     updates = await openUpdateService(config, { host, logger: log });

@@ -7,10 +7,11 @@ import type { FleetStore } from '../../db/fleetStore';
 import type { MachineConfig } from '../../kernel/config';
 import type { InstalledVersionSource } from '../../kernel/installation';
 import type { Logger } from '../../kernel/log';
-import type { ClientMigration, ClientMigrationSource, SchemaClaim } from '../../kernel/schemaClaim';
+import type { ClientMigration } from '../../kernel/schemaClaim';
 import { trustedKeys } from '../../kernel/trust';
 import type { Host } from '../compose/host';
 import { defaultCacheDir } from '../feed/context';
+import type { SchemaSetup } from '../schema/setup';
 import { installedClaim } from './installedClaim';
 import { InstalledMigrationSource } from './migrationSource';
 
@@ -34,8 +35,15 @@ export interface InstalledSchemaDeps {
   options?: HostSchemaOptions;
 }
 
-export async function installedSchemaSetup(d: InstalledSchemaDeps): Promise<{ claim: SchemaClaim | null; migrations: ClientMigrationSource }> {
-  const version = d.installed.installedVersion();
+export async function installedSchemaSetup(d: InstalledSchemaDeps): Promise<SchemaSetup> {
+  const resourcesDir = d.options?.resourcesDir ?? d.host.electronApp?.resourcesPath ?? d.config.installDir;
+  let version;
+  try {
+    version = d.installed.installedVersion();
+  } catch {
+    // No install folder here (an administrator's CLI): no claim; the gate reports the missing version itself.
+    return { claim: null, migrations: new InstalledMigrationSource(null, resourcesDir, d.options?.migrations ?? []) };
+  }
   const found = await installedClaim(
     {
       fleet: d.fleet,
@@ -46,7 +54,6 @@ export async function installedSchemaSetup(d: InstalledSchemaDeps): Promise<{ cl
     },
     version,
   );
-  const resourcesDir = d.options?.resourcesDir ?? d.host.electronApp?.resourcesPath ?? d.config.installDir;
   if (found.claim) d.log.info('schema.claim', { version: version.raw, from: found.from, works: found.claim.works, brings: found.claim.brings });
   return { claim: found.claim, migrations: new InstalledMigrationSource(found.claim, resourcesDir, d.options?.migrations ?? []) };
 }

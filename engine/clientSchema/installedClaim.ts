@@ -79,7 +79,14 @@ function fromFeedCache(d: InstalledClaimDeps, version: Version): Manifest | null
 }
 
 export async function installedClaim(d: InstalledClaimDeps, version: Version): Promise<InstalledClaim> {
-  const stored = await fromDatabase(d, version);
+  let stored: Manifest | null = null;
+  try {
+    stored = await fromDatabase(d, version);
+  } catch (err) {
+    // A manifest that fails its check stops here; a database not reachable (or not set up yet) leaves the feed cache.
+    if (err instanceof LockstepError && err.code === 'E_SIGNATURE') throw err;
+    d.log.warn('schema.claim-from-database-failed', { version: version.raw, message: (err as Error).message });
+  }
   if (stored) return { claim: stored.schema ?? null, from: 'database' };
   const cached = fromFeedCache(d, version);
   if (cached) return { claim: cached.schema ?? null, from: 'feed-cache' };

@@ -42,7 +42,7 @@ export class InstalledMigrationSource implements ClientMigrationSource {
     for (let level = from + 1; level <= to; level++) {
       const file = packagedFileFor(this.claim, level);
       const step = file ? loadPackagedMigration(this.resourcesDir, this.claim!.migrations!.folder, file) : this.registered.get(level);
-      if (!step) throw new LockstepError('E_NOT_FOUND' /* TODO-merge: E_SCHEMA_MIGRATION_MISSING */, `This installation carries no migration to schema level ${level} (from ${from} to ${to}); ask the vendor for a version that brings it.`, { from, to, level });
+      if (!step) throw new LockstepError('E_SCHEMA_MIGRATION_MISSING', `This installation carries no migration to schema level ${level} (from ${from} to ${to}); ask the vendor for a version that brings it.`, { from, to, level });
       steps.push(step);
     }
     return steps;
