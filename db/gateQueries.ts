@@ -4,7 +4,7 @@
  * than the query itself on SQLite. Every value is a binding.
  *
  * The read always returns exactly one row: the pointer (if any) joined to its release, the ledger state of the
- * installed version and whether this workstation marked it test-only.
+ * installed version, whether this workstation marked it test-only and the client database's schema level.
  */
 import { serverNowSql } from './serverTime';
 import { MAX_MANIFEST_CHARS, OVERSIZED_MANIFEST, cappedTextSql } from './textCap';
@@ -22,7 +22,8 @@ function releaseColumns(dialect: DbDialect): string {
 function snapshotSelect(dialect: DbDialect): string {
   return `select c.revision as revision, c.release_id as current_release_id, ${releaseColumns(dialect)},
   (select s.state from lockstep_releases s where s.channel = ? and s.version_key = ?) as installed_state,
-  (select count(*) from lockstep_test_marks m where m.workstation_id = ? and m.channel = ? and m.version_key = ?) as test_marked`;
+  (select count(*) from lockstep_test_marks m where m.workstation_id = ? and m.channel = ? and m.version_key = ?) as test_marked,
+  (select l.level from lockstep_schema_level l where l.id = 1) as schema_level`;
 }
 const SNAPSHOT_FROM = `from (select 1 as one) o
   left join lockstep_current c on c.channel = ?

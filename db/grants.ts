@@ -24,6 +24,9 @@ const TABLES = [
   'lockstep_release_chunks',
   'lockstep_release_packages',
   'lockstep_transfer_leases',
+  'lockstep_schema_level',
+  'lockstep_schema_history',
+  'lockstep_schema_lease',
   'lockstep_migrations',
   'lockstep_migrations_lock',
 ] as const;
@@ -48,6 +51,10 @@ const WRITES: Record<GrantRole, Partial<Record<Table, Privilege[]>>> = {
     lockstep_workstations: ['INSERT', 'UPDATE'],
     lockstep_events: ['INSERT'],
     lockstep_transfer_leases: ['INSERT', 'UPDATE'],
+    // A release that migrates the client's schema records the move under the migration lease.
+    lockstep_schema_level: ['INSERT', 'UPDATE'],
+    lockstep_schema_history: ['INSERT'],
+    lockstep_schema_lease: ['INSERT', 'UPDATE'],
   },
 };
 
@@ -55,6 +62,7 @@ const WRITES: Record<GrantRole, Partial<Record<Table, Privilege[]>>> = {
 const SEQUENCES: Partial<Record<Table, string>> = {
   lockstep_releases: 'lockstep_releases_id_seq',
   lockstep_events: 'lockstep_events_id_seq',
+  lockstep_schema_history: 'lockstep_schema_history_id_seq',
 };
 
 /** The tables whose rows name a workstation: with own rows, a workstation login writes only rows of its own id. */

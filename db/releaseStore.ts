@@ -21,6 +21,9 @@ export interface VersionRef {
   versionKey: string;
 }
 
+/** Runs inside the release transaction before the pointer flips; what it returns joins the audit row's detail. */
+export type InTransaction = (tx: Knex.Transaction) => Promise<Record<string, unknown> | null>;
+
 export interface PointerChange {
   /** The revision the caller based its decision on. */
   expectedRevision: number;
@@ -123,7 +126,7 @@ export class ReleaseStore extends Store {
    * Makes `ref` the released version of its channel. Fails with E_ALREADY_RELEASED when it already is, and with
    * E_RELEASE_CONFLICT when the pointer moved since `expectedRevision` (the caller re-reads and decides again).
    */
-  async release(ref: VersionRef, actor: Actor, change: PointerChange, extra: { notes?: string | null; requirePackage?: boolean } = {}): Promise<Release> {
+  async release(ref: VersionRef, actor: Actor, change: PointerChange, extra: { notes?: string | null; requirePackage?: boolean; inTransaction?: InTransaction } = {}): Promise<Release> {
     return this.run(() =>
       withChannelLock(this.db, ref.channel, async (tx, current) => {
         const existing = await findRow(tx, ref);
@@ -140,6 +143,8 @@ export class ReleaseStore extends Store {
         if ((existing?.state === 'uploading' || extra.requirePackage) && !complete) {
           throw new LockstepError('E_INVALID_STATE', `Version ${ref.version} is still being uploaded; its package is not complete.`, { version: ref.version });
         }
+        // Work that must commit or fail together with the flip (the client schema's migrations), after every check.
+        const inTx = extra.inTransaction ? await extra.inTransaction(tx) : null;
         const stamp = { state: 'released' as ReleaseState, released_by: actor.user, released_from: actor.workstationId, released_at: serverNow(tx) };
         let id: number;
         if (existing) {
@@ -155,7 +160,7 @@ export class ReleaseStore extends Store {
           actor,
           channel: ref.channel,
           version: ref.version,
-          detail: { previousReleaseId: current.release_id, releaseId: id, revision: current.revision + 1, withPackage: complete },
+          detail: { previousReleaseId: current.release_id, releaseId: id, revision: current.revision + 1, withPackage: complete, ...(inTx ?? {}) },
         });
         return toRelease((await releaseById(tx, id))!);
       }),

@@ -66,4 +66,6 @@ export interface GateSnapshot {
   installedState: ReleaseState | null;
   /** This workstation answered "No" (test only) for the installed version. */
   testMarked: boolean;
+  /** The client database's schema level (lockstep_schema_level); null where none was ever recorded. */
+  schemaLevel?: number | null;
 }

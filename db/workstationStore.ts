@@ -17,6 +17,7 @@ interface SnapshotRow extends Partial<ReleaseRow> {
   current_release_id: number | null;
   installed_state: string | null;
   test_marked: number | string;
+  schema_level?: number | string | null;
 }
 
 export class WorkstationStore extends Store {
@@ -87,6 +88,7 @@ function toSnapshot(channel: string, row: SnapshotRow | undefined): GateSnapshot
     current: hasPointer ? { channel, revision: Number(row.revision), release } : null,
     installedState: narrowState(row.installed_state),
     testMarked: Number(row.test_marked) > 0,
+    schemaLevel: row.schema_level === null || row.schema_level === undefined ? null : Number(row.schema_level),
   };
 }
 

@@ -2,7 +2,9 @@
  * The S14 decision as a pure function: installed version I, the channel's released version R and what this
  * workstation has recorded. No I/O here, so every branch is a table row in the tests.
  */
-import { GateDecision, OutdatedPolicy } from '../contract/gate';
+import { GateDecision, OutdatedPolicy, SchemaMove } from '../contract/gate';
+import { ErrorInfo } from '../contract/errors';
+import { SchemaClaim, describeWorks, migratesFrom, worksOn } from '../kernel/schemaClaim';
 import { Version, compareVersions } from '../kernel/version';
 
 export interface GateFacts {
@@ -30,4 +32,42 @@ export function decide(f: GateFacts): GateDecision {
   if (f.installedState === 'withdrawn') return { type: 'upgrade', installed, released, downgrade: true };
   if (f.testMarked) return { type: 'test-workstation', installed, released };
   return { type: 'ask-release', installed, released, canAnswer: f.isAdmin };
+}
+
+/** What the client database's schema adds to the facts: the installed version's claim and the database's level. */
+export interface SchemaFacts {
+  claim: SchemaClaim | null;
+  /** null where no level was ever recorded (every version works on it). */
+  level: number | null;
+}
+
+/**
+ * The decision with the client's schema: a version that does not work on the database's level must not use it —
+ * the outdated notice under `block`, whatever the configured policy, since `warn` would let it write into a schema it
+ * does not know. A test installation that needs a migration first learns so and leaves the database alone.
+ */
+export function decideWithSchema(f: GateFacts, schema: SchemaFacts): GateDecision {
+  const d = decide(f);
+  const { claim, level } = schema;
+  if (!claim) return d;
+  const works = worksOn(claim, level);
+  const move: SchemaMove | undefined = migratesFrom(claim, level) ? { from: level ?? 0, to: claim.brings, worksOnCurrent: works } : undefined;
+  const blocked = (released: string): GateDecision => ({ type: 'outdated', installed: d.installed, released, policy: 'block', reason: levelReason(d.installed, claim, level) });
+  switch (d.type) {
+    case 'upgrade':
+      return d; // the released version is what the database was moved for
+    case 'outdated':
+      return works ? d : { ...d, policy: 'block' };
+    case 'proceed':
+      return works ? d : blocked(d.released);
+    case 'ask-release':
+    case 'test-workstation':
+      if (move) return { ...d, migration: move };
+      return works ? d : blocked(d.released ?? 'none');
+  }
+}
+
+function levelReason(installed: string, claim: SchemaClaim, level: number | null): ErrorInfo {
+  const works = describeWorks(claim);
+  return { code: 'E_SCHEMA_LEVEL', message: `Version ${installed} works on schema levels ${works}; the database is at level ${level ?? 0}.`, details: { version: installed, level: level ?? 0, works } };
 }

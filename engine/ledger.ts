@@ -11,7 +11,10 @@ import { Identity, actorOf } from './identity';
 import { InstalledVersionSource } from '../kernel/installation';
 import { Logger } from '../kernel/log';
 import { SchemaSetup } from './schema/setup';
-import { MigrationSettings } from './schema/settings';
+import { DEFAULT_MIGRATION_SETTINGS, MigrationSettings } from './schema/settings';
+import { SchemaMoveDone, SchemaRelease } from './schema/schemaRelease';
+import { storedClaim } from './schema/storedClaim';
+import { describeWorks, worksOn } from '../kernel/schemaClaim';
 import { Version, compareVersions, parseVersion, versionSortKey } from '../kernel/version';
 
 const MAX_ATTEMPTS = 8;
@@ -119,13 +122,14 @@ export class Ledger {
    * Makes `version` the released version for all workstations. Moving to an earlier version than the current one is a
    * deliberate downgrade and needs `rerelease: true` (S15).
    */
-  async release(versionText: string, options: { rerelease?: boolean; expectedRevision?: number } = {}): Promise<Release> {
+  async release(versionText: string, options: { rerelease?: boolean; expectedRevision?: number } = {}): Promise<Release & { schemaMove?: SchemaMoveDone }> {
     this.requireAdmin('release a version');
     const v = parseVersion(versionText);
     this.checkFloor(v);
     const ref = this.ref(v);
     let withPackage: boolean | undefined; // published once, even when a pointer conflict makes us decide again
-    const result = await this.asAdmin((fleet, packages) => this.withRetry(fleet, 'release', async (current) => {
+    // The client's schema: the level check on every release, and for a migrating one the lease, backup and migrations.
+    const { result, move } = await this.asAdmin((fleet, packages) => this.schemaRelease(fleet).around(v, ref, (inTransaction) => this.withRetry(fleet, 'release', async (current) => {
       const currentRelease = current?.release ?? null;
       if (currentRelease && compareVersions(v, currentRelease.version) === 0) {
         throw new LockstepError('E_ALREADY_RELEASED', `Version ${currentRelease.version} is already the released version.`, { version: currentRelease.version });
@@ -147,10 +151,18 @@ export class Ledger {
       const expected = options.expectedRevision ?? current?.revision ?? 0;
       // Upload first (the row stays `uploading`, invisible as a release), then ONE transaction flips it (S19).
       withPackage ??= packages ? await packages.publish(ref) : false;
-      return fleet.releases.release(ref, actorOf(this.identity), { expectedRevision: expected, action: down ? 'rerelease' : 'release' }, { requirePackage: withPackage });
-    }, options.expectedRevision === undefined));
+      return fleet.releases.release(ref, actorOf(this.identity), { expectedRevision: expected, action: down ? 'rerelease' : 'release' }, { requirePackage: withPackage, inTransaction });
+    }, options.expectedRevision === undefined)));
     this.log.info('ledger.release', { version: result.version, channel: this.channel, by: this.identity.osUser, from: this.identity.workstationId });
-    return result;
+    return move ? { ...result, schemaMove: move } : result;
+  }
+
+  private schemaRelease(fleet: FleetStore): SchemaRelease {
+    const o = this.options;
+    return new SchemaRelease({
+      fleet, identity: this.identity, log: this.log, settings: o.migration ?? DEFAULT_MIGRATION_SETTINGS,
+      ...(o.schema ? { setup: o.schema } : {}), ...(o.installed ? { installed: o.installed } : {}), ...(o.trustedKeys ? { trustedKeys: o.trustedKeys } : {}),
+    });
   }
 
   /** Withdraws a release; when it is the current one, the pointer falls back to the newest earlier release above the floor. */
@@ -161,10 +173,27 @@ export class Ledger {
     const result = await this.asAdmin((fleet) => this.withRetry(fleet, 'withdraw', async (current) => {
       const isCurrent = current?.release ? compareVersions(current.release.version, v) === 0 : false;
       const fallback = isCurrent ? await this.fallbackBelow(v) : null;
+      if (fallback) await this.checkFallbackLevel(fleet, fallback, v);
       return fleet.releases.withdraw(ref, fallback ? { versionKey: fallback.versionKey } : null, actorOf(this.identity), current?.revision ?? 0);
     }));
     this.log.info('ledger.withdraw', { version: v.raw, nowCurrent: result.current?.version ?? null, by: this.identity.osUser });
     return result;
+  }
+
+  /**
+   * After a release migrated the client's database, moving back is allowed only to a version that works on its
+   * level: anything else would put every workstation on a version that cannot use the database.
+   */
+  private async checkFallbackLevel(fleet: FleetStore, fallback: Release, withdrawing: Version): Promise<void> {
+    const installed = this.options.installed ? tryInstalled(this.options.installed) : null;
+    const claim = this.options.schema && installed && compareVersions(installed, fallback.version) === 0 ? this.options.schema.claim : this.options.trustedKeys ? storedClaim(fallback, this.options.trustedKeys) : null;
+    const level = (await fleet.schema.level())?.level ?? null;
+    if (worksOn(claim, level)) return;
+    throw new LockstepError(
+      'E_SCHEMA_LEVEL',
+      `Withdrawing ${withdrawing.raw} would move every workstation back to ${fallback.version}, which works on schema levels ${describeWorks(claim!)}; the database is at level ${level}. Release a newer version that works on level ${level} instead, or restore the backup taken before the migration (lockstep schema restore-backup).`,
+      { version: fallback.version, level, works: describeWorks(claim!), withdrawing: withdrawing.raw },
+    );
   }
 
   private async fallbackBelow(v: Version): Promise<Release | null> {
@@ -196,6 +225,14 @@ export class Ledger {
       if (!av || !bv) return av ? -1 : bv ? 1 : 0;
       return compareVersions(bv, av);
     });
+  }
+}
+
+function tryInstalled(source: InstalledVersionSource): Version | null {
+  try {
+    return source.installedVersion();
+  } catch {
+    return null;
   }
 }
 

@@ -7,11 +7,12 @@ import { LockstepError, isLockstepError, toLockstepError } from '../contract/err
 import { GateDecision, OutdatedPolicy, mayUseDatabase } from '../contract/gate';
 import { FleetStore } from '../db/fleetStore';
 import { GateSnapshot, Release } from '../db/types';
-import { decide } from './gateDecision';
+import { decide, decideWithSchema } from './gateDecision';
 import { Identity, actorOf } from './identity';
 import { InstalledVersionSource } from '../kernel/installation';
 import { Ledger } from './ledger';
 import { SchemaSetup } from './schema/setup';
+import { worksOn } from '../kernel/schemaClaim';
 import { Logger } from '../kernel/log';
 import { Version, compareVersions, parseVersion, versionSortKey } from '../kernel/version';
 
@@ -93,14 +94,15 @@ export class StartupGate {
 
   private decideFrom(installed: Version, snapshot: GateSnapshot): GateDecision {
     const current = snapshot.current?.release ?? null;
-    return decide({
+    const facts = {
       installed,
       released: current ? parseStoredVersion(current) : null,
       installedState: snapshot.installedState,
       testMarked: snapshot.testMarked,
       isAdmin: this.identity.isAdmin,
       policy: this.options.policy,
-    });
+    };
+    return this.options.schema ? decideWithSchema(facts, { claim: this.options.schema.claim, level: snapshot.schemaLevel ?? null }) : decide(facts);
   }
 
   /** The whole gate: heartbeat + read (one round trip where the database allows), decide, and for `upgrade` try it. */
@@ -120,7 +122,9 @@ export class StartupGate {
       const e = toLockstepError(err);
       await this.recordResult(`${e.code}: upgrade to ${decision.released} failed`);
       this.log.error('gate.upgrade-failed', { to: decision.released, code: e.code, message: e.message });
-      const outdated: GateDecision = { type: 'outdated', installed: decision.installed, released: decision.released, policy: this.options.policy, reason: e.toInfo() };
+      // Staying on a version that does not work on the database's schema level is never a mere warning.
+      const policy = worksOn(this.options.schema?.claim, snapshot.schemaLevel ?? null) ? this.options.policy : 'block';
+      const outdated: GateDecision = { type: 'outdated', installed: decision.installed, released: decision.released, policy, reason: e.toInfo() };
       return this.result(outdated, revision, null);
     }
   }
