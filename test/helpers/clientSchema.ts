@@ -13,7 +13,7 @@ import { Ledger } from '../../engine/ledger';
 import { StartupGate, Upgrader } from '../../engine/startupGate';
 import { DEFAULT_MIGRATION_SETTINGS, MigrationSettings } from '../../engine/schema/settings';
 import { FixedVersionSource } from '../../kernel/installation';
-import { MemoryLogger } from '../../kernel/log';
+import { Logger, MemoryLogger } from '../../kernel/log';
 import { ClientMigration, ClientMigrationSource, SchemaClaim } from '../../kernel/schemaClaim';
 import { Signer, canonicalJson, signDocument } from '../../kernel/signing';
 import { OutdatedPolicy } from '../../contract/gate';
@@ -56,7 +56,8 @@ export const m3: ClientMigration = {
       t.integer('customer_id').notNullable();
       t.string('item', 100).notNullable();
     });
-    await tx('app_orders').insert((await tx('app_customers').select('id')).map((c: { id: number }) => ({ customer_id: c.id, item: 'first order' })));
+    const orders = (await tx('app_customers').select('id')).map((c: { id: number }) => ({ customer_id: c.id, item: 'first order' }));
+    if (orders.length) await tx('app_orders').insert(orders);
   },
 };
 
@@ -91,11 +92,12 @@ export interface SchemaEngineOptions {
   trustedKeys?: readonly string[];
   upgrader?: Upgrader;
   claim?: SchemaClaim | null;
+  log?: Logger;
 }
 
 /** A workstation running `installed`, with that version's claim and migrations, as the composition root builds it. */
 export function schemaEngine(fleet: FleetStore, who: Identity, installed: string, o: SchemaEngineOptions = {}) {
-  const log = new MemoryLogger();
+  const log = o.log ?? new MemoryLogger();
   const schema = { claim: o.claim === undefined ? (CLAIMS[installed] ?? null) : o.claim, migrations: o.source ?? sourceOf(o.steps ?? ALL_STEPS) };
   const source = new FixedVersionSource(parseVersion(installed));
   const settings = { ...DEFAULT_MIGRATION_SETTINGS, backup: false, ...o.settings };
