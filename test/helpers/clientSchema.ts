@@ -140,3 +140,12 @@ export async function storeSignedManifest(db: Db, version: string, claim: Schema
 export function fileMode(file: string): number {
   return fs.statSync(file).mode & 0o777;
 }
+
+/** Bounded wait for a condition another party (a process, a timer on the server) makes true. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, limitMs = 30_000): Promise<void> {
+  const end = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import { FleetStore } from '../../db/fleetStore';
 import { backends, migratedDb, tempDir } from '../helpers/backends';
 import { identity } from '../helpers/actors';
-import { dumpDatabase, schemaEngine } from '../helpers/clientSchema';
+import { dumpDatabase, schemaEngine, until } from '../helpers/clientSchema';
 import { MemoryLogger } from '../../kernel/log';
 
 const RELEASER = path.join(__dirname, '..', 'helpers', 'schemaReleaser.js');
@@ -30,13 +30,6 @@ function releaser(args: Record<string, unknown>): { child: ChildProcess; outcome
   return { child, outcome };
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, limitMs = 30_000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function runs(dir: string): string[] {
   const f = path.join(dir, 'runs');

@@ -13,16 +13,8 @@ import { checkFence } from '../../db/schemaStore';
 import { generateKeyPair, signerFromPem } from '../../kernel/signing';
 import { backends, migratedDb } from '../helpers/backends';
 import { identity } from '../helpers/actors';
-import { ALL_STEPS, CLAIMS, dumpDatabase, m1, m2, m3Failing, schemaEngine, sourceOf, storeSignedManifest } from '../helpers/clientSchema';
+import { ALL_STEPS, CLAIMS, dumpDatabase, m1, m2, m3Failing, schemaEngine, sourceOf, storeSignedManifest, until } from '../helpers/clientSchema';
 
-/** Bounded wait for a condition another party makes true. */
-async function until(what: string, check: () => Promise<boolean>, limitMs = 20_000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** A site on 1.0 (level 1) with three customers. */
 async function siteOnLevel1(db: Db): Promise<FleetStore> {
