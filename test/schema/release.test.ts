@@ -92,6 +92,25 @@ for (const backend of backends().filter((b) => b.name !== 'mssql')) {
       }
     });
 
+    test('a table-rebuilding migration (drop a column) that then fails is rolled back too', async () => {
+      const { db, cleanup } = await migratedDb(backend);
+      try {
+        const fleet = await siteOnLevel1(db);
+        await schemaEngine(fleet, identity('ws-admin'), '1.1.0').ledger.release('1.1.0');
+        const before = await dumpDatabase(db);
+        // SQLite cannot drop a column in place on every version: knex copies the table into a new one, inside our transaction.
+        const rebuild = { name: '003-drop-email', level: 3, async up(tx: Parameters<typeof m1.up>[0]) {
+          await tx.schema.alterTable('app_customers', (t) => t.dropColumn('email'));
+          await tx.schema.alterTable('app_customers', (t) => t.string('name', 100).nullable().alter());
+          throw new Error('late failure');
+        } };
+        await assert.rejects(schemaEngine(fleet, identity('ws-admin'), '2.0.0', { steps: [m1, m2, rebuild] }).ledger.release('2.0.0'), (e: unknown) => isLockstepError(e, 'E_SCHEMA_MIGRATION_FAILED') && e.details['migration'] === '003-drop-email' && /late failure/.test(e.message));
+        assert.deepEqual(await dumpDatabase(db), before);
+      } finally {
+        await cleanup();
+      }
+    });
+
     test("a stale lease holder's late write is refused by its fencing token; the database is unchanged", async () => {
       const { db, tdb, cleanup } = await migratedDb(backend);
       const other = await tdb.open();
