@@ -36,6 +36,8 @@ export interface Workstation {
   fleetParts: FleetParts;
   /** Tells a running app when the gate would no longer let it start (a newer release, or its own withdrawn). */
   watcher: ReleaseWatcher;
+  /** The installed version's schema claim and migrations, when the composition was given them. */
+  schema: SchemaSetup | null;
   close(): Promise<void>;
 }
 
@@ -131,5 +133,5 @@ export async function openWorkstation(configOrFile: MachineConfig | string, deps
     deps.upgrader ?? fleetParts.upgrader,
   );
   const watcher = new ReleaseWatcher(() => gate.evaluate(), log, { policy: config.outdatedPolicy, checkIntervalMs: fleetParts.settings.checkIntervalMs });
-  return { config, identity, db, fleet, ledger, gate, log, fleetParts, watcher, close: () => db.close() };
+  return { config, identity, db, fleet, ledger, gate, log, fleetParts, watcher, schema: deps.schema ?? null, close: () => db.close() };
 }

@@ -15,7 +15,7 @@ function render(s: ShellSnapshot): void {
     parts.push(h('p', {}, t('outdated.text', { installed: g.installed, released: g.released })), h('p', { role: 'status', 'aria-busy': 'true' }, t('outdated.upgrading', { released: g.released })));
   } else if (g?.type === 'outdated') {
     parts.push(h('p', { id: 'versions' }, t('outdated.text', { installed: g.installed, released: g.released })));
-    if (g.reason) parts.push(h('p', {}, t('outdated.reason')), errorBox(g.reason));
+    if (g.reason) parts.push(h('p', {}, t(g.reason.code === 'E_SCHEMA_LEVEL' ? 'outdated.schemaReason' : 'outdated.reason')), errorBox(g.reason));
     if (g.policy === 'block') {
       parts.push(h('p', { id: 'next', class: 'blocked' }, t('outdated.block', { released: g.released })), h('button', { id: 'quit', class: 'primary', onclick: () => window.close() }, t('outdated.quit')));
     } else {

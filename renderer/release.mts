@@ -23,14 +23,19 @@ function render(s: ShellSnapshot): void {
   if (g?.type === 'ask-release') {
     const released = g.released ?? t('release.noneReleased');
     parts.push(h('p', {}, t('release.explain', { version: g.installed, released })));
+    const move = g.migration;
+    // A version that only works after its migration leaves the database alone until released for all.
+    const noDatabase = move && !move.worksOnCurrent ? h('p', { id: 'no-database', role: 'status', class: 'blocked' }, t('release.noDatabase', { version: g.installed, from: String(move.from), to: String(move.to) })) : null;
+    if (noDatabase) parts.push(noDatabase);
     if (g.canAnswer) {
+      if (move) parts.push(h('p', { id: 'migration' }, t('release.migrates', { from: String(move.from), to: String(move.to) })));
       parts.push(
         h('h2', { id: 'question' }, t('release.question', { version: g.installed })),
         s.notesHtml[g.installed] ? notes(s.notesHtml[g.installed]!) : '',
         h('div', { class: 'buttons' }, h('button', { id: 'yes', class: 'primary', onclick: () => void answer('yes') }, t('release.yes')), h('button', { id: 'no', onclick: () => void answer('no') }, t('release.no'))),
       );
     } else {
-      parts.push(h('p', { id: 'awaiting', role: 'status' }, t('release.awaiting', { version: g.installed })), goOn);
+      parts.push(h('p', { id: 'awaiting', role: 'status' }, t('release.awaiting', { version: g.installed })), noDatabase ? h('button', { id: 'quit', class: 'primary', onclick: () => window.close() }, t('release.quit')) : goOn);
     }
   } else if (g && answered) {
     parts.push(h('p', { id: 'answered', role: 'status', class: 'done' }, answered === 'yes' ? t('release.doneYes', { version: g.installed }) : t('release.doneNo', { version: g.installed, released: g.released ?? t('release.noneReleased') })), goOn);

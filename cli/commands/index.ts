@@ -20,5 +20,6 @@ import { feedServe } from './feedServe';
 import { keygen } from './keygen';
 import { licenseIssue } from './licenseIssue';
 import { setProxyPassword } from './proxySecret';
+import { schemaRestoreBackup, schemaStatus } from './schema';
 
-export const COMMANDS: readonly Command[] = [status, gate, release, markTest, withdraw, releases, workstations, events, dbMigrate, dbGrants, setDbPassword, demo, installRecover, installConfirm, install, check, download, installUpdate, keygen, feedAdd, feedAddModule, feedRefresh, feedServe, feedDemo, licenseIssue, setProxyPassword];
+export const COMMANDS: readonly Command[] = [status, gate, release, markTest, withdraw, releases, workstations, events, dbMigrate, dbGrants, setDbPassword, demo, installRecover, installConfirm, install, check, download, installUpdate, keygen, feedAdd, feedAddModule, feedRefresh, feedServe, feedDemo, licenseIssue, setProxyPassword, schemaStatus, schemaRestoreBackup];

@@ -16,7 +16,11 @@ export const release: Command = {
   async run(ctx) {
     const ws = await ctx.workstation();
     const r = await ws.ledger.release(ctx.positionals[0]!, { rerelease: ctx.values['rerelease'] === true });
-    return { json: { release: r }, text: `Version ${r.version} is now the released version of channel "${r.channel}".` };
+    const { schemaMove, ...release } = r;
+    const moved = schemaMove
+      ? `\nThe database moved from schema level ${schemaMove.from} to ${schemaMove.to}: ${schemaMove.migrations.join(', ')}${schemaMove.backup?.file ? ` (backup before it: ${schemaMove.backup.file})` : ''}.`
+      : '';
+    return { json: { release, migrations: schemaMove?.migrations ?? [], schemaMove: schemaMove ?? null }, text: `Version ${r.version} is now the released version of channel "${r.channel}".${moved}` };
   },
 };
 
@@ -41,9 +45,11 @@ export const withdraw: Command = {
   async run(ctx) {
     const ws = await ctx.workstation();
     const r = await ws.ledger.withdraw(ctx.positionals[0]!);
+    const level = (await ws.fleet.schema.level())?.level ?? null;
     return {
-      json: r,
-      text: `Version ${r.withdrawn.version} is withdrawn. Released version now: ${r.current ? r.current.version : 'none'}.`,
+      // Withdrawing never migrates: the database stays at its level (the fallback was checked to work on it).
+      json: { ...r, migrations: [], schemaLevel: level },
+      text: `Version ${r.withdrawn.version} is withdrawn. Released version now: ${r.current ? r.current.version : 'none'}.${level !== null ? ` No migrations run; the database stays at schema level ${level}.` : ''}`,
     };
   },
 };

@@ -19,10 +19,14 @@ export interface BackupDone {
   how: 'vacuum-into' | 'command';
 }
 
+/** 2026-11-30T23:15:01.123Z → 20261130T231501Z (file names). */
+function stampOf(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
 /** `shared.db` → `shared.db.before-2.0.0-20261130T231501Z.backup`, beside it. */
 export function backupFileFor(dbFile: string, version: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return path.join(path.dirname(dbFile), `${path.basename(dbFile)}.before-${version.replace(/[^A-Za-z0-9.+-]/g, '_')}-${stamp}.backup`);
+  return path.join(path.dirname(dbFile), `${path.basename(dbFile)}.before-${version.replace(/[^A-Za-z0-9.+-]/g, '_')}-${stampOf(at)}.backup`);
 }
 
 function failed(why: string, details: Record<string, unknown>, cause?: unknown): LockstepError {
@@ -34,7 +38,7 @@ export async function backupBeforeMigration(db: Db, settings: MigrationSettings,
   if (!settings.backup) return null;
   if (db.target.dialect === 'sqlite') return { file: await vacuumInto(db, backupFileFor(db.target.file, version, now())), how: 'vacuum-into' };
   if (!settings.backupCommand) return null;
-  await runBackupCommand(settings.backupCommand, { version, time: now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z') }, settings.backupTimeoutMs);
+  await runBackupCommand(settings.backupCommand, { version, time: stampOf(now()) }, settings.backupTimeoutMs);
   return { file: null, how: 'command' };
 }
 

@@ -183,9 +183,12 @@ export class SchemaRelease {
     const sleep = this.ctx.sleep ?? defaultSleep;
     const actor = actorOf(this.ctx.identity);
     const deadline = Date.now() + settings.waitMs;
-    for (;;) {
-      const lease = await this.ctx.fleet.schema.tryAcquireLease(actor, v.raw, settings.leaseMs);
+    for (let attempt = 0; ; attempt++) {
+      // Read first: on SQLite a write would queue behind the holder's open transaction for the whole busy timeout.
+      const busy = await this.ctx.fleet.schema.leaseHolder();
+      const lease = busy && !busy.expired ? null : await this.ctx.fleet.schema.tryAcquireLease(actor, v.raw, settings.leaseMs);
       if (lease) return lease;
+      if (attempt === 0) this.ctx.log.info('schema.lease-wait', { version: v.raw, holder: busy?.holder ?? null });
       if (Date.now() >= deadline) {
         const holder = await this.ctx.fleet.schema.leaseHolder();
         throw new LockstepError('E_SCHEMA_LEASE_BUSY', `Another administrator (${holder?.holder ?? 'unknown'}) is migrating the database for version ${holder?.version ?? '?'}.`, {

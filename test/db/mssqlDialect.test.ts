@@ -98,4 +98,27 @@ describe('T-SQL for SQL Server (mssql dialect)', () => {
       assert.ok(!/\?/.test(q.sql), 'every placeholder was bound');
     }
   });
+
+  test('the client schema tables, the migration lease and its fencing check compile to T-SQL on the server clock', async () => {
+    const sql = await compileMigration(MIGRATIONS.find((m) => m.name === '20261130_0007_client_schema')!.up);
+    assert.match(sql, /CREATE TABLE \[lockstep_schema_level\] \(\[id\] int, \[level\] int not null/);
+    assert.match(sql, /\[set_at\] datetime2 not null/);
+    assert.match(sql, /\[migrations\] nvarchar\(max\) not null/);
+    assert.match(sql, /\[token\] bigint not null/);
+    assert.match(sql, /\[expires_at\] datetime2 null/);
+    assert.doesNotMatch(sql, /\b(text|blob|timestamptz|varchar\()/i);
+    const take = mssql('lockstep_schema_lease')
+      .where({ id: 1 })
+      .andWhere((q) => q.whereNull('holder').orWhereNull('expires_at').orWhere('expires_at', '<=', serverNow(mssql)))
+      .update({ holder: 'h', expires_at: serverNowPlus(mssql, 900_000), token: mssql.raw('token + 1') })
+      .toSQL()
+      .toNative();
+    assert.match(take.sql, /\[token\] = token \+ 1/);
+    assert.match(take.sql, /\[expires_at\] <= SYSUTCDATETIME\(\)/);
+    const fence = mssql('lockstep_schema_lease').where({ id: 1, token: 7, holder: 'h' }).andWhere('expires_at', '>', serverNow(mssql)).update({ token: 7 }).toSQL().toNative();
+    assert.match(fence.sql, /where \[id\] = @p\d+ and \[token\] = @p\d+ and \[holder\] = @p\d+ and \[expires_at\] > SYSUTCDATETIME\(\)/);
+    const read = mssql.raw(snapshotSql('mssql'), snapshotBindings({ channel: 'c', workstationId: 'w', installedKey: 'k' }) as string[]).toSQL().toNative();
+    assert.match(read.sql, /\(select l\.level from lockstep_schema_level l where l\.id = 1\) as schema_level/);
+    assert.equal(read.bindings.length, 6, 'the level costs the gate no extra binding and no extra round trip');
+  });
 });
