@@ -16,7 +16,10 @@ import { FeedContext, downloadVersion } from '../../engine/feed/download';
 import { httpFeedSource } from '../../engine/feed/feedSource';
 import { FeedHttp } from '../../engine/feed/http';
 import { KeptPackage, keptPackageDir } from '../../engine/keptPackage';
-import { computeBlockMap, encodeBlockMap } from '../../kernel/blockMap';
+import { computeBlockMap, encodeBlockMap, parseBlockMap } from '../../kernel/blockMap';
+import { planDelta } from '../../engine/feed/deltaPlan';
+import { gunzipSync } from 'node:zlib';
+import { OperationKind, computeOperations } from 'electron-updater/out/differentialDownloader/downloadPlanBuilder';
 import { Manifest } from '../../kernel/catalogSchema';
 import { MemoryLogger } from '../../kernel/log';
 import { SignedDocument, generateKeyPair, signerFromPem } from '../../kernel/signing';
@@ -28,8 +31,16 @@ const FILES = 400;
 /** A package-like file: FILES members of varied size behind small headers, like an uncompressed archive. */
 function member(i: number, edit: number): Buffer {
   const size = 2_000 + ((i * 7919) % 40_000);
+  // Pseudo-random bytes from a seed (xorshift): deterministic, and cheap enough to build megabytes per test.
+  let x = (i * 2654435761 + edit * 40503 + 1) >>> 0 || 1;
   const body = Buffer.alloc(size);
-  for (let off = 0, k = 0; off < size; k++, off += 32) createHash('sha256').update(`member ${i} ${k} ${edit}`).digest().copy(body, off);
+  for (let off = 0; off < size; off += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    body.writeUInt32LE(x, off - (off + 4 > size ? off + 4 - size : 0));
+  }
   return Buffer.concat([Buffer.from(`member-${i} ${size}\n`.padEnd(256)), body]);
 }
 
@@ -210,5 +221,54 @@ describe('differential download from the feed', () => {
     const got = await downloadVersion(ctx, manifests['1.0.1']!, { previous: { version: '1.0.0', file: previous, fileInfo: manifests['1.0.0']!.signed.files[0]! } });
     assert.deepEqual(fs.readFileSync(got.file), v2);
     assert.deepEqual([got.delta?.baseVersion, got.delta?.reason, got.delta?.code], ['1.0.0', 'range-failed', 'E_CONNECT']);
+  });
+});
+
+describe('feed add and electron-builder block maps', () => {
+  const keys = generateKeyPair();
+  const signer = signerFromPem(keys.privateKeyPem);
+
+  test("electron-builder's .blockmap beside the installer is published as it is; one for other bytes is refused", async () => {
+    const dir = tempDir('lockstep-ebmap-');
+    try {
+      const installer = path.join(dir, 'App-Setup-2.0.0.exe');
+      fs.writeFileSync(installer, packageBytes(new Set([1])));
+      // Another chunking than Lockstep's, as electron-builder's own tool would make.
+      const fd = fs.openSync(installer, 'r');
+      const builderMap = encodeBlockMap(await computeBlockMap(fd, { min: 8192, avg: 32768, max: 131072 }));
+      fs.closeSync(fd);
+      fs.writeFileSync(`${installer}.blockmap`, builderMap);
+      const feedDir = path.join(dir, 'feed');
+      const file = (await addVersion(feedDir, { installers: [installer], version: '2.0.0' }, signer)).manifest.signed.files[0]!;
+      assert.deepEqual(fs.readFileSync(path.join(feedDir, 'App-Setup-2.0.0.exe.blockmap')), builderMap);
+      assert.deepEqual(file.blockMap, { name: 'App-Setup-2.0.0.exe.blockmap', size: builderMap.length, sha512: sha512(builderMap) });
+
+      const next = path.join(dir, 'App-Setup-2.0.1.exe');
+      fs.writeFileSync(next, packageBytes(new Set([2])).subarray(1)); // one byte shorter than the map says
+      fs.copyFileSync(`${installer}.blockmap`, `${next}.blockmap`);
+      await assert.rejects(addVersion(feedDir, { installers: [next], version: '2.0.1' }, signer), (err: Error & { code?: string }) => err.code === 'E_USAGE' && /does not describe App-Setup-2\.0\.1\.exe/.test(err.message));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("electron-updater's own planner reads Lockstep's block maps and finds the same changed bytes", async () => {
+    const maps = [packageBytes(new Set()), packageBytes(new Set([10, 200]))].map((bytes) => {
+      const dir = tempDir('lockstep-ebplan-');
+      fs.writeFileSync(path.join(dir, 'f'), bytes);
+      const fd = fs.openSync(path.join(dir, 'f'), 'r');
+      return computeBlockMap(fd).then((m) => {
+        fs.closeSync(fd);
+        fs.rmSync(dir, { recursive: true, force: true });
+        return { gz: encodeBlockMap(m), size: bytes.length };
+      });
+    });
+    const [old, next] = await Promise.all(maps);
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const ops = computeOperations(JSON.parse(gunzipSync(old!.gz).toString()), JSON.parse(gunzipSync(next!.gz).toString()), quiet);
+    const theirs = ops.filter((o) => o.kind === OperationKind.DOWNLOAD).reduce((s, o) => s + (o.end - o.start), 0);
+    const ours = planDelta(parseBlockMap(old!.gz, old!.size), parseBlockMap(next!.gz, next!.size)).fetchBytes;
+    assert.ok(ours > 0 && ours < next!.size / 10);
+    assert.equal(theirs, ours);
   });
 });
