@@ -25,6 +25,7 @@ import { packageKindOf } from '../../installer/packageKind';
 import { SlotClock, acquireSlot, realClock } from './transferSlots';
 import { checkAssembled, verifyStoredRelease } from './verify';
 import { ModuleInstaller, installWithModules } from '../moduleInstall';
+import { KeptPackage } from '../keptPackage';
 
 /** The installer's entry point as the fleet needs it (installer/installer.ts Installer.install). */
 export interface PackageInstaller {
@@ -59,6 +60,8 @@ export interface FleetUpgraderDeps {
   localFloorFile?: string;
   log: Logger;
   clock?: SlotClock;
+  /** Where the installed version's package is kept as the next delta base; absent: it is deleted after the install. */
+  kept?: KeptPackage;
   onChunk?: (p: ChunkProgress) => Promise<void> | void;
 }
 
@@ -83,6 +86,7 @@ export class FleetUpgrader implements Upgrader {
         this.d.installer.install({ packagePath, sha512: file.sha512, kind, version: release.version, manifest: { text: release.manifest ?? '', signature: release.manifestSignature ?? '' } });
       const outcome = this.d.modules ? (await installWithModules(this.d.modules, release.version, [], installApp)).app : await installApp();
       await this.audit('upgrade', 'ok', release, { from: outcome.from, to: outcome.to, elevation: outcome.elevation, downgrade: target.downgrade, ms: Date.now() - started });
+      await this.d.kept?.keep(packagePath, { version: release.version, name: file.name, size: file.size, sha512: file.sha512, blockMap: file.blockMap }, 'move');
       fs.rmSync(path.dirname(packagePath), { recursive: true, force: true });
     } catch (err) {
       const e = toLockstepError(err);

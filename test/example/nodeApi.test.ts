@@ -62,6 +62,11 @@ describe('lockstep for Node, and the options of the public entries', () => {
       await ls.download(version);
       assert.deepEqual(await ls.install(), { from: '1.0.0', to: version, elevation: 'none' });
       assert.equal(ls.updates.getState().type, 'restart-requested');
+      // The installed version's package is kept as the next differential download's base (engine/keptPackage.ts).
+      const keptDir = path.join(ls.updates.feed.cacheDir, 'installed-package');
+      const kept = JSON.parse(fs.readFileSync(path.join(keptDir, 'kept.json'), 'utf8')) as { version: string; name: string };
+      assert.equal(kept.version, version);
+      assert.deepEqual(fs.readFileSync(path.join(keptDir, kept.name)), fs.readFileSync(path.join(ls.updates.feed.cacheDir, 'downloads', kept.name)));
       assert.ok(await ls.database.schema.hasTable('lockstep_releases'));
       assert.deepEqual((await ls.ledger.list()).map((r) => r.version), ['1.0.0']);
     } finally {
