@@ -6,7 +6,7 @@ import { FleetStore } from '../../../db/fleetStore';
 import { PackageStore } from '../../../db/packageStore';
 import { Release } from '../../../db/types';
 import { Identity } from '../../../engine/identity';
-import { LocalPackage, LocalPackageSource, PackagePublisher } from '../../../engine/fleet/publisher';
+import { LocalPackage, LocalPackageSource, PackagePublisher, PublisherDeps } from '../../../engine/fleet/publisher';
 import { fileStoreFor } from '../../../engine/fleet/fileStore';
 import { FleetConfig, FleetConfigSchema } from '../../../kernel/fleetConfig';
 import { Ledger } from '../../../engine/ledger';
@@ -40,11 +40,11 @@ export function admin(id: string): Identity {
 }
 
 /** An administrator's ledger whose "release for all" uploads from the feed folder. */
-export function releasingLedger(db: Db, feed: DemoFeed, who: Identity, fleetSettings: FleetConfig = settings(), channel = 'stable', storeHttp: FeedHttp = storeClient()) {
+export function releasingLedger(db: Db, feed: DemoFeed, who: Identity, fleetSettings: FleetConfig = settings(), channel = 'stable', storeHttp: FeedHttp = storeClient(), hooks: Pick<PublisherDeps, 'beforeBlockList'> = {}) {
   const fleet = new FleetStore(db);
   const log = new MemoryLogger();
   const packages = new PackageStore(db);
-  const publisher = new PackagePublisher({ fleet, packages, settings: fleetSettings, trustedKeys: [feed.publicKey], platform: 'linux', identity: who, source: feedSource(feed), fileStore: fileStoreFor(fleetSettings, () => storeHttp), log });
+  const publisher = new PackagePublisher({ fleet, packages, settings: fleetSettings, trustedKeys: [feed.publicKey], platform: 'linux', identity: who, source: feedSource(feed), fileStore: fileStoreFor(fleetSettings, () => storeHttp), log, ...hooks });
   const ledger = new Ledger(fleet, who, log, { channel, packages: publisher });
   return { fleet, packages, publisher, ledger, log };
 }
