@@ -6,6 +6,7 @@
  * block; a prune that frees a block a publish is about to list makes that publish store it again.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,8 +17,8 @@ import { BasePackage, downloadBlocks } from '../../engine/fleet/blockTransfer';
 import { cutFile } from '../../engine/fleet/blockPublish';
 import { MemoryLogger } from '../../kernel/log';
 import { backends, migratedDb, tempDir } from '../helpers/backends';
-import { admin, releaseWithPackage, releasingLedger, settings } from './helpers/inProcess';
-import { PatchFeed, Tree, createPatchFeed, generateTree, patchTree } from './helpers/patchFeed';
+import { admin, inProcessWorkstation, releaseWithPackage, releasingLedger, settings } from './helpers/inProcess';
+import { PatchFeed, Tree, createPatchFeed, generateTree, patchTree, readTree } from './helpers/patchFeed';
 
 /**
  * A realistic but small client tree: 200 files, ~16 MB before compression, ~7.7 MB as tar.gz. A 5 % patch changes
@@ -102,6 +103,40 @@ describe('packages as shared blocks in the database', () => {
         assert.ok(result.queries < result.blocksFromDatabase, `several blocks per query (${result.blocksFromDatabase} blocks in ${result.queries} queries)`);
         console.log(`# ${backend.name}: package ${info.size} B, stored by the patch ${second.bytes - first.bytes} B (${(storedShare * 100).toFixed(1)} %), read by a workstation ${result.fromDatabase} B (${((result.fromDatabase / info.size) * 100).toFixed(1)} %) in ${result.queries} queries`);
       });
+
+      for (const baseChanged of [false, true]) {
+        test(baseChanged
+          ? 'the kept package changed on disk since it was installed: not used as a base, every block from the database, still the vendor\'s tree'
+          : 'a workstation on 1.0.0 upgrades to the 5 % patch through its gate: reads only the new blocks, installs exactly the new tree', async () => {
+          const { db, tdb } = await fresh();
+          await releaseWithPackage(db, feed, '1.0.0');
+          await releaseWithPackage(db, feed, '1.0.1');
+          const info = await infoOf(db, '1.0.1');
+          const file0 = feed.files['1.0.0']!;
+          const w = await inProcessWorkstation({ dbUrl: tdb.configUrl, publicKey: feed.publicKey, installed: '1.0.0', kept: { file: file0, name: feed.packages['1.0.0']!.name, sha512: createHash('sha512').update(fs.readFileSync(file0)).digest('base64') } });
+          cleanups.push(() => w.ws.close());
+          if (baseChanged) {
+            const kept = path.join(w.keptDir, feed.packages['1.0.0']!.name);
+            const fd = fs.openSync(kept, 'r+');
+            fs.writeSync(fd, Buffer.from([0x42]), 0, 1, 1000);
+            fs.closeSync(fd);
+          }
+          const result = await w.ws.gate.run();
+          assert.deepEqual([result.decision.type, result.restartInto], ['upgrade', '1.0.1'], JSON.stringify(result.decision));
+          assert.equal(w.installed(), '1.0.1');
+          const installed = readTree(path.join(w.dir, 'app'), (name) => name.startsWith('lockstep-') || name.startsWith('.lockstep'));
+          assert.deepEqual([...installed.keys()].sort(), [...feed.trees['1.0.1']!.keys()].sort());
+          for (const [name, bytes] of feed.trees['1.0.1']!) assert.ok(installed.get(name)!.equals(bytes), `${name} is the vendor's`);
+
+          const fetched = w.log.entries.find((e) => e.event === 'fleet.fetched')!.fields;
+          const expected = baseChanged ? info.size : await newBytes(feed.files['1.0.1']!, file0);
+          assert.deepEqual([fetched['layout'], fetched['dbBytes'], fetched['packageBytes']], ['blocks', expected, info.size]);
+          const audit = await db.knex('lockstep_events').where({ action: 'package-transfer', version: '1.0.1' }).first('detail');
+          assert.equal((JSON.parse(audit.detail as string) as Record<string, unknown>)['dbBytes'], expected, 'the audit trail says what the transfer read');
+          if (baseChanged) assert.ok(w.log.entries.some((e) => e.event === 'package.base-unused' && e.fields['reason'] === 'sha512-changed'));
+          else console.log(`# ${backend.name}: workstation upgrade read ${expected} of ${info.size} B from the database (${((expected / info.size) * 100).toFixed(1)} %)`);
+        });
+      }
 
       test('no base: every block from the database; a base that changes during the transfer is not trusted', async () => {
         const { db } = await fresh();
