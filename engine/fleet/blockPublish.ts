@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import { LockstepError } from '../../contract/errors';
 import { BlockStore, ListedBlock } from '../../db/blockStore';
 import { PackageInfo } from '../../db/packageStore';
-import { ContentChunker } from '../../kernel/contentChunks';
+import { ChunkSizes, ContentChunker } from '../../kernel/contentChunks';
 import { ManifestFile } from '../../kernel/catalogSchema';
 import { Logger } from '../../kernel/log';
 
@@ -28,9 +28,18 @@ export interface BlockUploadOptions {
   beforeList?: (attempt: number) => Promise<void> | void;
 }
 
+/**
+ * The chunker's sizes for blocks of `avg` bytes on average, as the package row records them (chunk_size): the
+ * workstation cuts its base with exactly these, or no block would match. Null when `avg` is not a size Lockstep writes.
+ */
+export function blockSizesFor(avg: number): ChunkSizes | null {
+  if (!Number.isInteger(avg) || avg < 4096 || avg > 256 * 1024 || (avg & (avg - 1)) !== 0) return null;
+  return { min: avg / 4, avg, max: avg * 4 };
+}
+
 /** The blocks of a file in order, and the file's SHA-512 from the same single read. */
-export async function cutFile(file: string): Promise<{ blocks: ListedBlock[]; sha512: string; size: number }> {
-  const chunker = new ContentChunker();
+export async function cutFile(file: string, sizes: ChunkSizes): Promise<{ blocks: ListedBlock[]; sha512: string; size: number }> {
+  const chunker = new ContentChunker(sizes);
   const whole = createHash('sha512');
   const blocks: ListedBlock[] = [];
   const add = (cs: ReturnType<ContentChunker['push']>) => {
@@ -56,7 +65,9 @@ export async function cutFile(file: string): Promise<{ blocks: ListedBlock[]; sh
 }
 
 export async function uploadBlocks(store: BlockStore, info: PackageInfo, localFile: string, file: ManifestFile, o: BlockUploadOptions): Promise<Record<string, unknown>> {
-  const cut = await cutFile(localFile);
+  const sizes = blockSizesFor(info.chunkSize);
+  if (!sizes) throw new LockstepError('E_CONFIG_INVALID', `fleet.blockBytes ${info.chunkSize} is not a power of two between 4096 and 262144.`, { blockBytes: info.chunkSize });
+  const cut = await cutFile(localFile, sizes);
   // Nothing is stored from a file that is not what the vendor signed.
   if (cut.size !== file.size || cut.sha512 !== file.sha512) {
     throw new LockstepError('E_SIGNATURE', `The local package ${localFile} is not what the vendor signed; the release was not made.`, { file: localFile });
