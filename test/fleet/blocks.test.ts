@@ -94,7 +94,7 @@ describe('packages as shared blocks in the database', () => {
         assert.equal(Number((await db.knex('lockstep_release_chunks').count({ n: '*' }).first())!.n), 0, 'no fixed-size chunks written');
         const upload = await db.knex('lockstep_events').where({ action: 'package-upload', version: '1.0.1' }).first('detail');
         const detail = JSON.parse(upload.detail as string) as Record<string, number>;
-        assert.equal(detail['bytesWritten'], expectedNew);
+        assert.equal(detail['bytesSent'], expectedNew);
         assert.equal(detail['blocksWritten'], second.rows - first.rows);
 
         const dest = path.join(tempDir(), info.fileName);
