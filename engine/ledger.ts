@@ -4,6 +4,7 @@
  * store applies them with a compare-and-set, and a conflict means "read again and decide again".
  */
 import { LockstepError, isLockstepError } from '../contract/errors';
+import { BlockStore, PruneResult } from '../db/blockStore';
 import { FleetStore } from '../db/fleetStore';
 import { VersionRef } from '../db/releaseStore';
 import { CurrentPointer, Release } from '../db/types';
@@ -194,6 +195,19 @@ export class Ledger {
       `Withdrawing ${withdrawing.raw} would move every workstation back to ${fallback.version}, which works on schema levels ${describeWorks(claim!)}; the database is at level ${level}. Release a newer version that works on level ${level} instead, or restore the backup taken before the migration (lockstep schema restore-backup).`,
       { version: fallback.version, level, works: describeWorks(claim!), withdrawing: withdrawing.raw },
     );
+  }
+
+  /**
+   * Deletes the stored package of a withdrawn or superseded release and frees the blocks no other release uses
+   * (blockStore.ts prune: one transaction, audited as `prune`). A superseded release still `released` is withdrawn
+   * with it, so no later withdraw falls back to a version whose package is gone.
+   */
+  async prune(versionText: string): Promise<PruneResult> {
+    this.requireAdmin('prune a release');
+    const ref = this.ref(parseVersion(versionText));
+    const result = await this.asAdmin((fleet) => new BlockStore(fleet.db).prune(ref, actorOf(this.identity)));
+    this.log.info('ledger.prune', { version: result.version, blocksFreed: result.blocksFreed, bytesFreed: result.bytesFreed, blocksKept: result.blocksKept, chunksFreed: result.chunksFreed, by: this.identity.osUser });
+    return result;
   }
 
   private async fallbackBelow(v: Version): Promise<Release | null> {

@@ -6,7 +6,7 @@ import { demo } from './demo';
 import { gate } from './gate';
 import { install, installConfirm, installRecover } from './install';
 import { events, workstations } from './workstations';
-import { markTest, release, releases, withdraw } from './ledger';
+import { markTest, release, releases, releasesPrune, withdraw } from './ledger';
 import { setDbPassword } from './secret';
 import { status } from './status';
 import { check } from './check';
@@ -22,4 +22,4 @@ import { licenseIssue } from './licenseIssue';
 import { setProxyPassword } from './proxySecret';
 import { schemaRestoreBackup, schemaStatus } from './schema';
 
-export const COMMANDS: readonly Command[] = [status, gate, release, markTest, withdraw, releases, workstations, events, dbMigrate, dbGrants, setDbPassword, demo, installRecover, installConfirm, install, check, download, installUpdate, keygen, feedAdd, feedAddModule, feedRefresh, feedServe, feedDemo, licenseIssue, setProxyPassword, schemaStatus, schemaRestoreBackup];
+export const COMMANDS: readonly Command[] = [status, gate, release, markTest, withdraw, releasesPrune, releases, workstations, events, dbMigrate, dbGrants, setDbPassword, demo, installRecover, installConfirm, install, check, download, installUpdate, keygen, feedAdd, feedAddModule, feedRefresh, feedServe, feedDemo, licenseIssue, setProxyPassword, schemaStatus, schemaRestoreBackup];

@@ -1,4 +1,4 @@
-/** release / mark-test / withdraw / releases: the release ledger (S15), administrators only for the writes. */
+/** release / mark-test / withdraw / releases / releases prune: the release ledger (S15), administrators only for the writes. */
 import { Release } from '../../db/types';
 import { Command } from '../command';
 
@@ -54,6 +54,22 @@ export const withdraw: Command = {
   },
 };
 
+export const releasesPrune: Command = {
+  name: 'releases prune',
+  summary: 'delete the stored package of a withdrawn or superseded release, freeing blocks no other release uses',
+  usage: 'lockstep releases prune <version> [--config FILE] [--json]',
+  positionals: [1, 1],
+  async run(ctx) {
+    const ws = await ctx.workstation();
+    const r = await ws.ledger.prune(ctx.positionals[0]!);
+    const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
+    return {
+      json: { prune: r },
+      text: `The package of version ${r.version} is deleted: ${r.blocksFreed} blocks (${mb(r.bytesFreed)} MB) freed, ${r.blocksKept} kept for other releases${r.chunksFreed ? `, ${r.chunksFreed} chunks freed` : ''}.${r.withdrawn ? ` Version ${r.version} is now withdrawn.` : ''}`,
+    };
+  },
+};
+
 export const releases: Command = {
   name: 'releases',
   summary: 'list the release ledger (newest first)',
@@ -66,7 +82,7 @@ export const releases: Command = {
     const withPackages = await Promise.all(
       list.map(async (r) => {
         const info = await ws.fleetParts.packages.info(r.id);
-        return { ...r, package: info ? { fileName: info.fileName, size: info.size, sha512: info.sha512, chunkSize: info.chunkSize, chunkCount: info.chunkCount, store: info.store, state: info.state, completedAt: info.completedAt } : null };
+        return { ...r, package: info ? { fileName: info.fileName, size: info.size, sha512: info.sha512, chunkSize: info.chunkSize, chunkCount: info.chunkCount, layout: info.layout, store: info.store, state: info.state, completedAt: info.completedAt } : null };
       }),
     );
     const pkgText = (p: (typeof withPackages)[number]['package']) => (p ? `  package ${p.fileName} ${p.size} bytes (${p.store}, ${p.state})` : '  no package');

@@ -10,6 +10,8 @@ import * as chunks from './20261121_0004_package_chunks';
 import * as packages from './20261122_0005_release_packages';
 import * as leases from './20261122_0006_transfer_leases';
 import * as clientSchema from './20261130_0007_client_schema';
+import * as contentBlocks from './20261130_0010_content_blocks';
+import * as packageLayout from './20261130_0011_package_layout';
 
 export interface Migration {
   name: string;
@@ -17,7 +19,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [releases, workstations, events, chunks, packages, leases, clientSchema];
+export const MIGRATIONS: readonly Migration[] = [releases, workstations, events, chunks, packages, leases, clientSchema, contentBlocks, packageLayout];
 
 export class InCodeMigrationSource implements Knex.MigrationSource<Migration> {
   constructor(private readonly migrations: readonly Migration[] = MIGRATIONS) {}
