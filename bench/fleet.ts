@@ -40,19 +40,8 @@ import { httpFeedSource } from '../engine/feed/feedSource';
 
 /** The previous read path, for comparison in the same run: a knex select, where PostgreSQL sends bytea as hex text. */
 class HexSelectPackageStore extends PackageStore {
-  constructor(private readonly handle: Db) {
-    super(handle);
-  }
-
   override async readChunks(releaseId: number, fromSeq: number, count: number): Promise<Array<{ seq: number; bytes: Buffer; size: number; sha256: string }>> {
-    const rows: Array<{ seq: number; bytes: Buffer; size: number; sha256: string }> = await this.handle
-      .knex('lockstep_release_chunks')
-      .where({ release_id: releaseId })
-      .andWhere('seq', '>=', fromSeq)
-      .andWhere('seq', '<', fromSeq + count)
-      .orderBy('seq')
-      .select('seq', 'bytes', 'size', 'sha256');
-    return rows.map((r) => ({ seq: Number(r.seq), bytes: r.bytes, size: Number(r.size), sha256: r.sha256 }));
+    return this.run(() => this.selectChunks(releaseId, fromSeq, count));
   }
 }
 

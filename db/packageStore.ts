@@ -243,16 +243,20 @@ export class PackageStore extends Store {
    */
   async readChunks(releaseId: number, fromSeq: number, count: number): Promise<Array<{ seq: number; bytes: Buffer; size: number; sha256: string }>> {
     return this.run(async () => {
-      if (this.db.dialect === 'postgres') return this.copyChunks(releaseId, fromSeq, count);
-      const rows: Array<{ seq: number | string; bytes: Buffer; size: number; sha256: string }> = await this.db
-        .knex('lockstep_release_chunks')
-        .where({ release_id: releaseId })
-        .andWhere('seq', '>=', fromSeq)
-        .andWhere('seq', '<', fromSeq + count)
-        .orderBy('seq')
-        .select('seq', 'bytes', 'size', 'sha256');
-      return rows.map((r) => ({ seq: Number(r.seq), bytes: Buffer.isBuffer(r.bytes) ? r.bytes : Buffer.from(r.bytes as unknown as Uint8Array), size: Number(r.size), sha256: r.sha256 }));
+      return this.db.dialect === 'postgres' ? this.copyChunks(releaseId, fromSeq, count) : this.selectChunks(releaseId, fromSeq, count);
     });
+  }
+
+  /** The chunks through a plain select (SQLite, SQL Server; on PostgreSQL bytea would travel as hex text). */
+  protected async selectChunks(releaseId: number, fromSeq: number, count: number): Promise<Array<{ seq: number; bytes: Buffer; size: number; sha256: string }>> {
+    const rows: Array<{ seq: number | string; bytes: Buffer; size: number; sha256: string }> = await this.db
+      .knex('lockstep_release_chunks')
+      .where({ release_id: releaseId })
+      .andWhere('seq', '>=', fromSeq)
+      .andWhere('seq', '<', fromSeq + count)
+      .orderBy('seq')
+      .select('seq', 'bytes', 'size', 'sha256');
+    return rows.map((r) => ({ seq: Number(r.seq), bytes: Buffer.isBuffer(r.bytes) ? r.bytes : Buffer.from(r.bytes as unknown as Uint8Array), size: Number(r.size), sha256: r.sha256 }));
   }
 
   private async copyChunks(releaseId: number, fromSeq: number, count: number): Promise<Array<{ seq: number; bytes: Buffer; size: number; sha256: string }>> {

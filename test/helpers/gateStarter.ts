@@ -11,26 +11,17 @@ import { FleetStore } from '../../db/fleetStore';
 import { parseDbUrl } from '../../kernel/dbUrl';
 import { FixedVersionSource } from '../../kernel/installation';
 import { Ledger } from '../../engine/ledger';
-import { LogLevel, Logger } from '../../kernel/log';
+import { LogLevel, MemoryLogger } from '../../kernel/log';
 import { StartupGate } from '../../engine/startupGate';
 import { parseVersion } from '../../kernel/version';
 
 const [url, workstationId, installed, osUser, mode] = process.argv.slice(2) as [string, string, string, string, string];
 
-class DecisionLogger implements Logger {
-  log(_level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
+class DecisionLogger extends MemoryLogger {
+  override log(_level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
     if (event !== 'gate.decision') return;
     fs.writeSync(1, JSON.stringify(fields) + '\n');
     if (mode === 'kill-after-decision') process.kill(process.pid, 'SIGKILL');
-  }
-  info(event: string, fields?: Record<string, unknown>): void {
-    this.log('info', event, fields);
-  }
-  warn(event: string, fields?: Record<string, unknown>): void {
-    this.log('warn', event, fields);
-  }
-  error(event: string, fields?: Record<string, unknown>): void {
-    this.log('error', event, fields);
   }
 }
 
