@@ -1,6 +1,7 @@
 /**
  * The workstation registry (S16) and the start-up gate's database work: one read of everything the decision needs,
- * and one heartbeat write afterwards.
+ * and one heartbeat write afterwards (the gate does not wait for it; gateStart does both for the paths that write
+ * more for this workstation at once).
  */
 import type { Knex } from 'knex';
 import { Db } from './connection';
@@ -9,6 +10,7 @@ import { isUniqueViolation } from './errors';
 import { GateArgs, HeartbeatArgs, PG_GATE_SQL, heartbeatBindings, heartbeatSql, snapshotBindings, snapshotSql } from './gateQueries';
 import { RELEASE_STATES, ReleaseRow, ReleaseState, WorkstationRow } from './rows';
 import { serverNow } from './serverTime';
+import { preparedRows } from './preparedRead';
 import { GateSnapshot, Workstation } from './types';
 import { Store } from './store';
 
@@ -24,7 +26,10 @@ export class WorkstationStore extends Store {
   /** Everything the gate decides on, in one statement, without writing (the CLI's `status`). */
   async gateSnapshot(channel: string, workstationId: string, installedKey: string): Promise<GateSnapshot> {
     return this.run(async () => {
-      const rows = await rawRows<SnapshotRow>(this.db, snapshotSql(this.db.dialect), snapshotBindings({ channel, workstationId, installedKey }));
+      const sql = snapshotSql(this.db.dialect);
+      const bindings = snapshotBindings({ channel, workstationId, installedKey });
+      // Prepared once per connection (preparedRead.ts): preparing this statement cost more than running it.
+      const rows = await preparedRows<SnapshotRow>(this.db, sql, bindings);
       return toSnapshot(channel, rows[0]);
     });
   }
@@ -46,6 +51,13 @@ export class WorkstationStore extends Store {
       }
       if (heartbeatRows === 0) await this.firstStart(args, hb);
       return toSnapshot(args.channel, row);
+    });
+  }
+
+  /** The heartbeat alone (the gate writes it after deciding); a workstation's very first start inserts its row. */
+  async heartbeat(args: GateArgs, hb: HeartbeatArgs): Promise<void> {
+    return this.run(async () => {
+      if ((await rawUpdate(this.db, heartbeatSql(this.db.dialect), heartbeatBindings(args, hb))) === 0) await this.firstStart(args, hb);
     });
   }
 
