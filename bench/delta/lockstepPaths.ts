@@ -1,0 +1,58 @@
+/**
+ * Lockstep's own delta paths as the benchmark drives them: the differential download from the feed against the kept
+ * package, the assembly from database blocks, and the fleet upgrading through the database. Each is null (with the
+ * reason in `missing`) until the build has the mechanism, so the benchmark runs against whatever is merged.
+ */
+
+export interface DeltaPair {
+  /** A scratch folder the path may write into (deleted by the benchmark). */
+  work: string;
+  format: string;
+  oldFile: string;
+  newFile: string;
+  oldVersion: string;
+  newVersion: string;
+  size: number;
+  sha512: string;
+  progress(msg: string): void;
+}
+
+export type MemoryWatch = () => { stop(): number };
+
+export interface DbResult {
+  backend: string;
+  bytesRead: number | null;
+  rssGrowth: number | null;
+  note?: string;
+}
+
+export interface FleetRun {
+  ms: number;
+  bytesRead: number;
+  rssGrowth: number;
+}
+
+export interface FleetResult {
+  workstations: number;
+  k: number;
+  patch: FleetRun;
+  full: FleetRun;
+}
+
+export interface LockstepPaths {
+  feed: ((p: DeltaPair) => Promise<{ fetched: number; note?: string }>) | null;
+  database: ((p: DeltaPair, watch: MemoryWatch) => Promise<DbResult[]>) | null;
+  fleet: ((p: DeltaPair, o: { workstations: number; k: number; memoryWatch: MemoryWatch }) => Promise<FleetResult>) | null;
+  missing: { feed: string | null; database: string | null; fleet: string | null };
+}
+
+export const lockstepPaths: LockstepPaths = {
+  feed: null,
+  database: null,
+  fleet: null,
+  missing: {
+    feed: 'signed block maps and the differential download against the kept package (branch i12-feed) are not merged',
+    database: 'content-defined blocks in the shared database (branch i12-db) are not merged',
+    fleet: 'content-defined blocks in the shared database (branch i12-db) are not merged',
+  },
+};
