@@ -68,3 +68,9 @@ export function isRetryableTxError(err: unknown): boolean {
   const e = (err ?? {}) as DriverError;
   return e.code === '40001' || e.code === '40P01' || e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_BUSY_SNAPSHOT' || e.number === 1205;
 }
+
+/** Foreign-key violations (a referenced row is missing, or a row still referenced), across the three dialects. */
+export function isForeignKeyViolation(err: unknown): boolean {
+  const e = (err ?? {}) as DriverError;
+  return e.code === '23503' || e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || e.number === 547;
+}

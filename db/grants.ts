@@ -24,6 +24,8 @@ const TABLES = [
   'lockstep_release_chunks',
   'lockstep_release_packages',
   'lockstep_transfer_leases',
+  'lockstep_blocks',
+  'lockstep_release_blocks',
   'lockstep_migrations',
   'lockstep_migrations_lock',
 ] as const;
@@ -43,6 +45,9 @@ const WRITES: Record<GrantRole, Partial<Record<Table, Privilege[]>>> = {
     lockstep_current: ['INSERT', 'UPDATE'],
     lockstep_release_packages: ['INSERT', 'UPDATE'],
     lockstep_release_chunks: ['INSERT', 'UPDATE', 'DELETE'],
+    // Shared blocks: stored once, deleted only by pruning a release (blockStore.ts).
+    lockstep_blocks: ['INSERT', 'DELETE'],
+    lockstep_release_blocks: ['INSERT', 'DELETE'],
     lockstep_test_marks: ['INSERT'],
     // Marking a version test-only moves the administrator's own workstation into the test ring.
     lockstep_workstations: ['INSERT', 'UPDATE'],

@@ -8,6 +8,7 @@
  */
 import type { Knex } from 'knex';
 import { LockstepError } from '../contract/errors';
+import { BlockStore } from './blockStore';
 import { isUniqueViolation } from './errors';
 import { VersionRef, findRow, insertRelease } from './releaseStore';
 import { ReleaseRow, toIso, toNumber } from './rows';
@@ -17,6 +18,8 @@ import { Actor } from './types';
 import { Store } from './store';
 
 export type PackageStoreKind = 'database' | 'http' | 'share';
+/** How a package sits in the shared database: fixed-size chunks of its own, or a list of shared blocks (blockStore.ts). */
+export type PackageLayout = 'chunks' | 'blocks';
 
 export interface PackageMeta {
   fileName: string;
@@ -27,12 +30,16 @@ export interface PackageMeta {
   store: PackageStoreKind;
   /** The signed catalog (JSON text) the releasing workstation verified: it carries the vendor's security floor. */
   catalog: string | null;
+  /** Default `chunks`; only meaningful for the database store. */
+  layout?: PackageLayout;
 }
 
 export interface PackageInfo extends PackageMeta {
   releaseId: number;
   chunkCount: number;
-  state: 'uploading' | 'complete';
+  layout: PackageLayout;
+  /** `pruned`: an administrator deleted the stored package (lockstep prune); releasing the version again re-uploads it. */
+  state: 'uploading' | 'complete' | 'pruned';
   uploader: string | null;
   uploadUntil: string | null;
   startedBy: string;
@@ -53,6 +60,7 @@ interface PackageRow {
   sha512: string;
   chunk_size: number;
   chunk_count: number;
+  layout?: string;
   store: string;
   state: string;
   catalog: string | null;
@@ -75,8 +83,9 @@ function toInfo(row: PackageRow): PackageInfo {
     sha512: row.sha512,
     chunkSize: Number(row.chunk_size),
     chunkCount: Number(row.chunk_count),
+    layout: row.layout === 'blocks' ? 'blocks' : 'chunks',
     store: (['database', 'http', 'share'].includes(row.store) ? row.store : 'database') as PackageStoreKind,
-    state: row.state === 'complete' ? 'complete' : 'uploading',
+    state: row.state === 'complete' || row.state === 'pruned' ? row.state : 'uploading',
     catalog: row.catalog,
     uploader: row.uploader,
     uploadUntil: toIso(row.upload_until),
@@ -123,8 +132,10 @@ export class PackageStore extends Store {
   async begin(ref: VersionRef, actor: Actor, manifest: { text: string; signature: string }, meta: PackageMeta): Promise<PackageInfo> {
     return this.run(async () => {
       const release = await this.ensureReleaseRow(ref, actor, manifest, meta);
-      const chunkCount = meta.store === 'database' ? chunkCountFor(meta.size, meta.chunkSize) : 0;
-      const fields = { file_name: meta.fileName, size: meta.size, sha512: meta.sha512, chunk_size: meta.chunkSize, chunk_count: chunkCount, store: meta.store, catalog: meta.catalog };
+      const layout = meta.layout ?? 'chunks';
+      // A block list's length is known once it is written (blockStore.ts writeList).
+      const chunkCount = meta.store === 'database' && layout === 'chunks' ? chunkCountFor(meta.size, meta.chunkSize) : 0;
+      const fields = { file_name: meta.fileName, size: meta.size, sha512: meta.sha512, chunk_size: meta.chunkSize, chunk_count: chunkCount, store: meta.store, catalog: meta.catalog, layout };
       let row = await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: release.id }).first();
       if (!row) {
         try {
@@ -134,14 +145,23 @@ export class PackageStore extends Store {
         }
         row = (await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: release.id }).first())!;
       }
-      const same = row.sha512 === meta.sha512 && toNumber(row.size) === meta.size && Number(row.chunk_size) === meta.chunkSize && row.store === meta.store;
-      if (!same) {
+      const same = row.sha512 === meta.sha512 && toNumber(row.size) === meta.size && Number(row.chunk_size) === meta.chunkSize && row.store === meta.store && (row.layout ?? 'chunks') === layout;
+      if (row.state === 'pruned') {
+        // Released again after its package was pruned: upload it afresh, in the layout asked for now.
+        await this.db.knex.transaction(async (tx) => {
+          await tx('lockstep_release_chunks').where({ release_id: release.id }).delete();
+          await tx('lockstep_release_blocks').where({ release_id: release.id }).delete();
+          await tx('lockstep_release_packages').where({ release_id: release.id }).update({ ...fields, state: 'uploading', uploader: null, upload_until: null, completed_at: null });
+        });
+        row = (await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: release.id }).first())!;
+      } else if (!same) {
         if (row.state === 'complete') {
           throw new LockstepError('E_INVALID_STATE', `Version ${ref.version} already has a different complete package in the shared database; withdraw it before releasing another build.`, { version: ref.version });
         }
         // A half-written upload of another build (or chunk size): start over, in one transaction.
         await this.db.knex.transaction(async (tx) => {
           await tx('lockstep_release_chunks').where({ release_id: release.id }).delete();
+          await tx('lockstep_release_blocks').where({ release_id: release.id }).delete();
           await tx('lockstep_release_packages').where({ release_id: release.id }).update({ ...fields, uploader: null, upload_until: null });
         });
         row = (await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: release.id }).first())!;
@@ -215,7 +235,12 @@ export class PackageStore extends Store {
       const row = await this.db.knex<PackageRow>('lockstep_release_packages').where({ release_id: releaseId }).first();
       if (!row) throw new LockstepError('E_NOT_FOUND', `Release ${releaseId} has no package row.`, { releaseId });
       if (row.state === 'complete') return toInfo(row);
-      if (row.store === 'database') {
+      if (row.store === 'database' && row.layout === 'blocks') {
+        const s = await new BlockStore(this.db).listSummary(releaseId);
+        if (s.listed === 0 || s.listed !== Number(row.chunk_count) || s.matching !== s.listed || s.bytes !== toNumber(row.size)) {
+          throw new LockstepError('E_INVALID_STATE', `The package of release ${releaseId} is incomplete (${s.matching} of ${row.chunk_count} blocks stored, ${s.bytes} of ${row.size} bytes listed).`, { releaseId });
+        }
+      } else if (row.store === 'database') {
         const agg = (await this.db.knex('lockstep_release_chunks').where({ release_id: releaseId }).count({ n: '*' }).sum({ bytes: 'size' }).first()) as { n: number | string; bytes: number | string | null };
         if (Number(agg.n) !== Number(row.chunk_count) || Number(agg.bytes ?? 0) !== toNumber(row.size)) {
           throw new LockstepError('E_INVALID_STATE', `The package of release ${releaseId} is incomplete (${agg.n} of ${row.chunk_count} chunks).`, { releaseId });

@@ -33,6 +33,12 @@ export const FleetConfigSchema = z
      * PostgreSQL (bytea travels as hex text, so a chunk costs ~3× its size in memory per connection in flight).
      */
     chunkBytes: z.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    /**
+     * How a release's package is written into the shared database: `blocks` (content-defined blocks shared between
+     * releases, so a patch stores and moves only what changed) or `chunks` (fixed-size chunks per release, the layout of
+     * every package stored before blocks; still read either way).
+     */
+    databaseLayout: z.enum(['blocks', 'chunks']).default('blocks'),
     /** K: at most this many workstations transfer a package at once. */
     maxConcurrentTransfers: z.number().int().min(1).max(1000).default(8),
     /** A transfer lease expires this long after its last renewal (a crashed workstation frees its slot). */

@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { LockstepError } from '../../contract/errors';
+import { BlockStore } from '../../db/blockStore';
 import { FleetStore } from '../../db/fleetStore';
 import { PackageInfo, PackageStore } from '../../db/packageStore';
 import { VersionRef } from '../../db/releaseStore';
@@ -23,7 +24,9 @@ import { Logger } from '../../kernel/log';
 import { SignedDocument, canonicalJson } from '../../kernel/signing';
 import { FleetConfig } from '../../kernel/fleetConfig';
 import { SlotClock, realClock } from './transferSlots';
+import { DEFAULT_CHUNK_SIZES } from '../../kernel/contentChunks';
 import { verifyStoredRelease } from './verify';
+import { uploadBlocks } from './blockPublish';
 
 /** A package this workstation holds, with the vendor-signed manifest it came with. */
 export interface LocalPackage {
@@ -49,6 +52,8 @@ export interface PublisherDeps {
   fileStore: PackageFileStore | null;
   log: Logger;
   clock?: SlotClock;
+  /** Awaited before a block list is written (blockPublish.ts): the tests' race injection. */
+  beforeBlockList?: (attempt: number) => Promise<void> | void;
 }
 
 export class PackagePublisher implements ReleasePackages {
@@ -85,15 +90,16 @@ export class PackagePublisher implements ReleasePackages {
       fileName: file.name,
       size: file.size,
       sha512: file.sha512,
-      chunkSize: this.d.settings.chunkBytes,
+      chunkSize: store || this.d.settings.databaseLayout === 'chunks' ? this.d.settings.chunkBytes : DEFAULT_CHUNK_SIZES.avg,
       store: storeType,
       catalog: local.catalogText,
+      ...(store ? {} : { layout: this.d.settings.databaseLayout }),
     });
     if (info.state === 'complete') return true;
     if (!(await this.claimOrWait(info))) return true; // another workstation completed it meanwhile
 
     const started = Date.now();
-    const detail = store ? await store.ensureHolds(file, local.file) : await this.uploadChunks(info, local.file, file);
+    const detail = store ? await store.ensureHolds(file, local.file) : info.layout === 'blocks' ? await this.uploadBlocks(info, local.file, file) : await this.uploadChunks(info, local.file, file);
     info = await this.d.packages.complete(info.releaseId, this.d.identity.workstationId);
     await this.d.fleet.audit({ action: 'package-upload', outcome: 'ok', actor: actorOf(this.d.identity), channel: ref.channel, version: ref.version, detail: { ...detail, store: storeType, bytes: file.size, ms: Date.now() - started } });
     this.d.log.info('fleet.package-uploaded', { version: ref.version, store: storeType, ...detail });
@@ -122,6 +128,16 @@ export class PackagePublisher implements ReleasePackages {
       }
       await this.clock.sleep(s.retryMinMs + Math.floor(this.clock.random() * (s.retryMaxMs - s.retryMinMs + 1)));
     }
+  }
+
+  private uploadBlocks(info: PackageInfo, localFile: string, file: ManifestFile): Promise<Record<string, unknown>> {
+    const s = this.d.settings;
+    return uploadBlocks(new BlockStore(this.d.fleet.db), info, localFile, file, {
+      log: this.d.log,
+      renew: async () => void (await this.d.packages.claimUpload(info.releaseId, this.d.identity.workstationId, s.leaseTtlMs)),
+      renewEveryMs: s.leaseTtlMs / 3,
+      ...(this.d.beforeBlockList ? { beforeList: this.d.beforeBlockList } : {}),
+    });
   }
 
   /**

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { LockstepError, toLockstepError } from '../../contract/errors';
 import { FleetStore } from '../../db/fleetStore';
 import { LeaseStore } from '../../db/leaseStore';
-import { PackageStore } from '../../db/packageStore';
+import { PackageInfo, PackageStore } from '../../db/packageStore';
 import { Release } from '../../db/types';
 import { PackageKind } from '../../installer/journal';
 import { ManifestFile, Platform } from '../../kernel/catalogSchema';
@@ -25,6 +25,17 @@ import { packageKindOf } from '../../installer/packageKind';
 import { SlotClock, acquireSlot, realClock } from './transferSlots';
 import { checkAssembled, verifyStoredRelease } from './verify';
 import { ModuleInstaller, installWithModules } from '../moduleInstall';
+import { BlockStore } from '../../db/blockStore';
+import { BasePackage, BlockTransferResult, downloadBlocks } from './blockTransfer';
+
+/**
+ * The package of the installed version, kept as the base a block-stored release is assembled from
+ * (engine/keptPackage.ts): handed out only after its size and SHA-512 were checked again, replaced after an install.
+ */
+export interface KeptPackageStore {
+  openBase(): Promise<(BasePackage & { close(): void }) | null>;
+  keep(file: string, entry: { version: string; name: string; size: number; sha512: string }, how: 'move' | 'copy'): Promise<boolean>;
+}
 
 /** The installer's entry point as the fleet needs it (installer/installer.ts Installer.install). */
 export interface PackageInstaller {
@@ -60,6 +71,8 @@ export interface FleetUpgraderDeps {
   log: Logger;
   clock?: SlotClock;
   onChunk?: (p: ChunkProgress) => Promise<void> | void;
+  /** Absent: every block of a block-stored release is read from the database (nothing kept to reuse). */
+  kept?: KeptPackageStore;
 }
 
 function sameUser(a: string | null, list: readonly string[]): boolean {
@@ -83,6 +96,8 @@ export class FleetUpgrader implements Upgrader {
         this.d.installer.install({ packagePath, sha512: file.sha512, kind, version: release.version, manifest: { text: release.manifest ?? '', signature: release.manifestSignature ?? '' } });
       const outcome = this.d.modules ? (await installWithModules(this.d.modules, release.version, [], installApp)).app : await installApp();
       await this.audit('upgrade', 'ok', release, { from: outcome.from, to: outcome.to, elevation: outcome.elevation, downgrade: target.downgrade, ms: Date.now() - started });
+      // The next patch is assembled from this package's blocks.
+      await this.d.kept?.keep(packagePath, { version: release.version, name: file.name, size: file.size, sha512: file.sha512 }, 'move');
       fs.rmSync(path.dirname(packagePath), { recursive: true, force: true });
     } catch (err) {
       const e = toLockstepError(err);
@@ -156,14 +171,14 @@ export class FleetUpgrader implements Upgrader {
     const destination = path.join(dir, file.name);
     const slot = await acquireSlot(this.d.leases, this.d.settings, this.d.identity.workstationId, this.d.log, this.d.clock ?? realClock);
     const startedAt = new Date().toISOString();
-    let result: TransferResult;
+    let result: TransferResult | undefined;
     try {
       result = await this.transfer(release, file, destination, slot.keepAlive);
     } finally {
       const endedAt = new Date().toISOString();
       await slot.release().catch((err) => this.d.log.warn('fleet.slot-release-failed', { message: (err as Error).message }));
       this.d.log.info('fleet.transfer', { releaseId: release.id, startedAt, endedAt });
-      await this.audit('package-transfer', 'ok', release, { slot: slot.lease.slot, waitedMs: slot.waitedMs, attempts: slot.attempts, startedAt, endedAt, store: this.d.fileStore?.type ?? 'database' });
+      await this.audit('package-transfer', 'ok', release, { slot: slot.lease.slot, waitedMs: slot.waitedMs, attempts: slot.attempts, startedAt, endedAt, store: this.d.fileStore?.type ?? 'database', ...blockFigures(result, file.size) });
     }
     try {
       checkAssembled(release, file, result.sha512, result.bytes);
@@ -174,7 +189,7 @@ export class FleetUpgrader implements Upgrader {
     }
     if (fs.existsSync(`${destination}.part`)) fs.renameSync(`${destination}.part`, destination);
     fs.rmSync(`${destination}.part.json`, { force: true });
-    this.d.log.info('fleet.fetched', { version: release.version, bytes: result.bytes, resumedAt: result.resumedAt, reconnects: result.reconnects });
+    this.d.log.info('fleet.fetched', { version: release.version, bytes: result.bytes, resumedAt: result.resumedAt, reconnects: result.reconnects, ...blockFigures(result, file.size) });
     return destination;
   }
 
@@ -187,6 +202,7 @@ export class FleetUpgrader implements Upgrader {
     if (info.sha512 !== file.sha512 || info.size !== file.size) {
       throw new LockstepError('E_SIGNATURE', `The package row of version ${release.version} does not describe the vendor-signed file; nothing was installed.`, { releaseId: release.id });
     }
+    if (info.layout === 'blocks') return this.transferBlocks(info, destination, keepAlive);
     return downloadFromDatabase(this.d.packages, info, destination, {
       retries: this.d.settings.chunkRetries,
       prefetch: this.d.settings.prefetchChunks,
@@ -199,6 +215,25 @@ export class FleetUpgrader implements Upgrader {
     });
   }
 
+  /** Blocks of the kept package where they match, the rest from the database (blockTransfer.ts). */
+  private async transferBlocks(info: PackageInfo, destination: string, keepAlive: () => Promise<void>): Promise<BlockTransferResult> {
+    const base = (await this.d.kept?.openBase()) ?? null;
+    try {
+      return await downloadBlocks(new BlockStore(this.d.fleet.db), info, destination, {
+        retries: this.d.settings.chunkRetries,
+        prefetch: this.d.settings.prefetchChunks,
+        log: this.d.log,
+        base,
+        onChunk: async (p) => {
+          await keepAlive();
+          await this.d.onChunk?.(p);
+        },
+      });
+    } finally {
+      base?.close();
+    }
+  }
+
   private async audit(action: string, outcome: string, release: Release, detail: Record<string, unknown>): Promise<void> {
     try {
       await this.d.fleet.audit({ action, outcome, actor: actorOf(this.d.identity), channel: release.channel, version: release.version, detail });
@@ -206,4 +241,11 @@ export class FleetUpgrader implements Upgrader {
       this.d.log.warn('fleet.audit-failed', { action, message: (err as Error).message });
     }
   }
+}
+
+/** What a block transfer read from the database, against the package size (the figure a patch keeps small). */
+function blockFigures(result: TransferResult | undefined, packageBytes: number): Record<string, unknown> {
+  if (!result || !('fromDatabase' in result)) return {};
+  const r = result as BlockTransferResult;
+  return { layout: 'blocks', dbBytes: r.fromDatabase, baseBytes: r.fromBase, packageBytes, dbFraction: Number((r.fromDatabase / packageBytes).toFixed(4)), dbBlocks: r.blocksFromDatabase, baseBlocks: r.blocksFromBase, dbQueries: r.queries };
 }

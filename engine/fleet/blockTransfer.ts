@@ -1,0 +1,249 @@
+/**
+ * Assembles a block-stored package (blockStore.ts) into a part file from two sources: the blocks of the package this
+ * workstation already has (the kept package of its installed version, cut with the same chunker and indexed by hash)
+ * and the blocks it lacks, streamed from the shared database several per query. A patch release thus reads about
+ * what changed from the database.
+ *
+ * Every block is checked before it is written: a reused block is read from the base again and re-hashed (the base
+ * may change under us — then that block comes from the database instead); a fetched block must have the listed size
+ * and hash. The block list itself is unsigned, so the caller still checks the whole file against the vendor-signed
+ * SHA-512 before anything is installed. Memory stays at about (prefetch + 1) query batches. A dropped connection
+ * costs the batch in flight; a part file left by an earlier process resumes at its last whole block.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { LockstepError, toLockstepError } from '../../contract/errors';
+import { BlockStore, ListedBlock } from '../../db/blockStore';
+import { isTransientDbError } from '../../db/errors';
+import { PackageInfo } from '../../db/packageStore';
+import { fdChunks } from '../../kernel/contentChunks';
+import { Logger } from '../../kernel/log';
+import { ChunkProgress, TransferResult, dropPart } from './dbTransfer';
+
+/** A verified package to reuse blocks from, open for positional reads (the kept package, keptPackage.ts). */
+export interface BasePackage {
+  fd: number;
+  size: number;
+}
+
+export interface BlockTransferOptions {
+  retries: number;
+  log: Logger;
+  base: BasePackage | null;
+  onChunk?: (p: ChunkProgress) => Promise<void> | void;
+  sleep?: (ms: number) => Promise<void>;
+  /** Queries requested ahead while one batch is hashed and written. */
+  prefetch?: number;
+  /** Bytes of blocks fetched per query at most (a batch holds at least one block). */
+  batchBytes?: number;
+}
+
+export interface BlockTransferResult extends TransferResult {
+  /** Block bytes read from the shared database (what a patch should keep small). */
+  fromDatabase: number;
+  /** Bytes reused from the base package. */
+  fromBase: number;
+  blocksFromDatabase: number;
+  blocksFromBase: number;
+  /** Queries that fetched block bytes. */
+  queries: number;
+}
+
+/** No block the chunker cuts is larger (its maximum is 256 KiB); a longer listed block is not believed. */
+const MAX_BLOCK = 1024 * 1024;
+const BATCH_BLOCKS = 64;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+interface PartMeta {
+  releaseId: number;
+  sha512: string;
+  layout: 'blocks';
+}
+
+function damaged(info: PackageInfo, why: string, details: Record<string, unknown> = {}): LockstepError {
+  return new LockstepError('E_SIGNATURE', `Version package ${info.fileName} in the shared database ${why}; nothing was installed.`, { releaseId: info.releaseId, ...details });
+}
+
+/** The list must tile the signed size exactly, with plausible blocks; anything else is a changed database. */
+function checkList(info: PackageInfo, list: readonly ListedBlock[]): void {
+  let offset = 0;
+  for (const [i, b] of list.entries()) {
+    if (b.seq !== i || b.offset !== offset || !(b.size >= 1 && b.size <= MAX_BLOCK) || !HEX64.test(b.sha256)) throw damaged(info, `has a changed block list (entry ${i})`, { seq: i });
+    offset += b.size;
+  }
+  if (list.length === 0 || list.length !== info.chunkCount || offset !== info.size) throw damaged(info, `has a block list of ${offset} bytes in ${list.length} blocks where ${info.size} bytes in ${info.chunkCount} were recorded`);
+}
+
+/** Where each wanted block starts in the base (first occurrence), cutting the base with the publisher's chunker. */
+async function indexBase(base: BasePackage, wanted: ReadonlySet<string>): Promise<Map<string, number>> {
+  const at = new Map<string, number>();
+  for await (const c of fdChunks(base.fd)) {
+    const hex = c.sha256.toString('hex');
+    if (wanted.has(hex) && !at.has(hex)) at.set(hex, c.offset);
+  }
+  return at;
+}
+
+/** Whole blocks of a part file from an earlier attempt of the same package, re-hashed into `hash`: the next seq. */
+function continuePart(part: string, metaFile: string, info: PackageInfo, list: readonly ListedBlock[], hash: ReturnType<typeof createHash>): number {
+  let meta: PartMeta;
+  try {
+    meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as PartMeta;
+  } catch {
+    return 0;
+  }
+  if (meta.releaseId !== info.releaseId || meta.sha512 !== info.sha512 || meta.layout !== 'blocks' || !fs.existsSync(part)) return 0;
+  const have = fs.statSync(part).size;
+  let seq = 0;
+  while (seq < list.length && list[seq]!.offset + list[seq]!.size <= have) seq++;
+  // The last block is written by the transfer itself, so a part never counts as finished here.
+  seq = Math.min(seq, list.length - 1);
+  const keep = list[seq]!.offset;
+  fs.truncateSync(part, keep);
+  const fd = fs.openSync(part, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let position = 0; position < keep; ) {
+      const n = fs.readSync(fd, buf, 0, Math.min(buf.length, keep - position), position);
+      if (n <= 0) break;
+      hash.update(buf.subarray(0, n));
+      position += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return seq;
+}
+
+/** Consecutive runs of the blocks to fetch, each at most `batchBytes` (and BATCH_BLOCKS) long. */
+function planBatches(fetch: readonly ListedBlock[], batchBytes: number): ListedBlock[][] {
+  const out: ListedBlock[][] = [];
+  let batch: ListedBlock[] = [];
+  let bytes = 0;
+  for (const b of fetch) {
+    if (batch.length > 0 && (bytes + b.size > batchBytes || batch.length >= BATCH_BLOCKS)) {
+      out.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(b);
+    bytes += b.size;
+  }
+  if (batch.length) out.push(batch);
+  return out;
+}
+
+export async function downloadBlocks(store: BlockStore, info: PackageInfo, destination: string, o: BlockTransferOptions): Promise<BlockTransferResult> {
+  const part = `${destination}.part`;
+  const metaFile = `${destination}.part.json`;
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let reconnects = 0;
+  let queries = 0;
+
+  const withRetry = async <T>(what: Record<string, unknown>, count: number, work: () => Promise<T>): Promise<T> => {
+    for (let failures = 0; ; failures++) {
+      try {
+        return await work();
+      } catch (err) {
+        const e = toLockstepError(err);
+        if (!isTransientDbError(e) || failures >= o.retries) throw e;
+        reconnects += count;
+        o.log.warn('fleet.block-retry', { releaseId: info.releaseId, ...what, attempt: failures + 1, code: e.code });
+        await sleep(Math.min(100 * 2 ** failures, 5_000));
+      }
+    }
+  };
+
+  const list = await withRetry({ list: true }, 0, () => store.list(info.releaseId));
+  checkList(info, list);
+  const hash = createHash('sha512');
+  const resumedAt = continuePart(part, metaFile, info, list, hash);
+  if (resumedAt === 0) fs.writeFileSync(part, '');
+  fs.writeFileSync(metaFile, JSON.stringify({ releaseId: info.releaseId, sha512: info.sha512, layout: 'blocks' } satisfies PartMeta));
+
+  const todo = list.slice(resumedAt);
+  const inBase = o.base ? await indexBase(o.base, new Set(todo.map((b) => b.sha256))) : new Map<string, number>();
+  const batches = planBatches(
+    todo.filter((b) => !inBase.has(b.sha256)),
+    Math.max(1, o.batchBytes ?? 4 << 20),
+  );
+
+  /** The bytes of `blocks` from the database, each checked against its listed size and hash. */
+  const fetchChecked = (blocks: readonly ListedBlock[]): Promise<Map<string, Buffer>> =>
+    withRetry({ seq: blocks[0]!.seq, blocks: blocks.length }, blocks.length, async () => {
+      queries++;
+      const rows = await store.read(blocks.map((b) => b.sha256));
+      for (const b of blocks) {
+        const bytes = rows.get(b.sha256);
+        if (!bytes) throw damaged(info, `lacks block ${b.seq} (${b.sha256.slice(0, 16)}…)`, { seq: b.seq, reason: 'missing' });
+        if (bytes.length !== b.size || createHash('sha256').update(bytes).digest('hex') !== b.sha256) {
+          throw damaged(info, `holds block ${b.seq} changed or damaged (its bytes do not match its hash)`, { seq: b.seq, reason: 'hash' });
+        }
+      }
+      return rows;
+    });
+
+  const depth = Math.max(1, o.prefetch ?? 1);
+  const inFlight: Array<Promise<Map<string, Buffer>>> = [];
+  let requested = 0;
+  const fill = () => {
+    while (requested < batches.length && inFlight.length < depth) {
+      const p = fetchChecked(batches[requested++]!);
+      p.catch(() => undefined); // held until awaited
+      inFlight.push(p);
+    }
+  };
+  // Fetched blocks are used in the order they were planned: the batch in hand and how many of its blocks are used.
+  let current = new Map<string, Buffer>();
+  let currentLeft = 0;
+  let consumed = 0;
+
+  const fd = fs.openSync(part, 'a');
+  let bytes = list[resumedAt]!.offset;
+  let fromDatabase = 0;
+  let fromBase = 0;
+  let blocksFromDatabase = 0;
+  let blocksFromBase = 0;
+  try {
+    fill();
+    for (const b of todo) {
+      let block: Buffer | null = null;
+      const baseAt = inBase.get(b.sha256);
+      if (baseAt !== undefined && o.base) {
+        const buf = Buffer.allocUnsafe(b.size);
+        const n = fs.readSync(o.base.fd, buf, 0, b.size, baseAt);
+        if (n === b.size && createHash('sha256').update(buf).digest('hex') === b.sha256) {
+          block = buf;
+          fromBase += b.size;
+          blocksFromBase++;
+        } else {
+          // The base changed since it was indexed: this block comes from the database after all.
+          o.log.warn('fleet.base-block-changed', { releaseId: info.releaseId, seq: b.seq });
+          block = (await fetchChecked([b])).get(b.sha256)!;
+          fromDatabase += b.size;
+          blocksFromDatabase++;
+        }
+      } else {
+        if (currentLeft === 0) {
+          current = await inFlight.shift()!;
+          currentLeft = batches[consumed++]!.length;
+          fill();
+        }
+        currentLeft--;
+        block = current.get(b.sha256)!;
+        fromDatabase += b.size;
+        blocksFromDatabase++;
+      }
+      hash.update(block);
+      fs.writeSync(fd, block);
+      bytes += block.length;
+      await o.onChunk?.({ seq: b.seq, chunkCount: list.length, bytes, total: info.size });
+    }
+  } catch (err) {
+    fs.closeSync(fd);
+    if (toLockstepError(err).code === 'E_SIGNATURE') dropPart(part, metaFile);
+    throw err;
+  }
+  fs.closeSync(fd);
+  return { sha512: hash.digest('base64'), bytes, resumedAt, reconnects, fromDatabase, fromBase, blocksFromDatabase, blocksFromBase, queries };
+}
