@@ -10,6 +10,7 @@ import type { Knex } from 'knex';
 import { LockstepError } from '../contract/errors';
 import { BlockStore } from './blockStore';
 import { isUniqueViolation } from './errors';
+import { copyOutBinary } from './pgCopyOut';
 import { VersionRef, findRow, insertRelease } from './releaseStore';
 import { ReleaseRow, toIso, toNumber } from './rows';
 import { serverNow, serverNowPlus } from './serverTime';
@@ -70,6 +71,9 @@ interface PackageRow {
   started_at: Date | string;
   completed_at: Date | string | null;
 }
+
+/** The chunk read as a binary COPY (PostgreSQL): bindings release id, first seq, seq past the last. */
+const COPY_CHUNKS_SQL = 'copy (select seq, bytes, size, sha256 from lockstep_release_chunks where release_id = ? and seq >= ? and seq < ? order by seq) to stdout (format binary)';
 
 export function chunkCountFor(size: number, chunkSize: number): number {
   return Math.max(1, Math.ceil(size / chunkSize));
@@ -259,10 +263,12 @@ export class PackageStore extends Store {
 
   /**
    * Up to `count` consecutive chunks from `fromSeq` in one round trip, in order (bytes + recorded hash + seq). Several
-   * chunks per query: on PostgreSQL the per-query latency, not the wire, limited one stream of 1 MiB chunks.
+   * chunks per query: on PostgreSQL the per-query latency, not the wire, limited one stream of 1 MiB chunks. On
+   * PostgreSQL the rows come through a binary COPY (pgCopyOut.ts): raw bytes rather than hex text.
    */
   async readChunks(releaseId: number, fromSeq: number, count: number): Promise<Array<{ seq: number; bytes: Buffer; size: number; sha256: string }>> {
     return this.run(async () => {
+      if (this.db.dialect === 'postgres') return this.copyChunks(releaseId, fromSeq, count);
       const rows: Array<{ seq: number | string; bytes: Buffer; size: number; sha256: string }> = await this.db
         .knex('lockstep_release_chunks')
         .where({ release_id: releaseId })
@@ -271,6 +277,15 @@ export class PackageStore extends Store {
         .orderBy('seq')
         .select('seq', 'bytes', 'size', 'sha256');
       return rows.map((r) => ({ seq: Number(r.seq), bytes: Buffer.isBuffer(r.bytes) ? r.bytes : Buffer.from(r.bytes as unknown as Uint8Array), size: Number(r.size), sha256: r.sha256 }));
+    });
+  }
+
+  private async copyChunks(releaseId: number, fromSeq: number, count: number): Promise<Array<{ seq: number; bytes: Buffer; size: number; sha256: string }>> {
+    const rows = await copyOutBinary(this.db.knex, COPY_CHUNKS_SQL, [releaseId, fromSeq, fromSeq + count]);
+    // Binary COPY sends integers as big-endian int4 and text as its UTF-8 bytes; a NULL or odd width is damage.
+    return rows.map(([seq, bytes, size, sha256]) => {
+      if (seq?.length !== 4 || !bytes || size?.length !== 4 || !sha256) throw new LockstepError('E_DB_CORRUPT', `A chunk row of release ${releaseId} in the shared database is malformed.`, { releaseId });
+      return { seq: seq.readInt32BE(0), bytes, size: size.readInt32BE(0), sha256: sha256.toString('utf8') };
     });
   }
 

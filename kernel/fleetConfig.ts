@@ -56,8 +56,8 @@ export const FleetConfigSchema = z
      */
     prefetchChunks: z.number().int().min(1).max(8).default(1),
     /**
-     * Consecutive chunks fetched in one query (one round trip); default as many as fit in 4 MiB, at most 8. Memory:
-     * about chunkBytes × chunksPerQuery × (prefetchChunks + 1), ×3 on PostgreSQL where bytea travels as hex text.
+     * Consecutive chunks fetched in one query (one round trip); default as many as fit in 8 MiB, at most 8. Memory:
+     * about chunkBytes × chunksPerQuery × (prefetchChunks + 1) (PostgreSQL sends them as raw bytes, a binary COPY).
      */
     chunksPerQuery: z.number().int().min(1).max(64).optional(),
     /** Where packages are assembled before installing; default lockstep-packages beside the machine config. */

@@ -27,7 +27,7 @@ export interface DbTransferOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Queries requested ahead (memory: about this many batches more). */
   prefetch?: number;
-  /** Chunks fetched per query; default as many as fit in 4 MiB, at most 8. */
+  /** Chunks fetched per query; default as many as fit in 8 MiB, at most 8 (fewer, larger reads measured faster). */
   chunksPerQuery?: number;
 }
 
@@ -87,7 +87,7 @@ export async function downloadFromDatabase(store: PackageStore, info: PackageInf
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let reconnects = 0;
 
-  const perQuery = Math.max(1, o.chunksPerQuery ?? Math.min(8, Math.floor((4 << 20) / info.chunkSize)));
+  const perQuery = Math.max(1, o.chunksPerQuery ?? Math.min(8, Math.floor((8 << 20) / info.chunkSize)));
   const checked = (seq: number, c: { seq: number; bytes: Buffer; sha256: string } | undefined): Buffer => {
     if (!c || c.seq !== seq) throw new LockstepError('E_SIGNATURE', `Chunk ${seq} of version package ${info.fileName} is missing from the shared database; nothing was installed.`, { releaseId: info.releaseId, seq });
     if (c.bytes.length !== expectedSize(info, seq) || createHash('sha256').update(c.bytes).digest('hex') !== c.sha256) {
