@@ -15,18 +15,19 @@
  * Goals: a 5 % patch moves ≤ 10 % of the package from the feed and from the database (electron-updater's published
  * example: 16 %); the fleet's patch ≤ 1/5 of the full package's time; RSS growth < 64 MB everywhere.
  *
- *   node --expose-gc build/bench/deltas.js [--small] [--json] [--seed 1] [--fleet 100] [--k 8] [--formats zip,tar]
+ *   node --expose-gc build/bench/deltas.js [--small] [--json] [--seed 1] [--fleet 100] [--k 8] [--formats tar,tar-rsyncable,zip,appimage]
  *   npm run bench deltas -- --small
  * (PostgreSQL too when LOCKSTEP_TEST_PG_URL is set.)
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { contentChunks } from '../kernel/contentChunks';
+import { ChunkSizes, DEFAULT_CHUNK_SIZES, contentChunks } from '../kernel/contentChunks';
 import { tempDir } from '../test/helpers/backends';
 import { countingServer } from './delta/countingServer';
+import { fileSha512 } from './delta/fileHash';
+import { SignedFeed, signedFeed } from './delta/signedFeed';
 import { DeltaPair, lockstepPaths } from './delta/lockstepPaths';
 import { FORMATS, PackageFormat } from './delta/packages';
 import { PeerBlockMap, peerBlockMap, peerDifferentialDownload } from './delta/peer';
@@ -58,26 +59,17 @@ export function memoryWatch(): { stop(): number } {
   return { stop: () => (clearInterval(t), touch(), peak - base) };
 }
 
-function sha512(file: string): string {
-  const h = createHash('sha512');
-  const fd = fs.openSync(file, 'r');
-  const buf = Buffer.alloc(1 << 20);
-  try {
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('base64');
-}
+/** The same chunker with electron-builder's average block size: what Lockstep's blocks would move if they were that small. */
+const SMALL_BLOCKS: ChunkSizes = { min: 4 * 1024, avg: 16 * 1024, max: 64 * 1024 };
 
 /** Bytes of the new package's blocks (Lockstep's content-defined chunker) whose hash the old package lacks. */
-async function missingBlockBytes(oldFile: string, newFile: string): Promise<{ bytes: number; blocks: number; missing: number }> {
+async function missingBlockBytes(oldFile: string, newFile: string, sizes: ChunkSizes = DEFAULT_CHUNK_SIZES): Promise<{ bytes: number; blocks: number; missing: number }> {
   const have = new Set<string>();
-  for await (const c of contentChunks(fs.createReadStream(oldFile, { highWaterMark: 1 << 20 }))) have.add(c.sha256.toString('hex'));
+  for await (const c of contentChunks(fs.createReadStream(oldFile, { highWaterMark: 1 << 20 }), sizes)) have.add(c.sha256.toString('hex'));
   let bytes = 0;
   let blocks = 0;
   let missing = 0;
-  for await (const c of contentChunks(fs.createReadStream(newFile, { highWaterMark: 1 << 20 }))) {
+  for await (const c of contentChunks(fs.createReadStream(newFile, { highWaterMark: 1 << 20 }), sizes)) {
     blocks++;
     if (!have.has(c.sha256.toString('hex'))) {
       bytes += c.size;
@@ -95,6 +87,7 @@ interface Row {
   peerRequests: number | null;
   peerRssGrowth: number | null;
   missingBlockBytes: number;
+  missingSmallBlockBytes: number;
   lockstepFeedBytes: number | null;
   lockstepFeedRssGrowth: number | null;
   lockstepDb: Array<{ backend: string; bytesRead: number | null; rssGrowth: number | null; note?: string }>;
@@ -108,8 +101,9 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const skipped: string[] = [];
   let fleet: Awaited<ReturnType<NonNullable<typeof lockstepPaths.fleet>>> | null = null;
-  const formats = FORMATS.filter((f) => !args.formats || args.formats.split(',').some((w) => f.name.includes(w)));
+  const formats = FORMATS.filter((f) => !args.formats || args.formats.split(',').includes(f.key));
   const packages = new Map<PackageFormat, string[]>();
+  const feeds = new Map<PackageFormat, SignedFeed>();
   try {
     // 1. The tree in three releases.
     progress(`writing the tree: ${SPEC.files} files, ${(SPEC.totalBytes / 1048576).toFixed(0)} MiB, seed ${SPEC.seed}`);
@@ -135,6 +129,7 @@ async function main(): Promise<void> {
         format.make(treeDirs[i]!, lists[i]!, files[i]!);
       }
       packages.set(format, files);
+      feeds.set(format, await signedFeed(path.join(work, 'signed', String(FORMATS.indexOf(format))), files.map((file, i) => ({ version: VERSIONS[i]!, file }))));
     }
     fs.rmSync(path.join(work, 'tree'), { recursive: true, force: true });
 
@@ -144,7 +139,7 @@ async function main(): Promise<void> {
       fs.mkdirSync(peerFeed, { recursive: true });
       const maps: PeerBlockMap[] = [];
       for (const f of files) {
-        fs.copyFileSync(f, path.join(peerFeed, path.basename(f)));
+        fs.linkSync(f, path.join(peerFeed, path.basename(f)));
         maps.push(await peerBlockMap(f, path.join(peerFeed, `${path.basename(f)}.blockmap`)));
       }
       const server = await countingServer(peerFeed);
@@ -152,22 +147,23 @@ async function main(): Promise<void> {
         for (const pair of PAIRS) {
           const [oldFile, newFile] = [files[pair.from]!, files[pair.to]!];
           const size = fs.statSync(newFile).size;
-          const digest = sha512(newFile);
-          const row: Row = { format: format.name, pair: pair.label, packageBytes: size, peerFeedBytes: null, peerRequests: null, peerRssGrowth: null, missingBlockBytes: 0, lockstepFeedBytes: null, lockstepFeedRssGrowth: null, lockstepDb: [], notes: [] };
+          const digest = fileSha512(newFile);
+          const row: Row = { format: format.name, pair: pair.label, packageBytes: size, peerFeedBytes: null, peerRequests: null, peerRssGrowth: null, missingBlockBytes: 0, missingSmallBlockBytes: 0, lockstepFeedBytes: null, lockstepFeedRssGrowth: null, lockstepDb: [], notes: [] };
           progress(`${format.name} ${pair.label}: electron-updater differential download`);
           const out = path.join(work, 'peer-out.bin');
           server.reset();
           const mem = memoryWatch();
           await peerDifferentialDownload({ feedUrl: server.url, oldFile, oldBlockMap: maps[pair.from]!, newName: path.basename(newFile), newFile: out, size, sha512: digest });
           row.peerRssGrowth = mem.stop();
-          if (sha512(out) !== digest) throw new Error('the peer assembled a different file');
+          if (fileSha512(out) !== digest) throw new Error('the peer assembled a different file');
           fs.rmSync(out);
           const served = server.counted();
           row.peerFeedBytes = served.package + served.blockMap;
           row.peerRequests = served.requests;
           row.missingBlockBytes = (await missingBlockBytes(oldFile, newFile)).bytes;
+          row.missingSmallBlockBytes = (await missingBlockBytes(oldFile, newFile, SMALL_BLOCKS)).bytes;
 
-          const deltaPair: DeltaPair = { work, format: format.name, oldFile, newFile, oldVersion: VERSIONS[pair.from]!, newVersion: VERSIONS[pair.to]!, size, sha512: digest, progress };
+          const deltaPair: DeltaPair = { work, format: format.name, oldFile, newFile, oldVersion: VERSIONS[pair.from]!, newVersion: VERSIONS[pair.to]!, size, sha512: digest, feed: feeds.get(format)!, progress };
           if (lockstepPaths.feed) {
             progress(`${format.name} ${pair.label}: Lockstep differential download from the feed`);
             const m = memoryWatch();
@@ -191,7 +187,7 @@ async function main(): Promise<void> {
     if (lockstepPaths.fleet && tarFormat && process.env.LOCKSTEP_TEST_PG_URL) {
       const files = packages.get(tarFormat)!;
       progress(`fleet: ${FLEET} workstations, K = ${K}, PostgreSQL, ${tarFormat.name}`);
-      fleet = await lockstepPaths.fleet({ work, format: tarFormat.name, oldFile: files[0]!, newFile: files[1]!, oldVersion: VERSIONS[0], newVersion: VERSIONS[1], size: fs.statSync(files[1]!).size, sha512: sha512(files[1]!), progress }, { workstations: FLEET, k: K, memoryWatch });
+      fleet = await lockstepPaths.fleet({ work, format: tarFormat.name, oldFile: files[0]!, newFile: files[1]!, oldVersion: VERSIONS[0], newVersion: VERSIONS[1], size: fs.statSync(files[1]!).size, sha512: fileSha512(files[1]!), feed: feeds.get(tarFormat)!, progress }, { workstations: FLEET, k: K, memoryWatch });
     } else if (!process.env.LOCKSTEP_TEST_PG_URL) skipped.push('fleet: skipped — set LOCKSTEP_TEST_PG_URL (the fleet runs on PostgreSQL)');
     else if (!lockstepPaths.fleet) skipped.push(`fleet: not in this build — ${lockstepPaths.missing.fleet}`);
 
@@ -207,7 +203,7 @@ function report(r: { treeBytes: number; rows: Row[]; skipped: string[]; fleet: F
   const frac = (n: number | null, size: number) => (n === null ? null : n / size);
   const isPatch = (row: Row) => row.pair.includes('1.0.1 (5');
   const met = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
-  const rssValues = [...r.rows.flatMap((row) => [row.peerRssGrowth, row.lockstepFeedRssGrowth, ...row.lockstepDb.map((d) => d.rssGrowth)]), ...(r.fleet ? [r.fleet.patch.rssGrowth, r.fleet.full.rssGrowth] : [])].filter((x): x is number => x !== null);
+  const peerRss = maxOf(r.rows.map((row) => row.peerRssGrowth));
   const lockstepRss = [...r.rows.flatMap((row) => [row.lockstepFeedRssGrowth, ...row.lockstepDb.map((d) => d.rssGrowth)]), ...(r.fleet ? [r.fleet.patch.rssGrowth, r.fleet.full.rssGrowth] : [])].filter((x): x is number => x !== null);
   const goals = {
     patchFromFeed: r.rows.filter(isPatch).map((row) => ({ format: row.format, fraction: frac(row.lockstepFeedBytes, row.packageBytes), met: row.lockstepFeedBytes === null ? null : row.lockstepFeedBytes / row.packageBytes <= GOAL_PATCH })),
@@ -219,6 +215,7 @@ function report(r: { treeBytes: number; rows: Row[]; skipped: string[]; fleet: F
     console.log(JSON.stringify({ bench: 'deltas', size: args.small ? 'small' : 'full', spec: SPEC, treeBytes: r.treeBytes, releases: r.change, seconds: r.seconds, loadAverage: r.loadBefore, missing: lockstepPaths.missing, rows: r.rows, fleet: r.fleet, skipped: r.skipped, goals, peerBlockMaps: PEER_NOTE }, null, 2));
     return;
   }
+  const mb = (x: number | null) => (x === null ? 'n/a' : (x / 1048576).toFixed(1));
   const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)} %`);
   const dbCols = (row: Row): Record<string, string> => Object.fromEntries(row.lockstepDb.map((d) => [`Lockstep DB ${d.backend}`, pct(frac(d.bytesRead, row.packageBytes))]));
   console.log(`bench/deltas — ${SPEC.files} files, ${(r.treeBytes / 1e6).toFixed(0)} MB tree (seed ${SPEC.seed}${args.small ? ', --small' : ''}); releases ${r.change.map((c) => `${c.version}: ${c.modified} modified, ${c.added} added, ${c.removed} removed`).join('; ')}; ${r.seconds.toFixed(0)} s; load average before ${r.loadBefore.map((l) => l.toFixed(1)).join(' ')}\n`);
@@ -229,11 +226,13 @@ function report(r: { treeBytes: number; rows: Row[]; skipped: string[]; fleet: F
     'package MB': row.packageBytes / 1e6,
     'electron-updater (peer)': pct(frac(row.peerFeedBytes, row.packageBytes)),
     'Lockstep blocks missing': pct(row.missingBlockBytes / row.packageBytes),
+    'same, 16 KiB blocks': pct(row.missingSmallBlockBytes / row.packageBytes),
     'Lockstep feed': pct(frac(row.lockstepFeedBytes, row.packageBytes)),
     ...dbCols(row),
+    'RSS +MB peer / Lockstep': `${mb(row.peerRssGrowth)} / ${mb(maxOf([row.lockstepFeedRssGrowth, ...row.lockstepDb.map((d) => d.rssGrowth)]))}`,
   }))));
   console.log(`\n${PEER_NOTE}`);
-  console.log('"Lockstep blocks missing": bytes of the new package\'s content-defined blocks (kernel/contentChunks.ts) that the old package lacks — the floor for any transfer of those blocks.');
+  console.log(`"Lockstep blocks missing": bytes of the new package's content-defined blocks (kernel/contentChunks.ts, ${DEFAULT_CHUNK_SIZES.min / 1024}/${DEFAULT_CHUNK_SIZES.avg / 1024}/${DEFAULT_CHUNK_SIZES.max / 1024} KiB) that the old package lacks — the floor for any transfer of those blocks; "same, 16 KiB blocks": the same chunker at ${SMALL_BLOCKS.min / 1024}/${SMALL_BLOCKS.avg / 1024}/${SMALL_BLOCKS.max / 1024} KiB (electron-builder's average), for comparison only.`);
   console.log('Peer bytes: its DOWNLOAD ranges + the new block map (the old one from its cache, as electron-updater keeps it after an update).\n');
   const goalLine = (name: string, items: Array<{ fraction: number | null; met: boolean | null; format: string; backend?: string }>) =>
     items.length === 0 ? `  ${name}: n/a` : items.map((i) => `  ${name} [${i.format}${i.backend ? `, ${i.backend}` : ''}]: ${pct(i.fraction)} (goal ≤ 10 %; electron-updater's published example 16 %)  ${i.met === null ? 'not in this build' : met(i.met)}`).join('\n');
@@ -244,10 +243,16 @@ function report(r: { treeBytes: number; rows: Row[]; skipped: string[]; fleet: F
     console.log(`  fleet: ${r.fleet.workstations} workstations, K = ${r.fleet.k}, PostgreSQL: patch ${(r.fleet.patch.ms / 1000).toFixed(1)} s vs full ${(r.fleet.full.ms / 1000).toFixed(1)} s = ${(goals.fleet!.ratio).toFixed(3)} (goal ≤ 0.2)  ${met(goals.fleet!.met)}`);
     console.log(`         database → workstations: patch ${(r.fleet.patch.bytesRead / 1e9).toFixed(2)} GB, full ${(r.fleet.full.bytesRead / 1e9).toFixed(2)} GB`);
   } else console.log('  fleet: n/a');
-  console.log(`  RSS growth, Lockstep paths: ${goals.rss.maxLockstepGrowth === null ? 'n/a' : `max ${(goals.rss.maxLockstepGrowth / 1048576).toFixed(1)} MB`} (goal < 64 MB)  ${goals.rss.met === null ? '' : met(goals.rss.met)}; peer max ${(Math.max(0, ...rssValues) / 1048576).toFixed(1)} MB`);
+  console.log(`  RSS growth, Lockstep paths: ${goals.rss.maxLockstepGrowth === null ? 'n/a' : `max ${(goals.rss.maxLockstepGrowth / 1048576).toFixed(1)} MB`} (goal < 64 MB)  ${goals.rss.met === null ? '' : met(goals.rss.met)}; electron-updater max ${peerRss === null ? 'n/a' : (peerRss / 1048576).toFixed(1)} MB${r.fleet ? `; fleet (${r.fleet.workstations} connections in this process) patch ${(r.fleet.patch.rssGrowth / 1048576).toFixed(1)} MB, full ${(r.fleet.full.rssGrowth / 1048576).toFixed(1)} MB` : ''}`);
   for (const s of r.skipped) console.log(`Note: ${s}`);
   for (const [what, why] of Object.entries(lockstepPaths.missing)) if (why) console.log(`Note: Lockstep ${what} path not in this build — ${why}`);
   for (const row of r.rows) for (const n of row.notes) console.log(`Note [${row.format}, ${row.pair}]: ${n}`);
+  for (const row of r.rows) for (const d of row.lockstepDb) if (d.note) console.log(`Note [${row.format}, ${row.pair}, ${d.backend}]: ${d.note}`);
+}
+
+function maxOf(xs: Array<number | null>): number | null {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? Math.max(...v) : null;
 }
 
 const PEER_NOTE = "Peer block maps: electron-builder's app-builder binary cannot be downloaded here, so they are computed by bench/delta/peer.ts, a port of app-builder's pkg/blockmap (go-rabin Poly64, 64-byte window, 8/16/32 KiB min/avg/max; block names SHA-256/18 bytes instead of BLAKE2b-18), in electron-builder's gzipped JSON format, and downloaded by electron-updater's own GenericDifferentialDownloader.";

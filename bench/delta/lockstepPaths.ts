@@ -3,6 +3,8 @@
  * package, the assembly from database blocks, and the fleet upgrading through the database. Each is null (with the
  * reason in `missing`) until the build has the mechanism, so the benchmark runs against whatever is merged.
  */
+import { databasePath, fleetPath } from './databasePath';
+import type { SignedFeed } from './signedFeed';
 
 export interface DeltaPair {
   /** A scratch folder the path may write into (deleted by the benchmark). */
@@ -14,6 +16,8 @@ export interface DeltaPair {
   newVersion: string;
   size: number;
   sha512: string;
+  /** The format's versions in a vendor-signed feed folder (Lockstep's own feed writer). */
+  feed: SignedFeed;
   progress(msg: string): void;
 }
 
@@ -48,11 +52,11 @@ export interface LockstepPaths {
 
 export const lockstepPaths: LockstepPaths = {
   feed: null,
-  database: null,
-  fleet: null,
+  database: databasePath,
+  fleet: fleetPath,
   missing: {
     feed: 'signed block maps and the differential download against the kept package (branch i12-feed) are not merged',
-    database: 'content-defined blocks in the shared database (branch i12-db) are not merged',
-    fleet: 'content-defined blocks in the shared database (branch i12-db) are not merged',
+    database: null,
+    fleet: null,
   },
 };

@@ -14,6 +14,8 @@ import * as tarGzWriter from '../../authoring/tarGz';
 import { FIXED_MTIME, TreeFile } from './tree';
 
 export interface PackageFormat {
+  /** Short name for --formats. */
+  key: string;
   name: string;
   ext: string;
   /** Why this format is skipped on this machine (a tool is missing), or null. */
@@ -44,18 +46,21 @@ function rsyncableWriter(): ((files: Record<string, Buffer>) => Buffer) | null {
 
 export const FORMATS: PackageFormat[] = [
   {
+    key: 'tar',
     name: 'tar.gz (Lockstep writer, plain gzip)',
     ext: 'tar.gz',
     unavailable: () => null,
     make: (treeDir, files, out) => fs.writeFileSync(out, tarGzWriter.tarGz(readTree(treeDir, files), FIXED_MTIME)),
   },
   {
+    key: 'tar-rsyncable',
     name: 'tar.gz (Lockstep writer, rsyncable)',
     ext: 'tar.gz',
     unavailable: () => (rsyncableWriter() ? null : 'authoring/tarGz.ts has no rsyncable writer in this build (branch i12-perf not merged)'),
     make: (treeDir, files, out) => fs.writeFileSync(out, rsyncableWriter()!(readTree(treeDir, files))),
   },
   {
+    key: 'zip',
     name: 'zip (Info-ZIP zip)',
     ext: 'zip',
     unavailable: () => (has('zip') ? null : '`zip` is not installed (apt-get install -y zip)'),
@@ -65,6 +70,7 @@ export const FORMATS: PackageFormat[] = [
     },
   },
   {
+    key: 'appimage',
     name: 'AppImage squashfs (mksquashfs gzip)',
     ext: 'AppImage',
     unavailable: () => (has('mksquashfs') ? null : '`mksquashfs` is not installed (apt-get install -y squashfs-tools)'),

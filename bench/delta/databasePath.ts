@@ -1,0 +1,153 @@
+/**
+ * Lockstep's shared-database path for the delta benchmark, on SQLite and (with LOCKSTEP_TEST_PG_URL) PostgreSQL:
+ * "release for all" of the old and then the new version (the real Ledger + PackagePublisher, blocks layout), then one
+ * workstation assembling the new package from the old one plus the blocks it lacks (engine/fleet/blockTransfer.ts),
+ * with the bytes it read from the database counted at the block store. And the fleet: many workstations with their
+ * own connections and K transfer slots (the real FleetUpgrader) upgrading to the patch with the old package kept,
+ * against the same release with nothing kept (every block from the database), in the same run.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BlockStore } from '../../db/blockStore';
+import { Db } from '../../db/connection';
+import { FleetStore } from '../../db/fleetStore';
+import { LeaseStore } from '../../db/leaseStore';
+import { PackageInfo, PackageStore } from '../../db/packageStore';
+import { Release } from '../../db/types';
+import { downloadBlocks } from '../../engine/fleet/blockTransfer';
+import { PackagePublisher } from '../../engine/fleet/publisher';
+import { FleetUpgrader, KeptPackageStore } from '../../engine/fleet/upgrader';
+import { Ledger } from '../../engine/ledger';
+import { FleetConfig, FleetConfigSchema } from '../../kernel/fleetConfig';
+import { MemoryLogger } from '../../kernel/log';
+import { parseVersion } from '../../kernel/version';
+import { Backend, TestDatabase, backends, migratedDb } from '../../test/helpers/backends';
+import { fileSha512 } from './fileHash';
+import type { DbResult, DeltaPair, FleetResult, FleetRun, MemoryWatch } from './lockstepPaths';
+
+const admin = { workstationId: 'admin', hostName: 'ADMIN', osUser: 'admin', isAdmin: true };
+
+/** The block store with the bytes its reads returned counted: what left the database for this workstation. */
+class CountingBlockStore extends BlockStore {
+  blockBytes = 0;
+  listRows = 0;
+  override async read(hashes: readonly string[]): Promise<Map<string, Buffer>> {
+    const rows = await super.read(hashes);
+    for (const b of rows.values()) this.blockBytes += b.length;
+    return rows;
+  }
+  override async list(releaseId: number): Promise<Awaited<ReturnType<BlockStore['list']>>> {
+    const list = await super.list(releaseId);
+    this.listRows += list.length;
+    return list;
+  }
+}
+
+/** Releases the pair's old and then new version for all; returns the new release and what its upload stored. */
+async function releaseBoth(db: Db, p: DeltaPair, settings: FleetConfig): Promise<{ release: Release; info: PackageInfo; storedBytes: number }> {
+  const fleet = new FleetStore(db);
+  const packages = new PackageStore(db);
+  let release: Release | null = null;
+  const log = new MemoryLogger();
+  for (const version of [p.oldVersion, p.newVersion]) {
+    const signed = p.feed.versions.get(version)!;
+    const publisher = new PackagePublisher({ fleet, packages, settings, trustedKeys: [p.feed.publicKey], platform: 'linux', identity: admin, source: { locate: async () => ({ file: signed.file, manifest: signed.manifest, catalogText: null }) }, fileStore: null, log });
+    release = await new Ledger(fleet, admin, log, { channel: 'stable', packages: publisher }).release(version);
+  }
+  const info = (await packages.info(release!.id))!;
+  if (info.layout !== 'blocks') throw new Error(`the new package was stored as ${info.layout}, not as blocks`);
+  const uploaded = log.entries.filter((e) => e.event === 'fleet.package-uploaded').at(-1);
+  return { release: release!, info, storedBytes: Number(uploaded?.fields.bytesWritten ?? NaN) };
+}
+
+export async function databasePath(p: DeltaPair, watch: MemoryWatch): Promise<DbResult[]> {
+  const out: DbResult[] = [];
+  for (const backend of backends().filter((b) => b.name !== 'mssql')) {
+    p.progress(`${p.format} ${p.oldVersion} → ${p.newVersion}: database path on ${backend.name}`);
+    const { db, cleanup } = await migratedDb(backend);
+    try {
+      const settings = FleetConfigSchema.parse({});
+      const { info, storedBytes } = await releaseBoth(db, p, settings);
+      const store = new CountingBlockStore(db);
+      const dest = path.join(p.work, `db-${backend.name}.bin`);
+      const fd = fs.openSync(p.oldFile, 'r');
+      const m = watch();
+      let result;
+      try {
+        result = await downloadBlocks(store, info, dest, { retries: 3, log: new MemoryLogger(), base: { fd, size: fs.fstatSync(fd).size }, prefetch: settings.prefetchChunks });
+      } finally {
+        fs.closeSync(fd);
+      }
+      const growth = m.stop();
+      if (result.sha512 !== p.sha512 || fileSha512(`${dest}.part`) !== p.sha512) throw new Error(`the package assembled from ${backend.name} blocks does not match`);
+      fs.rmSync(`${dest}.part`, { force: true });
+      fs.rmSync(`${dest}.part.json`, { force: true });
+      out.push({ backend: backend.name, bytesRead: store.blockBytes, rssGrowth: growth, note: `${result.blocksFromDatabase} blocks in ${result.queries} queries from the database, ${result.blocksFromBase} from the old package; block list ${store.listRows} rows; publishing the new version stored ${(storedBytes / 1e6).toFixed(1)} MB of new blocks` });
+    } finally {
+      await cleanup();
+    }
+  }
+  return out;
+}
+
+/** The old package as the kept base every workstation has (opened read-only; the stand-in keeps nothing itself). */
+function keptOldPackage(file: string): KeptPackageStore {
+  return {
+    openBase: async () => {
+      const fd = fs.openSync(file, 'r');
+      return { fd, size: fs.fstatSync(fd).size, close: () => fs.closeSync(fd) };
+    },
+    keep: async () => true,
+  };
+}
+
+async function crowd(tdb: TestDatabase, p: DeltaPair, settings: FleetConfig, workstations: number, withBase: boolean, watch: MemoryWatch, tag: string): Promise<FleetRun> {
+  const handles: Db[] = [];
+  for (let i = 0; i < workstations; i++) handles.push(await tdb.open());
+  const log = new MemoryLogger();
+  const m = watch();
+  const t = process.hrtime.bigint();
+  try {
+    await Promise.all(
+      handles.map(async (h, i) => {
+        const who = { workstationId: `ws-${i}`, hostName: `WS-${i}`, osUser: 'clerk', isAdmin: false };
+        const fleet = new FleetStore(h);
+        const upgrader = new FleetUpgrader({
+          fleet, packages: new PackageStore(h), leases: new LeaseStore(h), settings, cacheDir: path.join(p.work, `fleet-${tag}-${i}`), trustedKeys: [p.feed.publicKey], platform: 'linux', identity: who, administrators: [],
+          // Installing is not what is measured: the verified package is deleted instead.
+          installer: { install: async (x) => (fs.rmSync(x.packagePath), { from: p.oldVersion, to: x.version, elevation: 'none' }) },
+          floor: async () => ({ known: false, floor: null }),
+          fileStore: null,
+          log,
+          ...(withBase ? { kept: keptOldPackage(p.oldFile) } : {}),
+        });
+        const current = (await fleet.releases.current('stable'))!.release!;
+        await upgrader.upgrade({ version: parseVersion(current.version), release: current, downgrade: false });
+      }),
+    );
+  } finally {
+    await Promise.all(handles.map((h) => h.close()));
+  }
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  const rssGrowth = m.stop();
+  const fetched = log.entries.filter((e) => e.event === 'fleet.fetched');
+  if (fetched.length !== workstations) throw new Error(`${fetched.length} of ${workstations} workstations fetched the package (${log.entries.filter((e) => e.level === 'error').map((e) => e.event).join(', ')})`);
+  return { ms, bytesRead: fetched.reduce((s, e) => s + Number(e.fields.dbBytes ?? NaN), 0), rssGrowth };
+}
+
+export async function fleetPath(p: DeltaPair, o: { workstations: number; k: number; memoryWatch: MemoryWatch }): Promise<FleetResult> {
+  const pg: Backend | undefined = backends().find((b) => b.name === 'postgres');
+  if (!pg) throw new Error('the fleet runs on PostgreSQL: set LOCKSTEP_TEST_PG_URL');
+  const { db, tdb, cleanup } = await migratedDb(pg);
+  try {
+    const settings = FleetConfigSchema.parse({ maxConcurrentTransfers: o.k, retryMinMs: 50, retryMaxMs: 250 });
+    await releaseBoth(db, p, settings);
+    p.progress(`fleet: ${o.workstations} workstations upgrading to ${p.newVersion} with ${p.oldVersion}'s package kept`);
+    const patch = await crowd(tdb, p, settings, o.workstations, true, o.memoryWatch, 'patch');
+    p.progress(`fleet: ${o.workstations} workstations upgrading to ${p.newVersion} with nothing kept (the full package)`);
+    const full = await crowd(tdb, p, settings, o.workstations, false, o.memoryWatch, 'full');
+    return { workstations: o.workstations, k: o.k, patch, full };
+  } finally {
+    await cleanup();
+  }
+}
