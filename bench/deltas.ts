@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg();
   const rows: Row[] = [];
   const skipped: string[] = [];
-  let fleet: Awaited<ReturnType<NonNullable<typeof lockstepPaths.fleet>>> | null = null;
+  let fleet: Fleet | null = null;
   const formats = FORMATS.filter((f) => !args.formats || args.formats.split(',').includes(f.key));
   const packages = new Map<PackageFormat, string[]>();
   const feeds = new Map<PackageFormat, SignedFeed>();
@@ -172,22 +172,25 @@ async function main(): Promise<void> {
             row.lockstepFeedBytes = r.fetched;
             if (r.note) row.notes.push(`feed: ${r.note}`);
           }
-          if (lockstepPaths.database) {
-            for (const r of await lockstepPaths.database(deltaPair, memoryWatch)) row.lockstepDb.push(r);
-          }
           rows.push(row);
         }
       } finally {
         await server.close();
       }
+      if (lockstepPaths.database) {
+        const perPair = await lockstepPaths.database({ work, format: format.name, files, versions: [...VERSIONS], feed: feeds.get(format)!, progress }, memoryWatch);
+        const formatRows = rows.filter((row) => row.format === format.name);
+        perPair.forEach((results, i) => formatRows[i]!.lockstepDb.push(...results));
+      }
     }
 
     // 4. The fleet on PostgreSQL: the patch against the full package, same run.
-    const tarFormat = [...packages.keys()].find((f) => f.ext === 'tar.gz' && f.name.includes('rsyncable')) ?? [...packages.keys()].find((f) => f.ext === 'tar.gz');
-    if (lockstepPaths.fleet && tarFormat && process.env.LOCKSTEP_TEST_PG_URL) {
-      const files = packages.get(tarFormat)!;
-      progress(`fleet: ${FLEET} workstations, K = ${K}, PostgreSQL, ${tarFormat.name}`);
-      fleet = await lockstepPaths.fleet({ work, format: tarFormat.name, oldFile: files[0]!, newFile: files[1]!, oldVersion: VERSIONS[0], newVersion: VERSIONS[1], size: fs.statSync(files[1]!).size, sha512: fileSha512(files[1]!), feed: feeds.get(tarFormat)!, progress }, { workstations: FLEET, k: K, memoryWatch });
+    // Lockstep's own format where it deltas well; otherwise the first of the others that is here.
+    const fleetFormat = ['tar-rsyncable', 'zip', 'appimage', 'tar'].map((key) => [...packages.keys()].find((f) => f.key === key)).find(Boolean);
+    if (lockstepPaths.fleet && fleetFormat && process.env.LOCKSTEP_TEST_PG_URL) {
+      const files = packages.get(fleetFormat)!;
+      progress(`fleet: ${FLEET} workstations, K = ${K}, PostgreSQL, ${fleetFormat.name}`);
+      fleet = { format: fleetFormat.name, ...(await lockstepPaths.fleet({ work, format: fleetFormat.name, oldFile: files[0]!, newFile: files[1]!, oldVersion: VERSIONS[0], newVersion: VERSIONS[1], size: fs.statSync(files[1]!).size, sha512: fileSha512(files[1]!), feed: feeds.get(fleetFormat)!, progress }, { workstations: FLEET, k: K, memoryWatch })) };
     } else if (!process.env.LOCKSTEP_TEST_PG_URL) skipped.push('fleet: skipped — set LOCKSTEP_TEST_PG_URL (the fleet runs on PostgreSQL)');
     else if (!lockstepPaths.fleet) skipped.push(`fleet: not in this build — ${lockstepPaths.missing.fleet}`);
 
@@ -197,14 +200,15 @@ async function main(): Promise<void> {
   }
 }
 
-type Fleet = Awaited<ReturnType<NonNullable<typeof lockstepPaths.fleet>>>;
+type Fleet = Awaited<ReturnType<NonNullable<typeof lockstepPaths.fleet>>> & { format: string };
 
 function report(r: { treeBytes: number; rows: Row[]; skipped: string[]; fleet: Fleet | null; seconds: number; loadBefore: number[]; change: Array<{ version: string; modified: number; added: number; removed: number }> }): void {
   const frac = (n: number | null, size: number) => (n === null ? null : n / size);
   const isPatch = (row: Row) => row.pair.includes('1.0.1 (5');
   const met = (ok: boolean) => (ok ? 'MET' : 'NOT MET');
   const peerRss = maxOf(r.rows.map((row) => row.peerRssGrowth));
-  const lockstepRss = [...r.rows.flatMap((row) => [row.lockstepFeedRssGrowth, ...row.lockstepDb.map((d) => d.rssGrowth)]), ...(r.fleet ? [r.fleet.patch.rssGrowth, r.fleet.full.rssGrowth] : [])].filter((x): x is number => x !== null);
+  // Per workstation: one download or assembly. The fleet's figure is a whole crowd in one process (printed apart).
+  const lockstepRss = r.rows.flatMap((row) => [row.lockstepFeedRssGrowth, ...row.lockstepDb.map((d) => d.rssGrowth)]).filter((x): x is number => x !== null);
   const goals = {
     patchFromFeed: r.rows.filter(isPatch).map((row) => ({ format: row.format, fraction: frac(row.lockstepFeedBytes, row.packageBytes), met: row.lockstepFeedBytes === null ? null : row.lockstepFeedBytes / row.packageBytes <= GOAL_PATCH })),
     patchFromDatabase: r.rows.filter(isPatch).flatMap((row) => row.lockstepDb.map((d) => ({ format: row.format, backend: d.backend, fraction: frac(d.bytesRead, row.packageBytes), met: d.bytesRead === null ? null : d.bytesRead / row.packageBytes <= GOAL_PATCH }))),
@@ -240,10 +244,10 @@ function report(r: { treeBytes: number; rows: Row[]; skipped: string[]; fleet: F
   console.log(goalLine('5 % patch from the feed', goals.patchFromFeed));
   console.log(goalLine('5 % patch from the database', goals.patchFromDatabase));
   if (r.fleet) {
-    console.log(`  fleet: ${r.fleet.workstations} workstations, K = ${r.fleet.k}, PostgreSQL: patch ${(r.fleet.patch.ms / 1000).toFixed(1)} s vs full ${(r.fleet.full.ms / 1000).toFixed(1)} s = ${(goals.fleet!.ratio).toFixed(3)} (goal ≤ 0.2)  ${met(goals.fleet!.met)}`);
+    console.log(`  fleet: ${r.fleet.workstations} workstations, K = ${r.fleet.k}, PostgreSQL, ${r.fleet.format}: patch ${(r.fleet.patch.ms / 1000).toFixed(1)} s vs full ${(r.fleet.full.ms / 1000).toFixed(1)} s = ${(goals.fleet!.ratio).toFixed(3)} (goal ≤ 0.2)  ${met(goals.fleet!.met)}`);
     console.log(`         database → workstations: patch ${(r.fleet.patch.bytesRead / 1e9).toFixed(2)} GB, full ${(r.fleet.full.bytesRead / 1e9).toFixed(2)} GB`);
   } else console.log('  fleet: n/a');
-  console.log(`  RSS growth, Lockstep paths: ${goals.rss.maxLockstepGrowth === null ? 'n/a' : `max ${(goals.rss.maxLockstepGrowth / 1048576).toFixed(1)} MB`} (goal < 64 MB)  ${goals.rss.met === null ? '' : met(goals.rss.met)}; electron-updater max ${peerRss === null ? 'n/a' : (peerRss / 1048576).toFixed(1)} MB${r.fleet ? `; fleet (${r.fleet.workstations} connections in this process) patch ${(r.fleet.patch.rssGrowth / 1048576).toFixed(1)} MB, full ${(r.fleet.full.rssGrowth / 1048576).toFixed(1)} MB` : ''}`);
+  console.log(`  RSS growth per workstation, Lockstep paths: ${goals.rss.maxLockstepGrowth === null ? 'n/a' : `max ${(goals.rss.maxLockstepGrowth / 1048576).toFixed(1)} MB`} (goal < 64 MB)  ${goals.rss.met === null ? '' : met(goals.rss.met)}; electron-updater max ${peerRss === null ? 'n/a' : (peerRss / 1048576).toFixed(1)} MB${r.fleet ? `; fleet (${r.fleet.workstations} connections in this process) patch ${(r.fleet.patch.rssGrowth / 1048576).toFixed(1)} MB, full ${(r.fleet.full.rssGrowth / 1048576).toFixed(1)} MB` : ''}`);
   for (const s of r.skipped) console.log(`Note: ${s}`);
   for (const [what, why] of Object.entries(lockstepPaths.missing)) if (why) console.log(`Note: Lockstep ${what} path not in this build — ${why}`);
   for (const row of r.rows) for (const n of row.notes) console.log(`Note [${row.format}, ${row.pair}]: ${n}`);

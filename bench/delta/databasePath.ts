@@ -23,7 +23,8 @@ import { MemoryLogger } from '../../kernel/log';
 import { parseVersion } from '../../kernel/version';
 import { Backend, TestDatabase, backends, migratedDb } from '../../test/helpers/backends';
 import { fileSha512 } from './fileHash';
-import type { DbResult, DeltaPair, FleetResult, FleetRun, MemoryWatch } from './lockstepPaths';
+import type { DbResult, DeltaPair, FleetResult, FleetRun, MemoryWatch, VersionSeries } from './lockstepPaths';
+import type { SignedFeed } from './signedFeed';
 
 const admin = { workstationId: 'admin', hostName: 'ADMIN', osUser: 'admin', isAdmin: true };
 
@@ -43,46 +44,51 @@ class CountingBlockStore extends BlockStore {
   }
 }
 
-/** Releases the pair's old and then new version for all; returns the new release and what its upload stored. */
-async function releaseBoth(db: Db, p: DeltaPair, settings: FleetConfig): Promise<{ release: Release; info: PackageInfo; storedBytes: number }> {
+/** "Release for all" of one version (blocks layout); returns its package row and the bytes of new blocks it stored. */
+async function releaseVersion(db: Db, feed: SignedFeed, version: string, settings: FleetConfig): Promise<{ release: Release; info: PackageInfo; storedBytes: number }> {
   const fleet = new FleetStore(db);
   const packages = new PackageStore(db);
-  let release: Release | null = null;
   const log = new MemoryLogger();
-  for (const version of [p.oldVersion, p.newVersion]) {
-    const signed = p.feed.versions.get(version)!;
-    const publisher = new PackagePublisher({ fleet, packages, settings, trustedKeys: [p.feed.publicKey], platform: 'linux', identity: admin, source: { locate: async () => ({ file: signed.file, manifest: signed.manifest, catalogText: null }) }, fileStore: null, log });
-    release = await new Ledger(fleet, admin, log, { channel: 'stable', packages: publisher }).release(version);
-  }
-  const info = (await packages.info(release!.id))!;
-  if (info.layout !== 'blocks') throw new Error(`the new package was stored as ${info.layout}, not as blocks`);
+  const signed = feed.versions.get(version)!;
+  const publisher = new PackagePublisher({ fleet, packages, settings, trustedKeys: [feed.publicKey], platform: 'linux', identity: admin, source: { locate: async () => ({ file: signed.file, manifest: signed.manifest, catalogText: null }) }, fileStore: null, log });
+  const release = await new Ledger(fleet, admin, log, { channel: 'stable', packages: publisher }).release(version);
+  const info = (await packages.info(release.id))!;
+  if (info.layout !== 'blocks') throw new Error(`version ${version} was stored as ${info.layout}, not as blocks`);
   const uploaded = log.entries.filter((e) => e.event === 'fleet.package-uploaded').at(-1);
-  return { release: release!, info, storedBytes: Number(uploaded?.fields.bytesWritten ?? NaN) };
+  return { release, info, storedBytes: Number(uploaded?.fields.bytesWritten ?? NaN) };
 }
 
-export async function databasePath(p: DeltaPair, watch: MemoryWatch): Promise<DbResult[]> {
-  const out: DbResult[] = [];
+/**
+ * Per backend, the versions are released in turn as a site would (each storing only its new blocks), and after each
+ * release one workstation that has the previous version's package assembles the new one.
+ */
+export async function databasePath(series: VersionSeries, watch: MemoryWatch): Promise<DbResult[][]> {
+  const out: DbResult[][] = series.versions.slice(1).map(() => []);
   for (const backend of backends().filter((b) => b.name !== 'mssql')) {
-    p.progress(`${p.format} ${p.oldVersion} → ${p.newVersion}: database path on ${backend.name}`);
     const { db, cleanup } = await migratedDb(backend);
     try {
       const settings = FleetConfigSchema.parse({});
-      const { info, storedBytes } = await releaseBoth(db, p, settings);
-      const store = new CountingBlockStore(db);
-      const dest = path.join(p.work, `db-${backend.name}.bin`);
-      const fd = fs.openSync(p.oldFile, 'r');
-      const m = watch();
-      let result;
-      try {
-        result = await downloadBlocks(store, info, dest, { retries: 3, log: new MemoryLogger(), base: { fd, size: fs.fstatSync(fd).size }, prefetch: settings.prefetchChunks });
-      } finally {
-        fs.closeSync(fd);
+      series.progress(`${series.format}: database path on ${backend.name}, releasing ${series.versions[0]}`);
+      await releaseVersion(db, series.feed, series.versions[0]!, settings);
+      for (let i = 1; i < series.versions.length; i++) {
+        series.progress(`${series.format}: database path on ${backend.name}, releasing ${series.versions[i]} and assembling it from ${series.versions[i - 1]}`);
+        const { info, storedBytes } = await releaseVersion(db, series.feed, series.versions[i]!, settings);
+        const store = new CountingBlockStore(db);
+        const dest = path.join(series.work, `db-${backend.name}.bin`);
+        const fd = fs.openSync(series.files[i - 1]!, 'r');
+        const m = watch();
+        let result;
+        try {
+          result = await downloadBlocks(store, info, dest, { retries: 3, log: new MemoryLogger(), base: { fd, size: fs.fstatSync(fd).size }, prefetch: settings.prefetchChunks });
+        } finally {
+          fs.closeSync(fd);
+        }
+        const growth = m.stop();
+        if (result.sha512 !== info.sha512 || fileSha512(`${dest}.part`) !== info.sha512) throw new Error(`the package assembled from ${backend.name} blocks does not match`);
+        fs.rmSync(`${dest}.part`, { force: true });
+        fs.rmSync(`${dest}.part.json`, { force: true });
+        out[i - 1]!.push({ backend: backend.name, bytesRead: store.blockBytes, rssGrowth: growth, note: `${result.blocksFromDatabase} blocks in ${result.queries} queries from the database, ${result.blocksFromBase} from the old package; block list ${store.listRows} rows; releasing the new version stored ${(storedBytes / 1e6).toFixed(1)} MB of new blocks` });
       }
-      const growth = m.stop();
-      if (result.sha512 !== p.sha512 || fileSha512(`${dest}.part`) !== p.sha512) throw new Error(`the package assembled from ${backend.name} blocks does not match`);
-      fs.rmSync(`${dest}.part`, { force: true });
-      fs.rmSync(`${dest}.part.json`, { force: true });
-      out.push({ backend: backend.name, bytesRead: store.blockBytes, rssGrowth: growth, note: `${result.blocksFromDatabase} blocks in ${result.queries} queries from the database, ${result.blocksFromBase} from the old package; block list ${store.listRows} rows; publishing the new version stored ${(storedBytes / 1e6).toFixed(1)} MB of new blocks` });
     } finally {
       await cleanup();
     }
@@ -141,7 +147,8 @@ export async function fleetPath(p: DeltaPair, o: { workstations: number; k: numb
   const { db, tdb, cleanup } = await migratedDb(pg);
   try {
     const settings = FleetConfigSchema.parse({ maxConcurrentTransfers: o.k, retryMinMs: 50, retryMaxMs: 250 });
-    await releaseBoth(db, p, settings);
+    await releaseVersion(db, p.feed, p.oldVersion, settings);
+    await releaseVersion(db, p.feed, p.newVersion, settings);
     p.progress(`fleet: ${o.workstations} workstations upgrading to ${p.newVersion} with ${p.oldVersion}'s package kept`);
     const patch = await crowd(tdb, p, settings, o.workstations, true, o.memoryWatch, 'patch');
     p.progress(`fleet: ${o.workstations} workstations upgrading to ${p.newVersion} with nothing kept (the full package)`);

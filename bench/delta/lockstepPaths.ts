@@ -21,6 +21,16 @@ export interface DeltaPair {
   progress(msg: string): void;
 }
 
+/** One format's versions in release order, for paths that follow a site through its releases. */
+export interface VersionSeries {
+  work: string;
+  format: string;
+  files: string[];
+  versions: string[];
+  feed: SignedFeed;
+  progress(msg: string): void;
+}
+
 export type MemoryWatch = () => { stop(): number };
 
 export interface DbResult {
@@ -45,7 +55,8 @@ export interface FleetResult {
 
 export interface LockstepPaths {
   feed: ((p: DeltaPair) => Promise<{ fetched: number; note?: string }>) | null;
-  database: ((p: DeltaPair, watch: MemoryWatch) => Promise<DbResult[]>) | null;
+  /** Results per consecutive pair of the series (index 0: versions[0] → versions[1]). */
+  database: ((s: VersionSeries, watch: MemoryWatch) => Promise<DbResult[][]>) | null;
   fleet: ((p: DeltaPair, o: { workstations: number; k: number; memoryWatch: MemoryWatch }) => Promise<FleetResult>) | null;
   missing: { feed: string | null; database: string | null; fleet: string | null };
 }
