@@ -10,6 +10,7 @@ import type { PackageKind } from '../installer/journal';
 import { fileForPlatform, verifyManifest } from './feed/download';
 import { packageKindOf } from '../installer/packageKind';
 import { installWithModules, ModuleInstaller } from './moduleInstall';
+import { KeptPackage, KeptPackageRecord } from './keptPackage';
 
 export interface InstallOutcome {
   from: string | null;
@@ -31,11 +32,14 @@ export interface InstallDownloadedDeps {
   platform: Platform;
   /** Absent: the app alone (a download with module packages is then refused). */
   modules?: ModuleInstaller;
+  /** Where the installed version's package is kept as the next delta base; absent: not kept. */
+  kept?: KeptPackage;
 }
 
 export async function installDownloaded(state: Downloaded, d: InstallDownloadedDeps): Promise<InstallOutcome> {
   let outcome: InstallOutcome | null = null;
   let first: string | null = null;
+  let installed: { file: string; record: KeptPackageRecord } | null = null;
   const installApp = async (): Promise<void> => {
     for (const [i, step] of state.steps.entries()) {
       const manifest = verifyManifest({ signed: JSON.parse(step.manifestText), signature: step.manifestSignature }, d.trustedKeys);
@@ -43,11 +47,15 @@ export async function installDownloaded(state: Downloaded, d: InstallDownloadedD
       if (i > 0) d.installer.confirmHealthy(); // a stepping stone never runs on its own; its successor follows at once
       outcome = await d.installer.install({ packagePath: step.file, sha512: file.sha512, kind: packageKindOf(file.name), version: step.version, manifest: { text: step.manifestText, signature: step.manifestSignature } });
       first ??= outcome.from;
+      installed = { file: step.file, record: { version: step.version, name: file.name, size: file.size, sha512: file.sha512, blockMap: file.blockMap } };
     }
   };
   await withModules(d.modules, state.version, state.modules, installApp);
   if (!outcome) throw new LockstepError('E_INVALID_STATE', `The download of version ${state.version} holds no package to install.`, { version: state.version });
   const last: InstallOutcome = outcome;
+  // Only now, with everything installed: the download stays where it is (a copy is kept, checked on the way).
+  const keep = installed as { file: string; record: KeptPackageRecord } | null;
+  if (d.kept && keep) await d.kept.keep(keep.file, keep.record, 'copy');
   return { from: first, to: last.to, elevation: last.elevation };
 }
 

@@ -4,6 +4,7 @@
  * store applies them with a compare-and-set, and a conflict means "read again and decide again".
  */
 import { LockstepError, isLockstepError } from '../contract/errors';
+import { BlockStore, PruneResult } from '../db/blockStore';
 import { FleetStore } from '../db/fleetStore';
 import { VersionRef } from '../db/releaseStore';
 import { CurrentPointer, Release } from '../db/types';
@@ -150,6 +151,19 @@ export class Ledger {
       return fleet.releases.withdraw(ref, fallback ? { versionKey: fallback.versionKey } : null, actorOf(this.identity), current?.revision ?? 0);
     }));
     this.log.info('ledger.withdraw', { version: v.raw, nowCurrent: result.current?.version ?? null, by: this.identity.osUser });
+    return result;
+  }
+
+  /**
+   * Deletes the stored package of a withdrawn or superseded release and frees the blocks no other release uses
+   * (blockStore.ts prune: one transaction, audited as `prune`). A superseded release still `released` is withdrawn
+   * with it, so no later withdraw falls back to a version whose package is gone.
+   */
+  async prune(versionText: string): Promise<PruneResult> {
+    this.requireAdmin('prune a release');
+    const ref = this.ref(parseVersion(versionText));
+    const result = await this.asAdmin((fleet) => new BlockStore(fleet.db).prune(ref, actorOf(this.identity)));
+    this.log.info('ledger.prune', { version: result.version, blocksFreed: result.blocksFreed, bytesFreed: result.bytesFreed, blocksKept: result.blocksKept, chunksFreed: result.chunksFreed, by: this.identity.osUser });
     return result;
   }
 

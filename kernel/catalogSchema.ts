@@ -32,6 +32,11 @@ export const ManifestFileSchema = z
     kind: z.enum(['installer', 'zip', 'other']),
     size: z.number().int().min(0),
     sha512,
+    /**
+     * The file's electron-builder block map (gzipped JSON, published beside it): signed here so a workstation checks
+     * it before parsing it and downloads only the blocks its base lacks. Absent: full downloads only.
+     */
+    blockMap: z.object({ name: plainName, size: z.number().int().min(1), sha512 }).strict().optional(),
   })
   .strict();
 

@@ -6,7 +6,7 @@ import { demo } from './demo';
 import { gate } from './gate';
 import { install, installConfirm, installRecover } from './install';
 import { events, workstations } from './workstations';
-import { markTest, release, releases, withdraw } from './ledger';
+import { markTest, release, releases, releasesPrune, withdraw } from './ledger';
 import { setDbPassword } from './secret';
 import { status } from './status';
 import { check } from './check';
@@ -21,4 +21,4 @@ import { keygen } from './keygen';
 import { licenseIssue } from './licenseIssue';
 import { setProxyPassword } from './proxySecret';
 
-export const COMMANDS: readonly Command[] = [status, gate, release, markTest, withdraw, releases, workstations, events, dbMigrate, dbGrants, setDbPassword, demo, installRecover, installConfirm, install, check, download, installUpdate, keygen, feedAdd, feedAddModule, feedRefresh, feedServe, feedDemo, licenseIssue, setProxyPassword];
+export const COMMANDS: readonly Command[] = [status, gate, release, markTest, withdraw, releasesPrune, releases, workstations, events, dbMigrate, dbGrants, setDbPassword, demo, installRecover, installConfirm, install, check, download, installUpdate, keygen, feedAdd, feedAddModule, feedRefresh, feedServe, feedDemo, licenseIssue, setProxyPassword];

@@ -1,4 +1,4 @@
-/** release / mark-test / withdraw / releases: the release ledger (S15), administrators only for the writes. */
+/** release / mark-test / withdraw / releases / releases prune: the release ledger (S15), administrators only for the writes. */
 import { Release } from '../../db/types';
 import { Command } from '../command';
 
@@ -44,6 +44,22 @@ export const withdraw: Command = {
     return {
       json: r,
       text: `Version ${r.withdrawn.version} is withdrawn. Released version now: ${r.current ? r.current.version : 'none'}.`,
+    };
+  },
+};
+
+export const releasesPrune: Command = {
+  name: 'releases prune',
+  summary: 'delete the stored package of a withdrawn or superseded release, freeing blocks no other release uses',
+  usage: 'lockstep releases prune <version> [--config FILE] [--json]',
+  positionals: [1, 1],
+  async run(ctx) {
+    const ws = await ctx.workstation();
+    const r = await ws.ledger.prune(ctx.positionals[0]!);
+    const mb = (n: number) => (n / (1024 * 1024)).toFixed(1);
+    return {
+      json: { prune: r },
+      text: `The package of version ${r.version} is deleted: ${r.blocksFreed} blocks (${mb(r.bytesFreed)} MB) freed, ${r.blocksKept} kept for other releases${r.chunksFreed ? `, ${r.chunksFreed} chunks freed` : ''}.${r.withdrawn ? ` Version ${r.version} is now withdrawn.` : ''}`,
     };
   },
 };

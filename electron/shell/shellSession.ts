@@ -244,7 +244,8 @@ export class ShellSession {
 
   /** *Install now*: every downloaded step in ascending order, then the restart (the phases are update states). */
   async installDownloaded(): Promise<void> {
-    await this.deps.updates.install((downloaded) => installDownloaded(downloaded, { installer: this.deps.installer, trustedKeys: this.deps.feed.trustedKeys, platform: this.deps.feed.platform, ...(this.deps.modules ? { modules: this.deps.modules } : {}) }));
+    const kept = this.deps.feed.keptPackage;
+    await this.deps.updates.install((downloaded) => installDownloaded(downloaded, { installer: this.deps.installer, trustedKeys: this.deps.feed.trustedKeys, platform: this.deps.feed.platform, ...(this.deps.modules ? { modules: this.deps.modules } : {}), ...(kept ? { kept } : {}) }));
     this.fire({ type: 'relaunch' });
   }
 

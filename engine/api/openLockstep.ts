@@ -114,7 +114,8 @@ export async function openLockstep(options: OpenOptions): Promise<Lockstep> {
     install: () =>
       updates.install((downloaded) => {
         const modules = downloaded.modules.length ? moduleInstallerFor(config, { cacheDir: config.feed?.cacheDir ?? defaultCacheDir(config), trustedKeys: keys, log }) : undefined;
-        return installDownloaded(downloaded, { installer, trustedKeys: keys, platform: platformOf(platform), ...(modules ? { modules } : {}) });
+        const kept = updates.feed.keptPackage;
+        return installDownloaded(downloaded, { installer, trustedKeys: keys, platform: platformOf(platform), ...(modules ? { modules } : {}), ...(kept ? { kept } : {}) });
       }),
     confirmHealthy: () => installer.confirmHealthy(),
     async close() {

@@ -14,6 +14,7 @@ import { Platform } from '../../kernel/catalogSchema';
 import { FeedContext } from './download';
 import { paceOf } from '../../kernel/feedConfig';
 import { FeedHttp, ProxySettings } from './http';
+import { KeptPackage, keptPackageDir } from '../keptPackage';
 import { feedSourceFor } from './feedSource';
 
 export function proxyAccount(proxyUrl: string, username: string): string {
@@ -68,6 +69,7 @@ export async function feedContext(config: MachineConfig, deps: FeedContextDeps):
     platform: deps.platform,
     log: deps.log,
     catalogClockSkewMs: feed.catalogClockSkewMs,
+    keptPackage: new KeptPackage(keptPackageDir(feed.cacheDir ?? defaultCacheDir(config)), deps.log),
   };
 }
 

@@ -20,6 +20,7 @@ import { PinnedGenericProvider, pinnedUpdateInfo } from './pinnedProvider';
 import { ResumableDownloader } from './resumableDownload';
 import { DownloadOnlyUpdater, setExecutor, updaterLogger } from './downloadOnlyUpdater';
 import { FeedSource } from './feedSource';
+import { KeptPackage } from '../keptPackage';
 
 /** Everything a feed operation needs, composed once from the machine configuration (feed/context.ts). */
 export interface FeedContext {
@@ -34,6 +35,8 @@ export interface FeedContext {
   log: Logger;
   /** How far a catalog's issue time may lie ahead of this clock before it is reported (default 5 minutes). */
   catalogClockSkewMs?: number;
+  /** The installed version's package (keptPackage.ts): kept after installs, the base of differential downloads. */
+  keptPackage?: KeptPackage;
 }
 
 export interface DownloadedVersion {

@@ -27,6 +27,8 @@ import { SlotClock } from './transferSlots';
 import { fileStoreFor } from './fileStore';
 import { FleetUpgrader, PackageInstaller } from './upgrader';
 import { moduleInstallerFor } from '../moduleInstall';
+import { KeptPackage, keptPackageDir } from '../keptPackage';
+import { defaultCacheDir } from '../feed/context';
 import { platformOf } from '../../kernel/catalogSchema';
 import { Host, feedContextFor, installerFor } from '../compose/host';
 
@@ -113,6 +115,8 @@ export function composeFleet(d: FleetComposeDeps): FleetParts {
     floor: () => knownSecurityFloor(settings.securityFloor, packages, keys, d.log),
     localFloorFile: localFloorFile(d.config.installer.stateDir ?? defaultStateDir(d.config.installDir)),
     log: d.log,
+    // The same place the feed download looks for its base: one kept package per installation, however it arrived.
+    kept: new KeptPackage(keptPackageDir(d.config.feed?.cacheDir ?? defaultCacheDir(d.config)), d.log),
     ...(d.clock ? { clock: d.clock } : {}),
     ...(d.onChunk ? { onChunk: d.onChunk } : {}),
   });

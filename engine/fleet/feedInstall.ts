@@ -21,5 +21,6 @@ export async function installFromFeed(config: MachineConfig, version: string, de
   const installer = installerFor(config, deps.host, deps.log);
   const out = await installer.install({ packagePath: got.file, sha512: got.fileInfo.sha512, kind: packageKindOf(got.fileInfo.name), version: got.version, manifest: { text: got.manifestText, signature: got.manifestSignature } });
   installer.confirmHealthy(); // the simulated app "started healthily" at once
+  await ctx.keptPackage?.keep(got.file, { version: got.version, name: got.fileInfo.name, size: got.fileInfo.size, sha512: got.fileInfo.sha512, blockMap: got.fileInfo.blockMap }, 'copy');
   return { from: out.from, to: out.to, file: got.file };
 }

@@ -25,17 +25,9 @@ import { packageKindOf } from '../../installer/packageKind';
 import { SlotClock, acquireSlot, realClock } from './transferSlots';
 import { checkAssembled, verifyStoredRelease } from './verify';
 import { ModuleInstaller, installWithModules } from '../moduleInstall';
+import { KeptPackage } from '../keptPackage';
 import { BlockStore } from '../../db/blockStore';
-import { BasePackage, BlockTransferResult, downloadBlocks } from './blockTransfer';
-
-/**
- * The package of the installed version, kept as the base a block-stored release is assembled from
- * (engine/keptPackage.ts): handed out only after its size and SHA-512 were checked again, replaced after an install.
- */
-export interface KeptPackageStore {
-  openBase(): Promise<(BasePackage & { close(): void }) | null>;
-  keep(file: string, entry: { version: string; name: string; size: number; sha512: string }, how: 'move' | 'copy'): Promise<boolean>;
-}
+import { BlockTransferResult, downloadBlocks } from './blockTransfer';
 
 /** The installer's entry point as the fleet needs it (installer/installer.ts Installer.install). */
 export interface PackageInstaller {
@@ -70,9 +62,12 @@ export interface FleetUpgraderDeps {
   localFloorFile?: string;
   log: Logger;
   clock?: SlotClock;
+  /**
+   * Where the installed version's package is kept as the next delta base (a block-stored release reuses its blocks);
+   * absent: it is deleted after the install and every block is read from the database.
+   */
+  kept?: KeptPackage;
   onChunk?: (p: ChunkProgress) => Promise<void> | void;
-  /** Absent: every block of a block-stored release is read from the database (nothing kept to reuse). */
-  kept?: KeptPackageStore;
 }
 
 function sameUser(a: string | null, list: readonly string[]): boolean {
@@ -96,8 +91,7 @@ export class FleetUpgrader implements Upgrader {
         this.d.installer.install({ packagePath, sha512: file.sha512, kind, version: release.version, manifest: { text: release.manifest ?? '', signature: release.manifestSignature ?? '' } });
       const outcome = this.d.modules ? (await installWithModules(this.d.modules, release.version, [], installApp)).app : await installApp();
       await this.audit('upgrade', 'ok', release, { from: outcome.from, to: outcome.to, elevation: outcome.elevation, downgrade: target.downgrade, ms: Date.now() - started });
-      // The next patch is assembled from this package's blocks.
-      await this.d.kept?.keep(packagePath, { version: release.version, name: file.name, size: file.size, sha512: file.sha512 }, 'move');
+      await this.d.kept?.keep(packagePath, { version: release.version, name: file.name, size: file.size, sha512: file.sha512, blockMap: file.blockMap }, 'move');
       fs.rmSync(path.dirname(packagePath), { recursive: true, force: true });
     } catch (err) {
       const e = toLockstepError(err);

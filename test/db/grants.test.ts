@@ -146,6 +146,9 @@ describe('database logins with least privilege (postgres)', { skip: pg ? false :
     await refused('empty a stored manifest', () => attacker('lockstep_releases').update({ manifest: null }));
     await refused('insert a release', () => attacker('lockstep_releases').insert({ channel: 'stable', version: '0.9.0', version_key: '0.9.0', state: 'released', created_by: 'x', created_from: 'x', created_at: new Date() }));
     await refused('replace a chunk', () => attacker('lockstep_release_chunks').where({ release_id: r11.id, seq: 0 }).update({ bytes: Buffer.alloc(8) }));
+    await refused('replace a block', () => attacker('lockstep_blocks').update({ bytes: Buffer.alloc(8) }));
+    await refused('plant a block', () => attacker('lockstep_blocks').insert({ sha256: '0'.repeat(64), size: 8, bytes: Buffer.alloc(8) }));
+    await refused('rewrite a block list', () => attacker('lockstep_release_blocks').where({ release_id: r11.id }).delete());
     await refused('delete audit rows', () => attacker('lockstep_events').delete());
     await refused('rewrite audit rows', () => attacker('lockstep_events').update({ outcome: 'ok' }));
     await refused('mark a test version', () => attacker('lockstep_test_marks').insert({ workstation_id: 'CLERK-PC', channel: 'stable', version_key: 'x', version: 'x', decided_by: 'x', decided_at: new Date() }));
@@ -230,6 +233,8 @@ describe('T-SQL grants for SQL Server', () => {
     assert.ok(sql.includes('DENY INSERT, UPDATE, DELETE ON [dbo].[lockstep_current] TO [lockstep_ws]'));
     assert.ok(sql.includes('DENY INSERT, UPDATE, DELETE ON [dbo].[lockstep_release_packages] TO [lockstep_ws]'));
     assert.ok(sql.includes('DENY INSERT, UPDATE, DELETE ON [dbo].[lockstep_release_chunks] TO [lockstep_ws]'));
+    assert.ok(sql.includes('DENY INSERT, UPDATE, DELETE ON [dbo].[lockstep_blocks] TO [lockstep_ws]'));
+    assert.ok(sql.includes('DENY INSERT, UPDATE, DELETE ON [dbo].[lockstep_release_blocks] TO [lockstep_ws]'));
     assert.ok(sql.includes('GRANT SELECT, INSERT ON [dbo].[lockstep_events] TO [lockstep_ws]'));
     assert.ok(sql.includes('DENY UPDATE, DELETE ON [dbo].[lockstep_events] TO [lockstep_ws]'));
     assert.ok(sql.includes('GRANT SELECT, INSERT, UPDATE ON [dbo].[lockstep_workstations] TO [lockstep_ws]'));
@@ -241,6 +246,10 @@ describe('T-SQL grants for SQL Server', () => {
     assert.ok(sql.includes('GRANT SELECT, INSERT, UPDATE ON [dbo].[lockstep_releases] TO [lockstep_admin]'));
     assert.ok(sql.includes('GRANT SELECT, INSERT, UPDATE ON [dbo].[lockstep_current] TO [lockstep_admin]'));
     assert.ok(sql.includes('GRANT SELECT, INSERT, UPDATE, DELETE ON [dbo].[lockstep_release_chunks] TO [lockstep_admin]'));
+    // Blocks are stored once and never changed in place; only pruning a release deletes them.
+    assert.ok(sql.includes('GRANT SELECT, INSERT, DELETE ON [dbo].[lockstep_blocks] TO [lockstep_admin]'));
+    assert.ok(sql.includes('DENY UPDATE ON [dbo].[lockstep_blocks] TO [lockstep_admin]'));
+    assert.ok(sql.includes('GRANT SELECT, INSERT, DELETE ON [dbo].[lockstep_release_blocks] TO [lockstep_admin]'));
     assert.ok(sql.includes('DENY UPDATE, DELETE ON [dbo].[lockstep_events] TO [lockstep_admin]'));
   });
 

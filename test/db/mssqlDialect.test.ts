@@ -58,6 +58,14 @@ describe('T-SQL for SQL Server (mssql dialect)', () => {
     const leases = sql['20261122_0006_transfer_leases']!;
     assert.match(leases, /\[expires_at\] datetime2 null/);
     assert.match(leases, /PRIMARY KEY \(\[pool\], \[slot\]\)/);
+    // Shared content-defined blocks keyed by their hash; each release's list refers to them with a foreign key.
+    const blocks = sql['20261130_0010_content_blocks']!;
+    assert.match(blocks, /CREATE TABLE \[lockstep_blocks\] \(\[sha256\] nvarchar\(64\) not null, \[size\] int not null, \[bytes\] varbinary\(max\) not null, CONSTRAINT \[lockstep_blocks_pkey\] PRIMARY KEY \(\[sha256\]\)\)/);
+    assert.match(blocks, /\[byte_offset\] bigint not null/);
+    assert.match(blocks, /FOREIGN KEY \(\[sha256\]\) REFERENCES \[lockstep_blocks\] \(\[sha256\]\)/);
+    assert.match(blocks, /PRIMARY KEY \(\[release_id\], \[seq\]\)/);
+    assert.match(blocks, /CREATE INDEX \[lockstep_release_blocks_sha256\] ON \[lockstep_release_blocks\] \(\[sha256\]\)/);
+    assert.match(sql['20261130_0011_package_layout']!, /ALTER TABLE \[lockstep_release_packages\] ADD \[layout\] nvarchar\(16\) not null CONSTRAINT \[\w+\] DEFAULT 'chunks'/);
     assert.doesNotMatch(all, /\b(text|blob|bytea|timestamptz|varchar\()/i, 'no types SQL Server lacks, no non-Unicode text');
     assert.match(all, /foreign key \(\[release_id\]\) references \[lockstep_releases\] \(\[id\]\)/i);
   });

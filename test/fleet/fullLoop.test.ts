@@ -11,6 +11,14 @@ import { after, describe, test } from 'node:test';
 import { backends, migratedDb } from '../helpers/backends';
 import { fleetWorkstation, installFromFeedProcess, startFeed } from './helpers/site';
 
+/** The installed version's package is kept, byte for byte, as the next delta base (engine/keptPackage.ts). */
+function assertKept(workstationDir: string, version: string, vendorFile: string): void {
+  const dir = path.join(workstationDir, 'feed-cache', 'installed-package');
+  const record = JSON.parse(fs.readFileSync(path.join(dir, 'kept.json'), 'utf8')) as { version: string; name: string };
+  assert.equal(record.version, version);
+  assert.deepEqual(fs.readFileSync(path.join(dir, record.name)), fs.readFileSync(vendorFile), `the package of ${version} is kept`);
+}
+
 interface GateJson {
   decision: { type: string; installed: string; released: string | null; reason?: { code: string } | null };
   restartInto: string | null;
@@ -36,6 +44,7 @@ for (const backend of backends().filter((b) => b.name !== 'mssql')) {
       await installFromFeedProcess(a, '1.1.0');
       assert.equal(a.installed(), '1.1.0');
       assert.equal(site.packageDownloads(), 1);
+      assertKept(a.dir, '1.1.0', path.join(site.feed.feedDir, site.feed.packages['1.1.0']!.name));
       const asked = await a.json<GateJson>(['gate']);
       assert.equal(asked.body.decision.type, 'ask-release');
       const yes = await a.json<GateJson>(['gate', '--answer', 'yes']);
@@ -55,6 +64,7 @@ for (const backend of backends().filter((b) => b.name !== 'mssql')) {
       assert.deepEqual([upgraded.body.decision.type, upgraded.body.restartInto], ['upgrade', '1.1.0']);
       assert.equal(site.requests.length, requestsBeforeB, `B sent no request to the feed server: ${site.requests.slice(requestsBeforeB).join(', ')}`);
       assert.equal(b.installed(), '1.1.0');
+      assertKept(b.dir, '1.1.0', path.join(site.feed.feedDir, site.feed.packages['1.1.0']!.name));
       const payload = fs.readFileSync(path.join(b.dir, 'app', 'data', 'filler.bin'));
       assert.equal(createHash('sha256').update(payload).digest('hex'), site.feed.packages['1.1.0']!.payloadSha256, 'B runs the vendor\'s bytes');
       assert.deepEqual(fs.readFileSync(path.join(b.dir, 'app', 'modules', 'reports', 'reports-1.0.0.zip')), moduleBytes, 'the module survived the upgrade');

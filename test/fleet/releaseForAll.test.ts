@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { StartupGate } from '../../engine/startupGate';
 import { parseVersion } from '../../kernel/version';
 import { backends, migratedDb } from '../helpers/backends';
-import { admin, feedPackage, releasingLedger } from './helpers/inProcess';
+import { admin, feedPackage, releasingLedger, settings } from './helpers/inProcess';
 import { CountingFeed, fleetWorkstation, installFromFeedProcess, startFeed } from './helpers/site';
 
 for (const backend of backends().filter((b) => b.name !== 'mssql')) {
@@ -45,16 +45,17 @@ for (const backend of backends().filter((b) => b.name !== 'mssql')) {
       assert.equal(events.filter((e) => e.action === 'package-upload').length, 1, 'one upload');
       const rel = await db.knex('lockstep_releases').where({ version: '1.1.0' }).select('id', 'state');
       assert.deepEqual(rel.map((r) => r.state), ['released']);
-      const pkg = await db.knex('lockstep_release_packages').where({ release_id: rel[0].id }).first('chunk_count', 'state');
-      const chunks = await db.knex('lockstep_release_chunks').where({ release_id: rel[0].id }).count({ n: '*' }).first();
-      assert.deepEqual([pkg.state, Number(chunks!.n)], ['complete', Number(pkg.chunk_count)]);
+      const pkg = await db.knex('lockstep_release_packages').where({ release_id: rel[0].id }).first('chunk_count', 'state', 'layout');
+      const blocks = await db.knex('lockstep_release_blocks').where({ release_id: rel[0].id }).count({ n: '*' }).first();
+      assert.deepEqual([pkg.state, pkg.layout, Number(blocks!.n)], ['complete', 'blocks', Number(pkg.chunk_count)]);
     });
 
     test('a half-written package is never released; the upload resumes; a second release uploads nothing', async () => {
       site ??= await startFeed(['1.1.0'], 1024 * 1024);
       const { db, cleanup } = await migratedDb(backend);
       cleanups.push(cleanup);
-      const { packages, publisher, ledger, fleet } = releasingLedger(db, site.feed, admin('admin-a'));
+      // Fixed-size chunks: the layout of packages stored before blocks, still written when configured.
+      const { packages, publisher, ledger, fleet } = releasingLedger(db, site.feed, admin('admin-a'), settings({ databaseLayout: 'chunks' }));
       const local = feedPackage(site.feed, '1.1.0');
       const ref = ledger.ref('1.1.0');
       // An upload that stopped after 5 chunks (the workstation lost power): row `uploading`, package incomplete.

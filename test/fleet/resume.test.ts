@@ -13,7 +13,7 @@ import { downloadFromDatabase } from '../../engine/fleet/dbTransfer';
 import { MemoryLogger } from '../../kernel/log';
 import { sha512Of } from '../../engine/fleet/siteStores';
 import { backends, migratedDb, pgBackend, tempDir } from '../helpers/backends';
-import { releaseWithPackage } from './helpers/inProcess';
+import { releaseWithPackage, settings } from './helpers/inProcess';
 import { CountingFeed, startFeed } from './helpers/site';
 
 const pg = pgBackend();
@@ -31,7 +31,7 @@ describe('resuming package transfers', () => {
       site ??= await startFeed(['1.1.0'], 3 * 1024 * 1024);
       const { db, tdb, cleanup } = await migratedDb(pg);
       cleanups.push(cleanup);
-      const release = await releaseWithPackage(db, site.feed, '1.1.0');
+      const release = await releaseWithPackage(db, site.feed, '1.1.0', settings({ databaseLayout: 'chunks' }));
       const reader = await tdb.open();
       const killer = knexFactory({ client: 'pg', connection: tdb.url, pool: { min: 0, max: 1 } });
       cleanups.push(async () => {
@@ -69,7 +69,7 @@ describe('resuming package transfers', () => {
       site ??= await startFeed(['1.1.0'], 3 * 1024 * 1024);
       const { db, cleanup } = await migratedDb(backend);
       cleanups.push(cleanup);
-      const release = await releaseWithPackage(db, site.feed, '1.1.0');
+      const release = await releaseWithPackage(db, site.feed, '1.1.0', settings({ databaseLayout: 'chunks' }));
       const store = new PackageStore(db);
       const info = (await store.info(release.id))!;
       const dest = path.join(tempDir(), 'pkg.tar.gz');

@@ -1,0 +1,249 @@
+/**
+ * Packages as shared content-defined blocks in the database, on SQLite and PostgreSQL: a 5 % patch of a realistic
+ * tar.gz stores only its new blocks, and a workstation that has the previous package reads only about that share
+ * back; every block is checked on arrival (a changed or missing block → E_SIGNATURE, the part file dropped); a base
+ * that changes during the transfer costs database reads, never correctness; a crash resumes at the last whole
+ * block; a prune that frees a block a publish is about to list makes that publish store it again.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Db } from '../../db/connection';
+import { BlockStore } from '../../db/blockStore';
+import { PackageInfo, PackageStore } from '../../db/packageStore';
+import { BasePackage, downloadBlocks } from '../../engine/fleet/blockTransfer';
+import { cutFile } from '../../engine/fleet/blockPublish';
+import { MemoryLogger } from '../../kernel/log';
+import { backends, migratedDb, tempDir } from '../helpers/backends';
+import { admin, inProcessWorkstation, releaseWithPackage, releasingLedger, settings } from './helpers/inProcess';
+import { PatchFeed, Tree, createPatchFeed, generateTree, patchTree, readTree } from './helpers/patchFeed';
+
+/**
+ * A realistic but small client tree: 200 files, ~16 MB before compression, ~7.7 MB as tar.gz. A 5 % patch changes
+ * ~22 % of the compressed package's blocks: each changed file costs its own bytes plus the blocks it shares with its
+ * neighbours, widened by gzip (--rsyncable resets only every few KB of output). The database path reads exactly those.
+ */
+const FILES = 200;
+const TREE_BYTES = 16 * 1024 * 1024;
+
+async function blockTotals(db: Db): Promise<{ rows: number; bytes: number }> {
+  const r = (await db.knex('lockstep_blocks').count({ n: '*' }).sum({ bytes: 'size' }).first()) as { n: number | string; bytes: number | string | null };
+  return { rows: Number(r.n), bytes: Number(r.bytes ?? 0) };
+}
+
+function openBase(file: string): BasePackage & { close(): void } {
+  const fd = fs.openSync(file, 'r');
+  return { fd, size: fs.fstatSync(fd).size, close: () => fs.closeSync(fd) };
+}
+
+async function infoOf(db: Db, version: string): Promise<PackageInfo> {
+  const row = await db.knex('lockstep_releases').where({ version }).first('id');
+  return (await new PackageStore(db).info(row.id))!;
+}
+
+/** Bytes of the blocks of `file` that `baseFile` does not contain: what a workstation with that base must read. */
+async function newBytes(file: string, baseFile: string): Promise<number> {
+  const have = new Set((await cutFile(baseFile)).blocks.map((b) => b.sha256));
+  return (await cutFile(file)).blocks.filter((b) => !have.has(b.sha256)).reduce((n, b) => n + b.size, 0);
+}
+
+describe('packages as shared blocks in the database', () => {
+  let feed: PatchFeed;
+  let base: Tree;
+  before(async () => {
+    base = generateTree(FILES, TREE_BYTES);
+    const patch = patchTree(base, 0.05, '1.0.1');
+    // 1.0.2 goes back to 1.0.0's files: it reuses blocks only 1.0.0 lists (the prune race below needs those).
+    feed = await createPatchFeed(tempDir('lockstep-blocks-feed-'), [['1.0.0', base], ['1.0.1', patch], ['1.0.2', base]]);
+  });
+
+  for (const backend of backends().filter((b) => b.name !== 'mssql')) {
+    describe(backend.name, () => {
+      const cleanups: Array<() => Promise<void>> = [];
+      after(async () => {
+        for (const c of cleanups.reverse()) await c();
+      });
+      const fresh = async () => {
+        const m = await migratedDb(backend);
+        cleanups.push(m.cleanup);
+        return m;
+      };
+
+      test('a 5 % patch stores only its new blocks; a workstation holding 1.0.0 reads about that share from the database', async () => {
+        const { db } = await fresh();
+        await releaseWithPackage(db, feed, '1.0.0');
+        const first = await blockTotals(db);
+        const size0 = fs.statSync(feed.files['1.0.0']!).size;
+        assert.ok(first.bytes >= size0 * 0.99 && first.bytes <= size0, `the first release stores its package once (${first.bytes} of ${size0})`);
+
+        await releaseWithPackage(db, feed, '1.0.1');
+        const second = await blockTotals(db);
+        const info = await infoOf(db, '1.0.1');
+        const expectedNew = await newBytes(feed.files['1.0.1']!, feed.files['1.0.0']!);
+        assert.equal(second.bytes - first.bytes, expectedNew, 'exactly the blocks 1.0.0 lacks were stored');
+        const storedShare = (second.bytes - first.bytes) / info.size;
+        assert.ok(storedShare > 0 && storedShare <= 0.3, `the patch stored ${(storedShare * 100).toFixed(1)} % of its package`);
+        assert.equal(info.layout, 'blocks');
+        assert.equal(Number((await db.knex('lockstep_release_blocks').where({ release_id: info.releaseId }).count({ n: '*' }).first())!.n), info.chunkCount);
+        assert.equal(Number((await db.knex('lockstep_release_chunks').count({ n: '*' }).first())!.n), 0, 'no fixed-size chunks written');
+        const upload = await db.knex('lockstep_events').where({ action: 'package-upload', version: '1.0.1' }).first('detail');
+        const detail = JSON.parse(upload.detail as string) as Record<string, number>;
+        assert.equal(detail['bytesWritten'], expectedNew);
+        assert.equal(detail['blocksWritten'], second.rows - first.rows);
+
+        const dest = path.join(tempDir(), info.fileName);
+        const baseFile = openBase(feed.files['1.0.0']!);
+        const result = await downloadBlocks(new BlockStore(db), info, dest, { retries: 0, log: new MemoryLogger(), base: baseFile }).finally(() => baseFile.close());
+        assert.equal(result.sha512, info.sha512);
+        assert.deepEqual(fs.readFileSync(`${dest}.part`), fs.readFileSync(feed.files['1.0.1']!), 'the assembled file is the vendor\'s, byte for byte');
+        assert.equal(result.fromDatabase, expectedNew, 'only the blocks the base lacks were read from the database');
+        assert.equal(result.fromDatabase + result.fromBase, info.size);
+        assert.ok(result.queries < result.blocksFromDatabase, `several blocks per query (${result.blocksFromDatabase} blocks in ${result.queries} queries)`);
+        console.log(`# ${backend.name}: package ${info.size} B, stored by the patch ${second.bytes - first.bytes} B (${(storedShare * 100).toFixed(1)} %), read by a workstation ${result.fromDatabase} B (${((result.fromDatabase / info.size) * 100).toFixed(1)} %) in ${result.queries} queries`);
+      });
+
+      for (const baseChanged of [false, true]) {
+        test(baseChanged
+          ? 'the kept package changed on disk since it was installed: not used as a base, every block from the database, still the vendor\'s tree'
+          : 'a workstation on 1.0.0 upgrades to the 5 % patch through its gate: reads only the new blocks, installs exactly the new tree', async () => {
+          const { db, tdb } = await fresh();
+          await releaseWithPackage(db, feed, '1.0.0');
+          await releaseWithPackage(db, feed, '1.0.1');
+          const info = await infoOf(db, '1.0.1');
+          const file0 = feed.files['1.0.0']!;
+          const w = await inProcessWorkstation({ dbUrl: tdb.configUrl, publicKey: feed.publicKey, installed: '1.0.0', kept: { file: file0, name: feed.packages['1.0.0']!.name, sha512: createHash('sha512').update(fs.readFileSync(file0)).digest('base64') } });
+          cleanups.push(() => w.ws.close());
+          if (baseChanged) {
+            const kept = path.join(w.keptDir, feed.packages['1.0.0']!.name);
+            const fd = fs.openSync(kept, 'r+');
+            fs.writeSync(fd, Buffer.from([0x42]), 0, 1, 1000);
+            fs.closeSync(fd);
+          }
+          const result = await w.ws.gate.run();
+          assert.deepEqual([result.decision.type, result.restartInto], ['upgrade', '1.0.1'], JSON.stringify(result.decision));
+          assert.equal(w.installed(), '1.0.1');
+          const installed = readTree(path.join(w.dir, 'app'), (name) => name.startsWith('lockstep-') || name.startsWith('.lockstep'));
+          assert.deepEqual([...installed.keys()].sort(), [...feed.trees['1.0.1']!.keys()].sort());
+          for (const [name, bytes] of feed.trees['1.0.1']!) assert.ok(installed.get(name)!.equals(bytes), `${name} is the vendor's`);
+
+          const fetched = w.log.entries.find((e) => e.event === 'fleet.fetched')!.fields;
+          const expected = baseChanged ? info.size : await newBytes(feed.files['1.0.1']!, file0);
+          assert.deepEqual([fetched['layout'], fetched['dbBytes'], fetched['packageBytes']], ['blocks', expected, info.size]);
+          const audit = await db.knex('lockstep_events').where({ action: 'package-transfer', version: '1.0.1' }).first('detail');
+          assert.equal((JSON.parse(audit.detail as string) as Record<string, unknown>)['dbBytes'], expected, 'the audit trail says what the transfer read');
+          if (baseChanged) assert.ok(w.log.entries.some((e) => e.event === 'package.base-unused' && e.fields['reason'] === 'sha512-changed'));
+          else console.log(`# ${backend.name}: workstation upgrade read ${expected} of ${info.size} B from the database (${((expected / info.size) * 100).toFixed(1)} %)`);
+        });
+      }
+
+      test('no base: every block from the database; a base that changes during the transfer is not trusted', async () => {
+        const { db } = await fresh();
+        await releaseWithPackage(db, feed, '1.0.0');
+        await releaseWithPackage(db, feed, '1.0.1');
+        const info = await infoOf(db, '1.0.1');
+        const full = await downloadBlocks(new BlockStore(db), info, path.join(tempDir(), 'a.tar.gz'), { retries: 0, log: new MemoryLogger(), base: null });
+        assert.deepEqual([full.sha512, full.fromDatabase, full.fromBase], [info.sha512, info.size, 0]);
+
+        // The base is overwritten after it was indexed: every block from then on is re-hashed, found changed and read
+        // from the database instead.
+        const copy = path.join(tempDir(), 'base.tar.gz');
+        fs.copyFileSync(feed.files['1.0.0']!, copy);
+        const baseFile = openBase(copy);
+        const log = new MemoryLogger();
+        let spoiled = false;
+        const result = await downloadBlocks(new BlockStore(db), info, path.join(tempDir(), 'b.tar.gz'), {
+          retries: 0,
+          log,
+          base: baseFile,
+          onChunk: () => {
+            if (!spoiled) fs.writeFileSync(copy, Buffer.alloc(info.size, 0x55));
+            spoiled = true;
+          },
+        }).finally(() => baseFile.close());
+        assert.equal(result.sha512, info.sha512, 'still exactly the vendor\'s file');
+        assert.ok(result.fromDatabase > info.size * 0.9, `the changed base was not used (${result.fromBase} bytes from it)`);
+        assert.ok(log.entries.some((e) => e.event === 'fleet.base-block-changed'));
+      });
+
+      test('a block whose bytes do not match its hash, or a missing block → E_SIGNATURE and the part file is gone', async () => {
+        const { db } = await fresh();
+        await releaseWithPackage(db, feed, '1.0.0');
+        const info = await infoOf(db, '1.0.0');
+        const list = await new BlockStore(db).list(info.releaseId);
+        const victim = list[5]!;
+        const original = (await new BlockStore(db).read([victim.sha256])).get(victim.sha256)!;
+
+        await db.knex('lockstep_blocks').where({ sha256: victim.sha256 }).update({ bytes: Buffer.alloc(victim.size, 1) });
+        const dest = path.join(tempDir(), 'c.tar.gz');
+        await assert.rejects(downloadBlocks(new BlockStore(db), info, dest, { retries: 0, log: new MemoryLogger(), base: null }), (err: Error & { code?: string; details?: Record<string, unknown> }) => err.code === 'E_SIGNATURE' && err.details?.['reason'] === 'hash' && err.details['seq'] === 5);
+        assert.equal(fs.existsSync(`${dest}.part`), false);
+
+        // Missing: a writer with the owner's rights removes the block behind the foreign key's back.
+        await db.knex('lockstep_blocks').where({ sha256: victim.sha256 }).update({ bytes: original });
+        await withoutForeignKeys(db, backend.name, () => db.knex('lockstep_blocks').where({ sha256: victim.sha256 }).delete());
+        await assert.rejects(downloadBlocks(new BlockStore(db), info, dest, { retries: 0, log: new MemoryLogger(), base: null }), (err: Error & { code?: string; details?: Record<string, unknown> }) => err.code === 'E_SIGNATURE' && err.details?.['reason'] === 'missing');
+        assert.equal(fs.existsSync(`${dest}.part`), false);
+      });
+
+      test('a transfer that died mid-way continues at its last whole block', async () => {
+        const { db } = await fresh();
+        await releaseWithPackage(db, feed, '1.0.0');
+        const info = await infoOf(db, '1.0.0');
+        const dest = path.join(tempDir(), 'd.tar.gz');
+        const crash = new Error('power cut');
+        await assert.rejects(downloadBlocks(new BlockStore(db), info, dest, { retries: 0, log: new MemoryLogger(), base: null, onChunk: ({ seq }) => {
+          if (seq === 9) throw crash;
+        } }), (err) => err === crash);
+        fs.appendFileSync(`${dest}.part`, Buffer.alloc(1000, 7)); // half a block written when the power went
+        const seen: number[] = [];
+        const result = await downloadBlocks(new BlockStore(db), info, dest, { retries: 0, log: new MemoryLogger(), base: null, onChunk: ({ seq }) => void seen.push(seq) });
+        assert.deepEqual([result.resumedAt, seen[0], seen.length], [10, 10, info.chunkCount - 10]);
+        assert.equal(result.sha512, info.sha512);
+        assert.equal(result.fromDatabase, info.size - (await new BlockStore(db).list(info.releaseId))[10]!.offset);
+      });
+
+      test('a prune that frees a block a publish is about to list: the publish stores it again and completes', async () => {
+        const { db } = await fresh();
+        await releaseWithPackage(db, feed, '1.0.0');
+        await releaseWithPackage(db, feed, '1.0.1');
+        const pruned: unknown[] = [];
+        const raced = releasingLedger(db, feed, admin('racer'));
+        // Between "which blocks are missing?" and writing its list, 1.0.0 (superseded) is pruned: the blocks only it
+        // listed — the very ones 1.0.2 reuses — are freed.
+        const r = releasingLedger(db, feed, admin('releaser'), settings(), 'stable', undefined, {
+          beforeBlockList: async (attempt) => {
+            if (attempt === 1) pruned.push(await raced.ledger.prune('1.0.0'));
+          },
+        });
+        await r.ledger.release('1.0.2');
+        const freed = pruned[0] as { blocksFreed: number; blocksKept: number };
+        assert.ok(freed.blocksFreed > 0 && freed.blocksKept > 0, `the prune freed 1.0.0's own blocks and kept the shared ones (${JSON.stringify(freed)})`);
+        assert.ok(r.log.entries.some((e) => e.event === 'fleet.blocks-vanished'), 'the publisher saw its list refused and stored the blocks again');
+        const info = await infoOf(db, '1.0.2');
+        assert.equal(info.state, 'complete');
+        const result = await downloadBlocks(new BlockStore(db), info, path.join(tempDir(), 'e.tar.gz'), { retries: 0, log: new MemoryLogger(), base: null });
+        assert.equal(result.sha512, info.sha512, 'every block 1.0.2 lists is stored');
+        const r100 = await db.knex('lockstep_releases').where({ version: '1.0.0' }).first('state');
+        assert.equal(r100.state, 'withdrawn');
+        assert.equal((await infoOf(db, '1.0.0')).state, 'pruned');
+      });
+    });
+  }
+});
+
+/** Runs `work` with the foreign keys off, as a writer with the owner's rights can. */
+async function withoutForeignKeys(db: Db, backend: string, work: () => Promise<unknown>): Promise<void> {
+  if (backend === 'sqlite') {
+    await db.knex.raw('PRAGMA foreign_keys = OFF');
+    try {
+      await work();
+    } finally {
+      await db.knex.raw('PRAGMA foreign_keys = ON');
+    }
+    return;
+  }
+  await db.knex.raw('ALTER TABLE lockstep_release_blocks DROP CONSTRAINT lockstep_release_blocks_sha256_foreign');
+  await work();
+}
