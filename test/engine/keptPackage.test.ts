@@ -9,13 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { KeptPackage, KeptPackageRecord, keptPackageDir } from '../../engine/keptPackage';
-import { Logger, LogLevel } from '../../kernel/log';
-
-export function memoryLog(): Logger & { entries: { level: LogLevel; event: string; fields: Record<string, unknown> }[] } {
-  const entries: { level: LogLevel; event: string; fields: Record<string, unknown> }[] = [];
-  const log = (level: LogLevel, event: string, fields: Record<string, unknown> = {}) => void entries.push({ level, event, fields });
-  return { entries, log, info: (e, f) => log('info', e, f), warn: (e, f) => log('warn', e, f), error: (e, f) => log('error', e, f) };
-}
+import { MemoryLogger } from '../../kernel/log';
 
 function recordFor(file: string, version: string): KeptPackageRecord {
   const bytes = fs.readFileSync(file);
@@ -25,7 +19,7 @@ function recordFor(file: string, version: string): KeptPackageRecord {
 describe('kept package', () => {
   let dir: string;
   let kept: KeptPackage;
-  let log: ReturnType<typeof memoryLog>;
+  let log: MemoryLogger;
   const write = (name: string, fill: number, size = 300_000) => {
     const f = path.join(dir, 'downloads', name);
     fs.mkdirSync(path.dirname(f), { recursive: true });
@@ -40,7 +34,7 @@ describe('kept package', () => {
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kept-'));
-    log = memoryLog();
+    log = new MemoryLogger();
     kept = new KeptPackage(keptPackageDir(dir), log);
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
