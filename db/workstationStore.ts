@@ -1,6 +1,7 @@
 /**
  * The workstation registry (S16) and the start-up gate's database work: one read of everything the decision needs,
- * and one heartbeat write afterwards.
+ * and one heartbeat write afterwards (the gate does not wait for it; gateStart does both for the paths that write
+ * more for this workstation at once).
  */
 import type { Knex } from 'knex';
 import { Db } from './connection';
@@ -45,6 +46,13 @@ export class WorkstationStore extends Store {
       }
       if (heartbeatRows === 0) await this.firstStart(args, hb);
       return toSnapshot(args.channel, row);
+    });
+  }
+
+  /** The heartbeat alone (the gate writes it after deciding); a workstation's very first start inserts its row. */
+  async heartbeat(args: GateArgs, hb: HeartbeatArgs): Promise<void> {
+    return this.run(async () => {
+      if ((await rawUpdate(this.db, heartbeatSql(this.db.dialect), heartbeatBindings(args, hb))) === 0) await this.firstStart(args, hb);
     });
   }
 

@@ -6,6 +6,7 @@
 import { LockstepError, isLockstepError, toLockstepError } from '../contract/errors';
 import { GateDecision, OutdatedPolicy, mayUseDatabase } from '../contract/gate';
 import { FleetStore } from '../db/fleetStore';
+import { GateArgs, HeartbeatArgs } from '../db/gateQueries';
 import { GateSnapshot, Release } from '../db/types';
 import { decide } from './gateDecision';
 import { Identity, actorOf } from './identity';
@@ -71,6 +72,9 @@ export interface Evaluation {
 }
 
 export class StartupGate {
+  private heartbeatInFlight: Promise<void> | null = null;
+  private heartbeatDue: Version | null = null;
+
   constructor(
     private readonly fleet: FleetStore,
     private readonly identity: Identity,
@@ -100,13 +104,19 @@ export class StartupGate {
     });
   }
 
-  /** The whole gate: heartbeat + read (one round trip where the database allows), decide, and for `upgrade` try it. */
+  /**
+   * The whole gate: one read, the decision, and for `upgrade` the upgrade. The heartbeat is written after the decision
+   * without making the user wait for it (heartbeatLater); an upgrade waits for it, since the result it records lands in
+   * the heartbeat's row.
+   */
   async run(): Promise<GateResult> {
-    const { decision, installed, snapshot } = await this.heartbeat();
+    const { decision, installed, snapshot } = await this.evaluate();
     this.log.info('gate.decision', { ...decision, workstation: this.identity.workstationId });
+    this.heartbeatLater(installed);
     const revision = snapshot.current?.revision ?? 0;
     if (decision.type !== 'upgrade') return this.result(decision, revision, null);
 
+    await this.settled();
     const release = snapshot.current!.release!;
     try {
       await this.upgrader.upgrade({ version: parseStoredVersion(release), release, downgrade: decision.downgrade, installed });
@@ -123,6 +133,41 @@ export class StartupGate {
   }
 
   /**
+   * Writes this start's heartbeat in the background. Nothing decided reads it (the decision rests on the release
+   * ledger and the test marks), so a process that dies before it lands loses only this start's registry update: its
+   * last start time, host, user, installed version and ring stay as the previous start left them, and a workstation's
+   * very first start leaves no row until the next start writes it. Starts in quick succession coalesce: at most one
+   * write in flight and one queued, which carries the latest start's values.
+   */
+  private heartbeatLater(installed: Version): void {
+    this.heartbeatDue = installed;
+    if (this.heartbeatInFlight) return;
+    this.heartbeatInFlight = (async () => {
+      for (let due = this.heartbeatDue; due; due = this.heartbeatDue) {
+        this.heartbeatDue = null;
+        try {
+          await this.fleet.workstations.heartbeat(this.gateArgs(due), this.heartbeatArgs(due));
+        } catch (err) {
+          this.log.warn('gate.heartbeat-failed', { code: toLockstepError(err).code, message: (err as Error).message });
+        }
+      }
+    })().finally(() => (this.heartbeatInFlight = null));
+  }
+
+  /** Resolves once the heartbeats started so far are written (or failed and were logged); before closing the database. */
+  async settled(): Promise<void> {
+    while (this.heartbeatInFlight) await this.heartbeatInFlight;
+  }
+
+  private gateArgs(installed: Version): GateArgs {
+    return { channel: this.options.channel, workstationId: this.identity.workstationId, installedKey: versionSortKey(installed) };
+  }
+
+  private heartbeatArgs(installed: Version): HeartbeatArgs {
+    return { hostName: this.identity.hostName, osUser: this.identity.osUser, installedVersion: installed.raw, ring: this.options.ring };
+  }
+
+  /**
    * Answers "Release version I for all workstations?". Yes: I becomes the released version (compare-and-set against
    * what the question was based on). No: this workstation is recorded as a test workstation for I.
    */
@@ -132,10 +177,8 @@ export class StartupGate {
    */
   async heartbeat(): Promise<Evaluation> {
     const installed = this.installedSource.installedVersion();
-    const snapshot = await this.fleet.workstations.gateStart(
-      { channel: this.options.channel, workstationId: this.identity.workstationId, installedKey: versionSortKey(installed) },
-      { hostName: this.identity.hostName, osUser: this.identity.osUser, installedVersion: installed.raw, ring: this.options.ring },
-    );
+    await this.settled();
+    const snapshot = await this.fleet.workstations.gateStart(this.gateArgs(installed), this.heartbeatArgs(installed));
     return { decision: this.decideFrom(installed, snapshot), installed, snapshot };
   }
 

@@ -111,5 +111,10 @@ export async function openWorkstation(configOrFile: MachineConfig | string, deps
     deps.upgrader ?? fleetParts.upgrader,
   );
   const watcher = new ReleaseWatcher(() => gate.evaluate(), log, { policy: config.outdatedPolicy, checkIntervalMs: fleetParts.settings.checkIntervalMs });
-  return { config, identity, db, fleet, ledger, gate, log, fleetParts, watcher, close: () => db.close() };
+  // The start's heartbeat is written after the gate decided: closing lets it land first.
+  const close = async () => {
+    await gate.settled();
+    await db.close();
+  };
+  return { config, identity, db, fleet, ledger, gate, log, fleetParts, watcher, close };
 }

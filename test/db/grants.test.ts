@@ -200,6 +200,7 @@ describe('one login per workstation with row-level security (postgres)', { skip:
     const ws = await openWorkstation({ ...MachineConfigSchema.parse(raw), sourceFile: path.join(dir, 'lockstep.machine.json') }, { host: { platform: 'linux', defaultLogDir: dir, secrets }, logger: new MemoryLogger() });
     cleanups.push(() => ws.close());
     await ws.gate.run();
+    await ws.gate.settled(); // the heartbeat is written after the decision
     assert.equal((await owner.knex('lockstep_workstations').where({ workstation_id: login }).first('os_user')) !== undefined, true);
     await ws.fleet.audit({ action: 'check', outcome: 'ok', actor: { user: 'clerk', workstationId: login }, channel: 'stable', version: '1.0.0', detail: {} });
 
