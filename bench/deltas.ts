@@ -59,9 +59,6 @@ export function memoryWatch(): { stop(): number } {
   return { stop: () => (clearInterval(t), touch(), peak - base) };
 }
 
-/** The same chunker with electron-builder's average block size: what Lockstep's blocks would move if they were that small. */
-const SMALL_BLOCKS: ChunkSizes = { min: 4 * 1024, avg: 16 * 1024, max: 64 * 1024 };
-
 /** Bytes of the new package's blocks (Lockstep's content-defined chunker) whose hash the old package lacks. */
 async function missingBlockBytes(oldFile: string, newFile: string, sizes: ChunkSizes = DEFAULT_CHUNK_SIZES): Promise<{ bytes: number; blocks: number; missing: number }> {
   const have = new Set<string>();
@@ -87,7 +84,6 @@ interface Row {
   peerRequests: number | null;
   peerRssGrowth: number | null;
   missingBlockBytes: number;
-  missingSmallBlockBytes: number;
   lockstepFeedBytes: number | null;
   lockstepFeedRssGrowth: number | null;
   lockstepDb: Array<{ backend: string; bytesRead: number | null; rssGrowth: number | null; note?: string }>;
@@ -148,7 +144,7 @@ async function main(): Promise<void> {
           const [oldFile, newFile] = [files[pair.from]!, files[pair.to]!];
           const size = fs.statSync(newFile).size;
           const digest = fileSha512(newFile);
-          const row: Row = { format: format.name, pair: pair.label, packageBytes: size, peerFeedBytes: null, peerRequests: null, peerRssGrowth: null, missingBlockBytes: 0, missingSmallBlockBytes: 0, lockstepFeedBytes: null, lockstepFeedRssGrowth: null, lockstepDb: [], notes: [] };
+          const row: Row = { format: format.name, pair: pair.label, packageBytes: size, peerFeedBytes: null, peerRequests: null, peerRssGrowth: null, missingBlockBytes: 0, lockstepFeedBytes: null, lockstepFeedRssGrowth: null, lockstepDb: [], notes: [] };
           progress(`${format.name} ${pair.label}: electron-updater differential download`);
           const out = path.join(work, 'peer-out.bin');
           server.reset();
@@ -161,7 +157,6 @@ async function main(): Promise<void> {
           row.peerFeedBytes = served.package + served.blockMap;
           row.peerRequests = served.requests;
           row.missingBlockBytes = (await missingBlockBytes(oldFile, newFile)).bytes;
-          row.missingSmallBlockBytes = (await missingBlockBytes(oldFile, newFile, SMALL_BLOCKS)).bytes;
 
           const deltaPair: DeltaPair = { work, format: format.name, oldFile, newFile, oldVersion: VERSIONS[pair.from]!, newVersion: VERSIONS[pair.to]!, size, sha512: digest, feed: feeds.get(format)!, progress };
           if (lockstepPaths.feed) {
@@ -230,13 +225,12 @@ function report(r: { treeBytes: number; rows: Row[]; skipped: string[]; fleet: F
     'package MB': row.packageBytes / 1e6,
     'electron-updater (peer)': pct(frac(row.peerFeedBytes, row.packageBytes)),
     'Lockstep blocks missing': pct(row.missingBlockBytes / row.packageBytes),
-    'same, 16 KiB blocks': pct(row.missingSmallBlockBytes / row.packageBytes),
     'Lockstep feed': pct(frac(row.lockstepFeedBytes, row.packageBytes)),
     ...dbCols(row),
     'RSS +MB peer / Lockstep': `${mb(row.peerRssGrowth)} / ${mb(maxOf([row.lockstepFeedRssGrowth, ...row.lockstepDb.map((d) => d.rssGrowth)]))}`,
   }))));
   console.log(`\n${PEER_NOTE}`);
-  console.log(`"Lockstep blocks missing": bytes of the new package's content-defined blocks (kernel/contentChunks.ts, ${DEFAULT_CHUNK_SIZES.min / 1024}/${DEFAULT_CHUNK_SIZES.avg / 1024}/${DEFAULT_CHUNK_SIZES.max / 1024} KiB) that the old package lacks — the floor for any transfer of those blocks; "same, 16 KiB blocks": the same chunker at ${SMALL_BLOCKS.min / 1024}/${SMALL_BLOCKS.avg / 1024}/${SMALL_BLOCKS.max / 1024} KiB (electron-builder's average), for comparison only.`);
+  console.log(`"Lockstep blocks missing": bytes of the new package's content-defined blocks (kernel/contentChunks.ts, ${DEFAULT_CHUNK_SIZES.min / 1024}/${DEFAULT_CHUNK_SIZES.avg / 1024}/${DEFAULT_CHUNK_SIZES.max / 1024} KiB) that the old package lacks — the floor for any transfer of those blocks.`);
   console.log('Peer bytes: its DOWNLOAD ranges + the new block map (the old one from its cache, as electron-updater keeps it after an update).\n');
   const goalLine = (name: string, items: Array<{ fraction: number | null; met: boolean | null; format: string; backend?: string }>) =>
     items.length === 0 ? `  ${name}: n/a` : items.map((i) => `  ${name} [${i.format}${i.backend ? `, ${i.backend}` : ''}]: ${pct(i.fraction)} (goal ≤ 10 %; electron-updater's published example 16 %)  ${i.met === null ? 'not in this build' : met(i.met)}`).join('\n');

@@ -16,7 +16,8 @@ import { PackageInfo, PackageStore } from '../../db/packageStore';
 import { Release } from '../../db/types';
 import { downloadBlocks } from '../../engine/fleet/blockTransfer';
 import { PackagePublisher } from '../../engine/fleet/publisher';
-import { FleetUpgrader, KeptPackageStore } from '../../engine/fleet/upgrader';
+import { FleetUpgrader } from '../../engine/fleet/upgrader';
+import { KeptPackage, keptPackageDir } from '../../engine/keptPackage';
 import { Ledger } from '../../engine/ledger';
 import { FleetConfig, FleetConfigSchema } from '../../kernel/fleetConfig';
 import { MemoryLogger } from '../../kernel/log';
@@ -75,18 +76,22 @@ export async function databasePath(series: VersionSeries, watch: MemoryWatch): P
         const { info, storedBytes } = await releaseVersion(db, series.feed, series.versions[i]!, settings);
         const store = new CountingBlockStore(db);
         const dest = path.join(series.work, `db-${backend.name}.bin`);
-        const fd = fs.openSync(series.files[i - 1]!, 'r');
+        const log = new MemoryLogger();
+        const kept = await keepOld(path.join(series.work, `db-${backend.name}-ws-${i}`), series.files[i - 1]!, series.versions[i - 1]!, fileSha512(series.files[i - 1]!), log);
         const m = watch();
+        const base = await kept.openBase();
+        if (!base) throw new Error(`the kept package was not usable: ${kept.lastUnusedReason}`);
         let result;
         try {
-          result = await downloadBlocks(store, info, dest, { retries: 3, log: new MemoryLogger(), base: { fd, size: fs.fstatSync(fd).size }, prefetch: settings.prefetchChunks });
+          result = await downloadBlocks(store, info, dest, { retries: 3, log, base, prefetch: settings.prefetchChunks });
         } finally {
-          fs.closeSync(fd);
+          base.close();
         }
         const growth = m.stop();
         if (result.sha512 !== info.sha512 || fileSha512(`${dest}.part`) !== info.sha512) throw new Error(`the package assembled from ${backend.name} blocks does not match`);
         fs.rmSync(`${dest}.part`, { force: true });
         fs.rmSync(`${dest}.part.json`, { force: true });
+        fs.rmSync(path.join(series.work, `db-${backend.name}-ws-${i}`), { recursive: true, force: true });
         out[i - 1]!.push({ backend: backend.name, bytesRead: store.blockBytes, rssGrowth: growth, note: `${result.blocksFromDatabase} blocks in ${result.queries} queries from the database, ${result.blocksFromBase} from the old package; block list ${store.listRows} rows; releasing the new version stored ${(storedBytes / 1e6).toFixed(1)} MB of new blocks` });
       }
     } finally {
@@ -96,21 +101,26 @@ export async function databasePath(series: VersionSeries, watch: MemoryWatch): P
   return out;
 }
 
-/** The old package as the kept base every workstation has (opened read-only; the stand-in keeps nothing itself). */
-function keptOldPackage(file: string): KeptPackageStore {
-  return {
-    openBase: async () => {
-      const fd = fs.openSync(file, 'r');
-      return { fd, size: fs.fstatSync(fd).size, close: () => fs.closeSync(fd) };
-    },
-    keep: async () => true,
-  };
+/**
+ * The workstation's kept package of the old version, made the way an install leaves it (engine/keptPackage.ts keep,
+ * by moving a hard link of the old package in: no copy of 100 × the package on disk).
+ */
+async function keepOld(cacheDir: string, file: string, version: string, sha512: string, log: MemoryLogger): Promise<KeptPackage> {
+  const kept = new KeptPackage(keptPackageDir(cacheDir), log);
+  fs.mkdirSync(cacheDir, { recursive: true });
+  const link = path.join(cacheDir, 'installed.tmp');
+  fs.linkSync(file, link);
+  if (!(await kept.keep(link, { version, name: path.basename(file), size: fs.statSync(file).size, sha512 }, 'move'))) throw new Error('the old package could not be kept');
+  return kept;
 }
 
 async function crowd(tdb: TestDatabase, p: DeltaPair, settings: FleetConfig, workstations: number, withBase: boolean, watch: MemoryWatch, tag: string): Promise<FleetRun> {
   const handles: Db[] = [];
   for (let i = 0; i < workstations; i++) handles.push(await tdb.open());
   const log = new MemoryLogger();
+  const oldSha512 = fileSha512(p.oldFile);
+  const kept: Array<KeptPackage | undefined> = [];
+  for (let i = 0; i < workstations; i++) kept.push(withBase ? await keepOld(path.join(p.work, `fleet-${tag}-${i}`), p.oldFile, p.oldVersion, oldSha512, log) : undefined);
   const m = watch();
   const t = process.hrtime.bigint();
   try {
@@ -125,7 +135,7 @@ async function crowd(tdb: TestDatabase, p: DeltaPair, settings: FleetConfig, wor
           floor: async () => ({ known: false, floor: null }),
           fileStore: null,
           log,
-          ...(withBase ? { kept: keptOldPackage(p.oldFile) } : {}),
+          ...(kept[i] ? { kept: kept[i] } : {}),
         });
         const current = (await fleet.releases.current('stable'))!.release!;
         await upgrader.upgrade({ version: parseVersion(current.version), release: current, downgrade: false });
