@@ -17,7 +17,8 @@ import { Release } from '../../db/types';
 import { downloadBlocks } from '../../engine/fleet/blockTransfer';
 import { PackagePublisher } from '../../engine/fleet/publisher';
 import { FleetUpgrader } from '../../engine/fleet/upgrader';
-import { KeptPackage, keptPackageDir } from '../../engine/keptPackage';
+import { KeptPackage } from '../../engine/keptPackage';
+import { keepOld } from './keptOld';
 import { Ledger } from '../../engine/ledger';
 import { FleetConfig, FleetConfigSchema } from '../../kernel/fleetConfig';
 import { MemoryLogger } from '../../kernel/log';
@@ -99,19 +100,6 @@ export async function databasePath(series: VersionSeries, watch: MemoryWatch): P
     }
   }
   return out;
-}
-
-/**
- * The workstation's kept package of the old version, made the way an install leaves it (engine/keptPackage.ts keep,
- * by moving a hard link of the old package in: no copy of 100 × the package on disk).
- */
-async function keepOld(cacheDir: string, file: string, version: string, sha512: string, log: MemoryLogger): Promise<KeptPackage> {
-  const kept = new KeptPackage(keptPackageDir(cacheDir), log);
-  fs.mkdirSync(cacheDir, { recursive: true });
-  const link = path.join(cacheDir, 'installed.tmp');
-  fs.linkSync(file, link);
-  if (!(await kept.keep(link, { version, name: path.basename(file), size: fs.statSync(file).size, sha512 }, 'move'))) throw new Error('the old package could not be kept');
-  return kept;
 }
 
 async function crowd(tdb: TestDatabase, p: DeltaPair, settings: FleetConfig, workstations: number, withBase: boolean, watch: MemoryWatch, tag: string): Promise<FleetRun> {

@@ -4,6 +4,7 @@
  * reason in `missing`) until the build has the mechanism, so the benchmark runs against whatever is merged.
  */
 import { databasePath, fleetPath } from './databasePath';
+import { feedPath } from './feedPath';
 import type { SignedFeed } from './signedFeed';
 
 export interface DeltaPair {
@@ -62,11 +63,11 @@ export interface LockstepPaths {
 }
 
 export const lockstepPaths: LockstepPaths = {
-  feed: null,
+  feed: feedPath,
   database: databasePath,
   fleet: fleetPath,
   missing: {
-    feed: 'signed block maps and the differential download against the kept package (branch i12-feed) are not merged',
+    feed: null,
     database: null,
     fleet: null,
   },
