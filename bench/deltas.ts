@@ -9,8 +9,11 @@
  *    app-builder (bench/delta/peer.ts says how), bytes counted by a real HTTP server on 127.0.0.1;
  *  - blocks missing: the bytes of Lockstep's content-defined blocks (kernel/contentChunks.ts) of the new package that
  *    the old one lacks — the least any block transfer with those blocks must move;
- *  - Lockstep feed / database: the real mechanisms where this build has them (bench/delta/lockstepPaths.ts), bytes
- *    counted at the HTTP server and at the database store; "not in this build" otherwise;
+ *  - Lockstep feed: the real download (engine/feed/download.ts) with the old version's package kept — differential
+ *    where this build and the feed allow it, else in full, and the output says which — bytes counted at the server;
+ *  - Lockstep database: the real release for all (blocks) and one workstation assembling the new package from its
+ *    kept package plus the blocks it lacks, bytes counted at the block store: SQLite for every format, PostgreSQL for
+ *    the fleet's format;
  *  - the fleet: many workstations with K transfer slots on PostgreSQL upgrading to the patch vs the full package.
  * Goals: a 5 % patch moves ≤ 10 % of the package from the feed and from the database (electron-updater's published
  * example: 16 %); the fleet's patch ≤ 1/5 of the full package's time; RSS growth < 64 MB everywhere.
@@ -28,7 +31,9 @@ import { tempDir } from '../test/helpers/backends';
 import { countingServer } from './delta/countingServer';
 import { fileSha512 } from './delta/fileHash';
 import { SignedFeed, signedFeed } from './delta/signedFeed';
-import { DeltaPair, lockstepPaths } from './delta/lockstepPaths';
+import { DatabaseRun, databasePath } from './delta/databasePath';
+import { feedPath } from './delta/feedPath';
+import { DeltaPair, FleetResult } from './delta/types';
 import { FORMATS, PackageFormat } from './delta/packages';
 import { PeerBlockMap, peerBlockMap, peerDifferentialDownload } from './delta/peer';
 import { SIZES, TreeFile, TreeSpec, writeBaseTree, writeRelease } from './delta/tree';
@@ -128,6 +133,8 @@ async function main(): Promise<void> {
       feeds.set(format, await signedFeed(path.join(work, 'signed', String(FORMATS.indexOf(format))), files.map((file, i) => ({ version: VERSIONS[i]!, file }))));
     }
     fs.rmSync(path.join(work, 'tree'), { recursive: true, force: true });
+    // The fleet (and PostgreSQL) runs on one format: Lockstep's own where it deltas well, else the first that is here.
+    const fleetFormat = ['tar-rsyncable', 'zip', 'appimage', 'tar'].map((key) => [...packages.keys()].find((f) => f.key === key)).find(Boolean);
 
     // 3. Per format and pair: the peer, the block model, Lockstep's feed and database paths.
     for (const [format, files] of packages) {
@@ -159,35 +166,31 @@ async function main(): Promise<void> {
           row.missingBlockBytes = (await missingBlockBytes(oldFile, newFile)).bytes;
 
           const deltaPair: DeltaPair = { work, format: format.name, oldFile, newFile, oldVersion: VERSIONS[pair.from]!, newVersion: VERSIONS[pair.to]!, size, sha512: digest, feed: feeds.get(format)!, progress };
-          if (lockstepPaths.feed) {
-            progress(`${format.name} ${pair.label}: Lockstep differential download from the feed`);
-            const m = memoryWatch();
-            const r = await lockstepPaths.feed(deltaPair);
-            row.lockstepFeedRssGrowth = m.stop();
-            row.lockstepFeedBytes = r.fetched;
-            if (r.note) row.notes.push(`feed: ${r.note}`);
-          }
+          progress(`${format.name} ${pair.label}: Lockstep download from the feed`);
+          const m = memoryWatch();
+          const viaFeed = await feedPath(deltaPair);
+          row.lockstepFeedRssGrowth = m.stop();
+          row.lockstepFeedBytes = viaFeed.fetched;
+          if (viaFeed.note) row.notes.push(`feed: ${viaFeed.note}`);
           rows.push(row);
         }
       } finally {
         await server.close();
       }
-      if (lockstepPaths.database) {
-        const perPair = await lockstepPaths.database({ work, format: format.name, files, versions: [...VERSIONS], feed: feeds.get(format)!, progress }, memoryWatch);
-        const formatRows = rows.filter((row) => row.format === format.name);
-        perPair.forEach((results, i) => formatRows[i]!.lockstepDb.push(...results));
+      // SQLite for every format; PostgreSQL for the fleet's format, with the fleet in the same database (bytes per
+      // workstation do not depend on the backend: the same blocks are listed and missing).
+      const series = { work, format: format.name, files, versions: [...VERSIONS], feed: feeds.get(format)!, progress };
+      const runs: DatabaseRun[] = [await databasePath(series, memoryWatch, 'sqlite')];
+      if (format === fleetFormat && process.env.LOCKSTEP_TEST_PG_URL) {
+        const pg = await databasePath(series, memoryWatch, 'postgres', { workstations: FLEET, k: K });
+        runs.push(pg);
+        fleet = { format: format.name, ...pg.fleet! };
       }
+      const formatRows = rows.filter((row) => row.format === format.name);
+      for (const run of runs) run.perPair.forEach((result, i) => formatRows[i]!.lockstepDb.push(result));
     }
 
-    // 4. The fleet on PostgreSQL: the patch against the full package, same run.
-    // Lockstep's own format where it deltas well; otherwise the first of the others that is here.
-    const fleetFormat = ['tar-rsyncable', 'zip', 'appimage', 'tar'].map((key) => [...packages.keys()].find((f) => f.key === key)).find(Boolean);
-    if (lockstepPaths.fleet && fleetFormat && process.env.LOCKSTEP_TEST_PG_URL) {
-      const files = packages.get(fleetFormat)!;
-      progress(`fleet: ${FLEET} workstations, K = ${K}, PostgreSQL, ${fleetFormat.name}`);
-      fleet = { format: fleetFormat.name, ...(await lockstepPaths.fleet({ work, format: fleetFormat.name, oldFile: files[0]!, newFile: files[1]!, oldVersion: VERSIONS[0], newVersion: VERSIONS[1], size: fs.statSync(files[1]!).size, sha512: fileSha512(files[1]!), feed: feeds.get(fleetFormat)!, progress }, { workstations: FLEET, k: K, memoryWatch })) };
-    } else if (!process.env.LOCKSTEP_TEST_PG_URL) skipped.push('fleet: skipped — set LOCKSTEP_TEST_PG_URL (the fleet runs on PostgreSQL)');
-    else if (!lockstepPaths.fleet) skipped.push(`fleet: not in this build — ${lockstepPaths.missing.fleet}`);
+    if (!process.env.LOCKSTEP_TEST_PG_URL) skipped.push('PostgreSQL and the fleet: skipped — set LOCKSTEP_TEST_PG_URL');
 
     report({ treeBytes, rows, skipped, fleet, seconds: (Date.now() - started) / 1000, loadBefore, change: [patch.change, minor.change].map((c) => ({ version: c.version, modified: c.modified.length, added: c.added.length, removed: c.removed.length })) });
   } finally {
@@ -195,7 +198,7 @@ async function main(): Promise<void> {
   }
 }
 
-type Fleet = Awaited<ReturnType<NonNullable<typeof lockstepPaths.fleet>>> & { format: string };
+type Fleet = FleetResult & { format: string };
 
 function report(r: { treeBytes: number; rows: Row[]; skipped: string[]; fleet: Fleet | null; seconds: number; loadBefore: number[]; change: Array<{ version: string; modified: number; added: number; removed: number }> }): void {
   const frac = (n: number | null, size: number) => (n === null ? null : n / size);
@@ -211,12 +214,14 @@ function report(r: { treeBytes: number; rows: Row[]; skipped: string[]; fleet: F
     rss: { maxLockstepGrowth: lockstepRss.length ? Math.max(...lockstepRss) : null, met: lockstepRss.length ? Math.max(...lockstepRss) < GOAL_RSS : null },
   };
   if (args.json) {
-    console.log(JSON.stringify({ bench: 'deltas', size: args.small ? 'small' : 'full', spec: SPEC, treeBytes: r.treeBytes, releases: r.change, seconds: r.seconds, loadAverage: r.loadBefore, missing: lockstepPaths.missing, rows: r.rows, fleet: r.fleet, skipped: r.skipped, goals, peerBlockMaps: PEER_NOTE }, null, 2));
+    console.log(JSON.stringify({ bench: 'deltas', size: args.small ? 'small' : 'full', spec: SPEC, treeBytes: r.treeBytes, releases: r.change, seconds: r.seconds, loadAverage: r.loadBefore, rows: r.rows, fleet: r.fleet, skipped: r.skipped, goals, peerBlockMaps: PEER_NOTE }, null, 2));
     return;
   }
   const mb = (x: number | null) => (x === null ? 'n/a' : (x / 1048576).toFixed(1));
   const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)} %`);
-  const dbCols = (row: Row): Record<string, string> => Object.fromEntries(row.lockstepDb.map((d) => [`Lockstep DB ${d.backend}`, pct(frac(d.bytesRead, row.packageBytes))]));
+  const backendsSeen = [...new Set(r.rows.flatMap((row) => row.lockstepDb.map((d) => d.backend)))];
+  const dbCols = (row: Row): Record<string, string> =>
+    Object.fromEntries(backendsSeen.map((b) => [`Lockstep DB ${b}`, ((d) => (d ? pct(frac(d.bytesRead, row.packageBytes)) : '—'))(row.lockstepDb.find((d) => d.backend === b))]));
   console.log(`bench/deltas — ${SPEC.files} files, ${(r.treeBytes / 1e6).toFixed(0)} MB tree (seed ${SPEC.seed}${args.small ? ', --small' : ''}); releases ${r.change.map((c) => `${c.version}: ${c.modified} modified, ${c.added} added, ${c.removed} removed`).join('; ')}; ${r.seconds.toFixed(0)} s; load average before ${r.loadBefore.map((l) => l.toFixed(1)).join(' ')}\n`);
   console.log('Bytes moved per workstation as a share of the full package (the full download moves 100 %):\n');
   console.log(table(r.rows.map((row) => ({
@@ -233,7 +238,7 @@ function report(r: { treeBytes: number; rows: Row[]; skipped: string[]; fleet: F
   console.log(`"Lockstep blocks missing": bytes of the new package's content-defined blocks (kernel/contentChunks.ts, ${DEFAULT_CHUNK_SIZES.min / 1024}/${DEFAULT_CHUNK_SIZES.avg / 1024}/${DEFAULT_CHUNK_SIZES.max / 1024} KiB) that the old package lacks — the floor for any transfer of those blocks.`);
   console.log('Peer bytes: its DOWNLOAD ranges + the new block map (the old one from its cache, as electron-updater keeps it after an update).\n');
   const goalLine = (name: string, items: Array<{ fraction: number | null; met: boolean | null; format: string; backend?: string }>) =>
-    items.length === 0 ? `  ${name}: n/a` : items.map((i) => `  ${name} [${i.format}${i.backend ? `, ${i.backend}` : ''}]: ${pct(i.fraction)} (goal ≤ 10 %; electron-updater's published example 16 %)  ${i.met === null ? 'not in this build' : met(i.met)}`).join('\n');
+    items.length === 0 ? `  ${name}: n/a` : items.map((i) => `  ${name} [${i.format}${i.backend ? `, ${i.backend}` : ''}]: ${pct(i.fraction)} (goal ≤ 10 %; electron-updater's published example 16 %)  ${i.met === null ? 'n/a' : met(i.met)}`).join('\n');
   console.log('Goals:');
   console.log(goalLine('5 % patch from the feed', goals.patchFromFeed));
   console.log(goalLine('5 % patch from the database', goals.patchFromDatabase));
@@ -243,7 +248,6 @@ function report(r: { treeBytes: number; rows: Row[]; skipped: string[]; fleet: F
   } else console.log('  fleet: n/a');
   console.log(`  RSS growth per workstation, Lockstep paths: ${goals.rss.maxLockstepGrowth === null ? 'n/a' : `max ${(goals.rss.maxLockstepGrowth / 1048576).toFixed(1)} MB`} (goal < 64 MB)  ${goals.rss.met === null ? '' : met(goals.rss.met)}; electron-updater max ${peerRss === null ? 'n/a' : (peerRss / 1048576).toFixed(1)} MB${r.fleet ? `; fleet (${r.fleet.workstations} connections in this process) patch ${(r.fleet.patch.rssGrowth / 1048576).toFixed(1)} MB, full ${(r.fleet.full.rssGrowth / 1048576).toFixed(1)} MB` : ''}`);
   for (const s of r.skipped) console.log(`Note: ${s}`);
-  for (const [what, why] of Object.entries(lockstepPaths.missing)) if (why) console.log(`Note: Lockstep ${what} path not in this build — ${why}`);
   for (const row of r.rows) for (const n of row.notes) console.log(`Note [${row.format}, ${row.pair}]: ${n}`);
   for (const row of r.rows) for (const d of row.lockstepDb) if (d.note) console.log(`Note [${row.format}, ${row.pair}, ${d.backend}]: ${d.note}`);
 }

@@ -25,7 +25,7 @@ import { MemoryLogger } from '../../kernel/log';
 import { parseVersion } from '../../kernel/version';
 import { Backend, TestDatabase, backends, migratedDb } from '../../test/helpers/backends';
 import { fileSha512 } from './fileHash';
-import type { DbResult, DeltaPair, FleetResult, FleetRun, MemoryWatch, VersionSeries } from './lockstepPaths';
+import type { DbResult, FleetResult, FleetRun, MemoryWatch, VersionSeries } from './types';
 import type { SignedFeed } from './signedFeed';
 
 const admin = { workstationId: 'admin', hostName: 'ADMIN', osUser: 'admin', isAdmin: true };
@@ -60,49 +60,71 @@ async function releaseVersion(db: Db, feed: SignedFeed, version: string, setting
   return { release, info, storedBytes: Number(uploaded?.fields.bytesWritten ?? NaN) };
 }
 
+/** One workstation with the previous version's package kept assembles version `i` of the series. */
+async function assembleOne(db: Db, backend: string, series: VersionSeries, i: number, info: PackageInfo, settings: FleetConfig, storedBytes: number, watch: MemoryWatch): Promise<DbResult> {
+  const store = new CountingBlockStore(db);
+  const wsDir = path.join(series.work, `db-${backend}-ws-${i}`);
+  const dest = path.join(wsDir, 'package.bin');
+  const log = new MemoryLogger();
+  const kept = await keepOld(wsDir, series.files[i - 1]!, series.versions[i - 1]!, fileSha512(series.files[i - 1]!), log);
+  const m = watch();
+  const base = await kept.openBase();
+  if (!base) throw new Error(`the kept package was not usable: ${kept.lastUnusedReason}`);
+  let result;
+  try {
+    result = await downloadBlocks(store, info, dest, { retries: 3, log, base, prefetch: settings.prefetchChunks });
+  } finally {
+    base.close();
+  }
+  const growth = m.stop();
+  if (result.sha512 !== info.sha512 || fileSha512(`${dest}.part`) !== info.sha512) throw new Error(`the package assembled from ${backend} blocks does not match`);
+  fs.rmSync(wsDir, { recursive: true, force: true });
+  return { backend, bytesRead: store.blockBytes, rssGrowth: growth, note: `${result.blocksFromDatabase} blocks in ${result.queries} queries from the database, ${result.blocksFromBase} from the old package; block list ${store.listRows} rows; releasing the new version stored ${(storedBytes / 1e6).toFixed(1)} MB of new blocks` };
+}
+
+export interface DatabaseRun {
+  /** Per consecutive pair of the series. */
+  perPair: DbResult[];
+  fleet: FleetResult | null;
+}
+
 /**
- * Per backend, the versions are released in turn as a site would (each storing only its new blocks), and after each
- * release one workstation that has the previous version's package assembles the new one.
+ * On one backend the versions are released in turn as a site would (each storing only its new blocks), and after each
+ * release one workstation that has the previous version's package assembles the new one. With `fleet`, after the
+ * first release step the crowd upgrades to it twice: with the previous package kept, and with nothing kept.
  */
-export async function databasePath(series: VersionSeries, watch: MemoryWatch): Promise<DbResult[][]> {
-  const out: DbResult[][] = series.versions.slice(1).map(() => []);
-  for (const backend of backends().filter((b) => b.name !== 'mssql')) {
-    const { db, cleanup } = await migratedDb(backend);
-    try {
-      const settings = FleetConfigSchema.parse({});
-      series.progress(`${series.format}: database path on ${backend.name}, releasing ${series.versions[0]}`);
-      await releaseVersion(db, series.feed, series.versions[0]!, settings);
-      for (let i = 1; i < series.versions.length; i++) {
-        series.progress(`${series.format}: database path on ${backend.name}, releasing ${series.versions[i]} and assembling it from ${series.versions[i - 1]}`);
-        const { info, storedBytes } = await releaseVersion(db, series.feed, series.versions[i]!, settings);
-        const store = new CountingBlockStore(db);
-        const dest = path.join(series.work, `db-${backend.name}.bin`);
-        const log = new MemoryLogger();
-        const kept = await keepOld(path.join(series.work, `db-${backend.name}-ws-${i}`), series.files[i - 1]!, series.versions[i - 1]!, fileSha512(series.files[i - 1]!), log);
-        const m = watch();
-        const base = await kept.openBase();
-        if (!base) throw new Error(`the kept package was not usable: ${kept.lastUnusedReason}`);
-        let result;
-        try {
-          result = await downloadBlocks(store, info, dest, { retries: 3, log, base, prefetch: settings.prefetchChunks });
-        } finally {
-          base.close();
-        }
-        const growth = m.stop();
-        if (result.sha512 !== info.sha512 || fileSha512(`${dest}.part`) !== info.sha512) throw new Error(`the package assembled from ${backend.name} blocks does not match`);
-        fs.rmSync(`${dest}.part`, { force: true });
-        fs.rmSync(`${dest}.part.json`, { force: true });
-        fs.rmSync(path.join(series.work, `db-${backend.name}-ws-${i}`), { recursive: true, force: true });
-        out[i - 1]!.push({ backend: backend.name, bytesRead: store.blockBytes, rssGrowth: growth, note: `${result.blocksFromDatabase} blocks in ${result.queries} queries from the database, ${result.blocksFromBase} from the old package; block list ${store.listRows} rows; releasing the new version stored ${(storedBytes / 1e6).toFixed(1)} MB of new blocks` });
+export async function databasePath(series: VersionSeries, watch: MemoryWatch, backendName: 'sqlite' | 'postgres', fleet?: { workstations: number; k: number }): Promise<DatabaseRun> {
+  const backend: Backend | undefined = backends().find((b) => b.name === backendName);
+  if (!backend) throw new Error(`${backendName} is not available (PostgreSQL: set LOCKSTEP_TEST_PG_URL)`);
+  const { db, tdb, cleanup } = await migratedDb(backend);
+  const out: DatabaseRun = { perPair: [], fleet: null };
+  try {
+    const settings = FleetConfigSchema.parse(fleet ? { maxConcurrentTransfers: fleet.k, retryMinMs: 50, retryMaxMs: 250 } : {});
+    series.progress(`${series.format}: database path on ${backendName}, releasing ${series.versions[0]}`);
+    await releaseVersion(db, series.feed, series.versions[0]!, settings);
+    for (let i = 1; i < series.versions.length; i++) {
+      series.progress(`${series.format}: database path on ${backendName}, releasing ${series.versions[i]} and assembling it from ${series.versions[i - 1]}`);
+      const { info, storedBytes } = await releaseVersion(db, series.feed, series.versions[i]!, settings);
+      out.perPair.push(await assembleOne(db, backendName, series, i, info, settings, storedBytes, watch));
+      if (fleet && i === 1) {
+        const pair = { ...series, oldFile: series.files[0]!, oldVersion: series.versions[0]! };
+        series.progress(`fleet: ${fleet.workstations} workstations upgrading to ${series.versions[1]} with ${series.versions[0]}'s package kept`);
+        const patch = await crowd(tdb, pair, settings, fleet.workstations, true, watch, 'patch');
+        series.progress(`fleet: ${fleet.workstations} workstations upgrading to ${series.versions[1]} with nothing kept (the full package)`);
+        const full = await crowd(tdb, pair, settings, fleet.workstations, false, watch, 'full');
+        out.fleet = { workstations: fleet.workstations, k: fleet.k, patch, full };
       }
-    } finally {
-      await cleanup();
     }
+  } finally {
+    await cleanup();
   }
   return out;
 }
 
-async function crowd(tdb: TestDatabase, p: DeltaPair, settings: FleetConfig, workstations: number, withBase: boolean, watch: MemoryWatch, tag: string): Promise<FleetRun> {
+/** What the crowd needs: the old package every workstation keeps, and the signed feed's key. */
+type CrowdInput = Pick<VersionSeries, 'work' | 'feed'> & { oldFile: string; oldVersion: string };
+
+async function crowd(tdb: TestDatabase, p: CrowdInput, settings: FleetConfig, workstations: number, withBase: boolean, watch: MemoryWatch, tag: string): Promise<FleetRun> {
   const handles: Db[] = [];
   for (let i = 0; i < workstations; i++) handles.push(await tdb.open());
   const log = new MemoryLogger();
@@ -137,22 +159,4 @@ async function crowd(tdb: TestDatabase, p: DeltaPair, settings: FleetConfig, wor
   const fetched = log.entries.filter((e) => e.event === 'fleet.fetched');
   if (fetched.length !== workstations) throw new Error(`${fetched.length} of ${workstations} workstations fetched the package (${log.entries.filter((e) => e.level === 'error').map((e) => e.event).join(', ')})`);
   return { ms, bytesRead: fetched.reduce((s, e) => s + Number(e.fields.dbBytes ?? NaN), 0), rssGrowth };
-}
-
-export async function fleetPath(p: DeltaPair, o: { workstations: number; k: number; memoryWatch: MemoryWatch }): Promise<FleetResult> {
-  const pg: Backend | undefined = backends().find((b) => b.name === 'postgres');
-  if (!pg) throw new Error('the fleet runs on PostgreSQL: set LOCKSTEP_TEST_PG_URL');
-  const { db, tdb, cleanup } = await migratedDb(pg);
-  try {
-    const settings = FleetConfigSchema.parse({ maxConcurrentTransfers: o.k, retryMinMs: 50, retryMaxMs: 250 });
-    await releaseVersion(db, p.feed, p.oldVersion, settings);
-    await releaseVersion(db, p.feed, p.newVersion, settings);
-    p.progress(`fleet: ${o.workstations} workstations upgrading to ${p.newVersion} with ${p.oldVersion}'s package kept`);
-    const patch = await crowd(tdb, p, settings, o.workstations, true, o.memoryWatch, 'patch');
-    p.progress(`fleet: ${o.workstations} workstations upgrading to ${p.newVersion} with nothing kept (the full package)`);
-    const full = await crowd(tdb, p, settings, o.workstations, false, o.memoryWatch, 'full');
-    return { workstations: o.workstations, k: o.k, patch, full };
-  } finally {
-    await cleanup();
-  }
 }

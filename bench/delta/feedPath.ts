@@ -13,7 +13,7 @@ import { MemoryLogger } from '../../kernel/log';
 import { countingServer } from './countingServer';
 import { fileSha512 } from './fileHash';
 import { keepOld } from './keptOld';
-import type { DeltaPair } from './lockstepPaths';
+import type { DeltaPair } from './types';
 
 /** What the download reported about a delta, read by shape (the report's type arrives with the differential path). */
 interface DeltaShape {
@@ -34,7 +34,7 @@ export async function feedPath(p: DeltaPair): Promise<{ fetched: number; note?: 
     const served = server.counted();
     const delta = (got as { delta?: DeltaShape | null }).delta;
     const how = delta === undefined ? 'full download (this build has no differential feed download)' : delta?.used ? 'differential' : `full download (${delta?.reason ?? 'no reason given'})`;
-    return { fetched: served.package + served.blockMap, note: `${how}; ${served.requests} requests, block map ${(served.blockMap / 1e3).toFixed(0)} kB, catalog and manifests ${(served.other / 1e3).toFixed(0)} kB not counted` };
+    return { fetched: served.package + served.blockMap, note: `${how}; ${served.requests} requests, of the bytes ${(served.blockMap / 1e3).toFixed(0)} kB block map${served.other ? `, besides them ${(served.other / 1e3).toFixed(0)} kB other files` : ''}` };
   } finally {
     await server.close();
     fs.rmSync(cacheDir, { recursive: true, force: true });
