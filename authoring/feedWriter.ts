@@ -13,6 +13,7 @@ import { CATALOG_FILE, Catalog, CatalogSchema, CatalogVersion, Manifest, Manifes
 import { Signer, SignedDocument, signDocument, verifyDocument } from '../kernel/signing';
 import { compareVersions, parseVersion } from '../kernel/version';
 import { isValidRange } from '../kernel/versionRange';
+import { publishBlockMap } from './blockMapFile';
 import { buildUpdateInfo, builderChannel, serializeUpdateInfo, updateInfoFileName } from './updateInfoYaml';
 
 export interface ModuleRelease {
@@ -161,7 +162,9 @@ export async function addVersion(feedDir: string, input: AddVersionInput, signer
     const inFeed = path.join(feedDir, name);
     if (path.resolve(installer) !== path.resolve(inFeed)) fs.copyFileSync(installer, inFeed);
     const detected = platformOfFile(name);
-    files.push({ name, platform: input.platform ?? detected.platform, kind: detected.kind, ...(await describeFile(inFeed)) });
+    const described = await describeFile(inFeed);
+    const blockMap = await publishBlockMap(installer, feedDir, name, described.size);
+    files.push({ name, platform: input.platform ?? detected.platform, kind: detected.kind, ...described, blockMap });
   }
   const own = new Set(catalog.versions.find((v) => compareVersions(v.version, version) === 0)?.manifest.signed.files.map((f) => f.name) ?? []);
   for (const [name, owner] of namesInFeed(catalog)) {

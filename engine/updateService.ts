@@ -8,7 +8,7 @@ import { LockstepError, toLockstepError } from '../contract/errors';
 import { CheckResult, DownloadedModule, DownloadedStep, OfferedVersion, UpdateState } from '../contract/update';
 import { fetchCatalog } from './catalog';
 import { Catalog, License } from '../kernel/catalogSchema';
-import { FeedContext, downloadModule, downloadVersion } from './feed/download';
+import { DownloadedVersion, FeedContext, downloadModule, downloadVersion } from './feed/download';
 import { Logger } from '../kernel/log';
 import { evaluateOffer } from './offer';
 import { DownloadScheduler, ScheduleRecord, ScheduleStore, ScheduledModule, ScheduledStep } from './schedule';
@@ -203,13 +203,17 @@ export class UpdateService {
     this.cancellation = new CancellationToken();
     const target = steps[steps.length - 1]!.version;
     try {
+      let previous: DownloadedVersion | undefined;
       for (const step of steps) {
         this.setState(UpdateState.downloading(step.version, 0, 0, 0, background));
-        const got = await downloadVersion(this.deps.feed, step.manifest, {
+        const got: DownloadedVersion = await downloadVersion(this.deps.feed, step.manifest, {
+          // A chain's previous step is the closest base for the next one's differential download.
+          ...(previous ? { previous } : {}),
           cancellationToken: this.cancellation,
           onProgress: (p) => this.setState(UpdateState.downloading(step.version, p.transferred, p.total, p.bytesPerSecond, background)),
         });
         done.push({ version: got.version, file: got.file, manifestText: got.manifestText, manifestSignature: got.manifestSignature });
+        previous = got;
       }
       // Module packages belong to the target version: their progress is shown as part of it.
       for (const m of modules) {

@@ -21,6 +21,7 @@ import { ResumableDownloader } from './resumableDownload';
 import { DownloadOnlyUpdater, setExecutor, updaterLogger } from './downloadOnlyUpdater';
 import { FeedSource } from './feedSource';
 import { KeptPackage } from '../keptPackage';
+import { DeltaBase, DeltaReport, downloadDifferential, openVerifiedBase } from './differentialDownload';
 
 /** Everything a feed operation needs, composed once from the machine configuration (feed/context.ts). */
 export interface FeedContext {
@@ -46,6 +47,8 @@ export interface DownloadedVersion {
   /** The signed manifest as text + signature: what travels into the shared database with a release. */
   manifestText: string;
   manifestSignature: string;
+  /** How the file arrived: differentially (and what it cost) or, with the reason, in full; null when already here. */
+  delta: DeltaReport | null;
 }
 
 export function partialDir(cacheDir: string): string {
@@ -72,13 +75,15 @@ export function fileForPlatform(manifest: Manifest, platform: Platform): Manifes
 export interface DownloadOptions {
   onProgress?: (p: ProgressInfo) => void;
   cancellationToken?: CancellationToken;
+  /** An earlier version's verified download (the previous step of a chain): a delta base before the kept package. */
+  previous?: Pick<DownloadedVersion, 'version' | 'file' | 'fileInfo'>;
 }
 
 export async function downloadVersion(ctx: FeedContext, signedManifest: SignedDocument<unknown>, options: DownloadOptions = {}): Promise<DownloadedVersion> {
   const manifest = verifyManifest(signedManifest, ctx.trustedKeys);
   const file = fileForPlatform(manifest, ctx.platform);
-  const finalPath = await fetchSignedFile(ctx, { version: manifest.version, releaseDate: manifest.releaseDate, file, reverify: () => verifyManifest(signedManifest, ctx.trustedKeys) }, options);
-  return { version: manifest.version, file: finalPath, fileInfo: file, manifestText: canonicalJson(signedManifest.signed), manifestSignature: signedManifest.signature };
+  const got = await fetchSignedFile(ctx, { version: manifest.version, releaseDate: manifest.releaseDate, file, reverify: () => verifyManifest(signedManifest, ctx.trustedKeys) }, options);
+  return { version: manifest.version, file: got.path, fileInfo: file, manifestText: canonicalJson(signedManifest.signed), manifestSignature: signedManifest.signature, delta: got.delta };
 }
 
 /** Verifies a module's signed manifest (S6); E_SIGNATURE when changed, E_FEED_INVALID when malformed. */
@@ -92,27 +97,67 @@ export function verifyModuleManifest(doc: SignedDocument<unknown>, trustedKeys: 
 /** A module package: the same verified, resumable, hashed path as the app's files, into the same downloads folder. */
 export async function downloadModule(ctx: FeedContext, signedManifest: SignedDocument<unknown>, options: DownloadOptions = {}): Promise<DownloadedModule> {
   const m = verifyModuleManifest(signedManifest, ctx.trustedKeys);
-  const file = await fetchSignedFile(ctx, { version: m.version, releaseDate: m.releaseDate, file: m.file, reverify: () => verifyModuleManifest(signedManifest, ctx.trustedKeys) }, options);
+  const { path: file } = await fetchSignedFile(ctx, { version: m.version, releaseDate: m.releaseDate, file: m.file, reverify: () => verifyModuleManifest(signedManifest, ctx.trustedKeys) }, options);
   return { id: m.module, name: m.name, version: m.version, file, manifestText: canonicalJson(signedManifest.signed), manifestSignature: signedManifest.signature };
 }
 
 interface SignedFile {
   version: string;
   releaseDate: string;
-  file: Pick<ManifestFile, 'name' | 'size' | 'sha512'>;
+  file: Pick<ManifestFile, 'name' | 'size' | 'sha512' | 'blockMap'>;
   /** Checks the signature once more after the transfer. */
   reverify: () => void;
 }
 
-/** One file a verified manifest lists, through electron-updater and Lockstep's executor, into <cache>/downloads. */
-async function fetchSignedFile(ctx: FeedContext, signed: SignedFile, options: DownloadOptions): Promise<string> {
+/** One file a verified manifest lists, into <cache>/downloads: differentially when it can, else in full. */
+async function fetchSignedFile(ctx: FeedContext, signed: SignedFile, options: DownloadOptions): Promise<{ path: string; delta: DeltaReport | null }> {
   const { file, version } = signed;
   if (!isPlainName(file.name)) throw new LockstepError('E_FEED_INVALID', `The file name "${file.name}" is not a plain file name; nothing was requested.`, { name: file.name });
   const finalPath = path.join(downloadsDir(ctx.cacheDir), file.name);
   if (await alreadyDownloaded(finalPath, file)) {
     ctx.log.info('feed.already-downloaded', { version, file: finalPath });
-    return finalPath;
+    return { path: finalPath, delta: null };
   }
+  const delta = await tryDifferential(ctx, signed, finalPath, options);
+  if (delta.used) return { path: finalPath, delta };
+  return { path: await fetchFull(ctx, signed, finalPath, options), delta };
+}
+
+/**
+ * The differential path (differentialDownload.ts) against the first verified base: the previous step of a chain,
+ * else the installed version's kept package. The assembled file passed the signed SHA-512 there; the manifest
+ * signature is checked once more here, as after a full download.
+ */
+async function tryDifferential(ctx: FeedContext, signed: SignedFile, finalPath: string, options: DownloadOptions): Promise<DeltaReport> {
+  const { file } = signed;
+  const target = { url: new URL(file.name, ctx.feedUrl), file };
+  if (!file.blockMap || ctx.source.kind !== 'http') return downloadDifferential(ctx, target, null, finalPath, options);
+  const previous = options.previous;
+  let base: DeltaBase | null = previous && previous.fileInfo.sha512 !== file.sha512 ? await openVerifiedBase(previous.file, { version: previous.version, ...previous.fileInfo }) : null;
+  base ??= (await ctx.keptPackage?.openBase()) ?? null;
+  if (base?.sha512 === file.sha512) {
+    base.close();
+    base = null;
+  }
+  try {
+    const report = await downloadDifferential(ctx, target, base, finalPath, options);
+    if (report.used) {
+      try {
+        signed.reverify();
+      } catch (err) {
+        fs.rmSync(finalPath, { force: true });
+        throw err;
+      }
+    }
+    return report;
+  } finally {
+    base?.close();
+  }
+}
+
+/** One file a verified manifest lists, in full, through electron-updater and Lockstep's executor. */
+async function fetchFull(ctx: FeedContext, signed: SignedFile, finalPath: string, options: DownloadOptions): Promise<string> {
+  const { file, version } = signed;
 
   const executor = new LockstepHttpExecutor(ctx.http, new ResumableDownloader(ctx.http, partialDir(ctx.cacheDir), ctx.source));
   executor.expect(file.sha512, file.size);
