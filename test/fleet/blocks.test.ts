@@ -228,7 +228,49 @@ describe('packages as shared blocks in the database', () => {
         const r100 = await db.knex('lockstep_releases').where({ version: '1.0.0' }).first('state');
         assert.equal(r100.state, 'withdrawn');
         assert.equal((await infoOf(db, '1.0.0')).state, 'pruned');
+        const audit = await db.knex('lockstep_events').where({ action: 'prune', version: '1.0.0' }).select('outcome', 'actor', 'detail');
+        assert.deepEqual(audit.map((e) => [e.outcome, e.actor, (JSON.parse(e.detail as string) as { blocksFreed: number }).blocksFreed]), [['ok', 'admin', freed.blocksFreed]]);
       });
+
+      test('two publishers storing the same block at once: one row, one of them stored it', async () => {
+        const { db, tdb } = await fresh();
+        const other = await tdb.open();
+        cleanups.push(() => other.close());
+        const bytes = Buffer.from('a block both publishers cut from their package');
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        const stored = await Promise.all(Array.from({ length: 12 }, (_, i) => new BlockStore(i % 2 ? other : db).putIfAbsent(sha256, bytes)));
+        assert.equal(stored.filter(Boolean).length, 1);
+        assert.equal(Number((await db.knex('lockstep_blocks').where({ sha256 }).count({ n: '*' }).first())!.n), 1);
+      });
+
+      if (backend.name === 'postgres') {
+        test('a prune waiting on a publish that lists one of its blocks keeps that block once the publish commits', async () => {
+          const { db, tdb } = await fresh();
+          const r100 = await releaseWithPackage(db, feed, '1.0.0');
+          const r101 = await releaseWithPackage(db, feed, '1.0.1');
+          const onlyIn100 = (await new BlockStore(db).list(r100.id)).map((b) => b.sha256);
+          const in101 = new Set((await new BlockStore(db).list(r101.id)).map((b) => b.sha256));
+          const reused = onlyIn100.find((h) => !in101.has(h))!;
+          // A publisher of another release has written (not yet committed) a list naming a block only 1.0.0 lists.
+          const publisherTx = await db.knex.transaction();
+          await publisherTx('lockstep_release_blocks').insert({ release_id: r101.id, seq: 100_000, sha256: reused, byte_offset: 0, size: 1 });
+          const pruner = await tdb.open();
+          cleanups.push(() => pruner.close());
+          const pruning = new BlockStore(pruner).prune({ channel: 'stable', version: '1.0.0', versionKey: r100.versionKey }, { user: 'admin', workstationId: 'ws-admin' });
+          // Bounded wait until the prune's delete is blocked on the publisher's key lock.
+          let waiting = false;
+          for (let i = 0; i < 400 && !waiting; i++) {
+            const r = await db.knex.raw("select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid where not l.granted and a.datname = current_database()");
+            waiting = (r.rows as Array<{ n: number }>)[0]!.n > 0;
+            if (!waiting) await new Promise((resolve) => setImmediate(resolve));
+          }
+          assert.ok(waiting, 'the prune waited for the publisher');
+          await publisherTx.commit();
+          const result = await pruning;
+          assert.ok(result.blocksFreed > 0, 'the prune still freed 1.0.0\'s other blocks');
+          assert.equal(Number((await db.knex('lockstep_blocks').where({ sha256: reused }).count({ n: '*' }).first())!.n), 1, 'the block the publisher listed is kept');
+        });
+      }
     });
   }
 });

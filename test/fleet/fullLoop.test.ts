@@ -83,11 +83,22 @@ for (const backend of backends().filter((b) => b.name !== 'mssql')) {
       assert.deepEqual([a.installed(), b.installed(), c.installed()], ['1.1.0', '1.1.0', '1.2.0']);
       assert.equal(site.packageDownloads(), 2, 'one download per version the site fetched: 1.1.0 by A, 1.2.0 by C');
 
-      const list = await a.json<{ current: string; releases: Array<{ version: string; state: string; package: { state: string; chunkCount: number } | null }> }>(['releases']);
+      const list = await a.json<{ current: string; releases: Array<{ id: number; version: string; state: string; package: { state: string; chunkCount: number } | null }> }>(['releases']);
       assert.equal(list.body.current, '1.1.0');
       const r11 = list.body.releases.find((r) => r.version === '1.1.0')!;
       assert.equal(r11.state, 'released');
       assert.equal(r11.package?.state, 'complete');
+      // The package travelled as shared content-defined blocks, not as fixed-size chunks.
+      const stored = await db.knex('lockstep_release_packages').where({ release_id: r11.id }).first('layout', 'chunk_count');
+      const listed = await db.knex('lockstep_release_blocks').where({ release_id: r11.id }).count({ n: '*' }).first();
+      assert.deepEqual([stored.layout, Number(listed!.n)], ['blocks', Number(stored.chunk_count)]);
+      assert.equal(Number((await db.knex('lockstep_release_chunks').count({ n: '*' }).first())!.n), 0);
+      // Pruning is for administrators, and never the released version's package.
+      const notAdmin = await b.json<{ error: { code: string } }>(['releases', 'prune', '1.1.0']);
+      assert.equal(notAdmin.body.error.code, 'E_NOT_ADMIN', notAdmin.stdout + notAdmin.stderr);
+      const current = await a.json<{ error: { code: string } }>(['releases', 'prune', '1.1.0']);
+      assert.equal(current.body.error.code, 'E_INVALID_STATE', current.stdout + current.stderr);
+      assert.equal(Number(listed!.n), Number((await db.knex('lockstep_release_blocks').where({ release_id: r11.id }).count({ n: '*' }).first())!.n), 'nothing was pruned');
       const uploads = await db.knex('lockstep_events').where({ action: 'package-upload' }).select('version');
       assert.deepEqual(uploads.map((u) => u.version), ['1.1.0']);
       const ws = await a.json<{ workstations: Array<{ workstationId: string; installedVersion: string; ring: string; lastResult: string | null }> }>(['workstations']);
