@@ -1,8 +1,10 @@
 /**
  * A minimal ustar + gzip writer for the demo packages (regular files only), so the demo feed needs no `tar` binary
- * on any OS. The installer's own reader (installer/archive/tar.ts) is what checks these archives.
+ * on any OS. The installer's own reader (installer/archive/tar.ts) is what checks these archives. The gzip is
+ * rsyncable (rsyncableGzip.ts, cut at every entry and at content-defined points), so a release that changes a few
+ * files changes only those stretches of the compressed package and a block-map delta stays small.
  */
-import { gzipSync } from 'node:zlib';
+import { rsyncableGzip } from './rsyncableGzip';
 
 function header(name: string, size: number, mtime: number): Buffer {
   const h = Buffer.alloc(512);
@@ -26,13 +28,13 @@ function header(name: string, size: number, mtime: number): Buffer {
 
 /** Files (relative path → bytes) as a .tar.gz buffer. */
 export function tarGz(files: Record<string, Buffer | string>, mtime = new Date()): Buffer {
-  const parts: Buffer[] = [];
+  const entries: Buffer[] = [];
   const secs = Math.floor(mtime.getTime() / 1000);
   for (const [name, content] of Object.entries(files)) {
     if (name.length > 99 || name.startsWith('/') || name.split('/').includes('..')) throw new Error(`Unsupported tar entry name: ${name}`);
     const data = Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8');
-    parts.push(header(name, data.length, secs), data, Buffer.alloc((512 - (data.length % 512)) % 512));
+    entries.push(Buffer.concat([header(name, data.length, secs), data, Buffer.alloc((512 - (data.length % 512)) % 512)]));
   }
-  parts.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(parts));
+  entries.push(Buffer.alloc(1024));
+  return rsyncableGzip(entries);
 }

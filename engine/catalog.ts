@@ -83,12 +83,48 @@ export function verifyCatalog(text: string, trustedKeys: readonly string[], now:
       }
     }
   }
+  refuseExpired(catalog, now);
+  return catalog;
+}
+
+function refuseExpired(catalog: Catalog, now: Date): void {
   if (Date.parse(catalog.expiresAt) < now.getTime()) {
     throw new LockstepError('E_CATALOG_STALE', `The catalog expired on ${catalog.expiresAt}; the feed is no longer refreshed by the vendor (or an old copy is being served).`, {
       expiresAt: catalog.expiresAt,
     });
   }
+}
+
+/**
+ * The catalog this process last verified, per cache folder: the exact text and the keys it was verified against, and
+ * the result (frozen, so no caller can change what the next check reuses). An unchanged catalog (304) whose cached
+ * text is that same text, checked against the same keys, needs neither the signatures nor the schema again — only the
+ * expiry, which depends on the time. Any other text, or other keys, is verified in full.
+ */
+const verifiedHere = new Map<string, { text: string; keys: string; catalog: Catalog }>();
+
+function keysKey(trustedKeys: readonly string[]): string {
+  return trustedKeys.join('\n');
+}
+
+function verifiedOnce(ctx: FeedContext, text: string, now: Date): Catalog {
+  const held = verifiedHere.get(ctx.cacheDir);
+  const keys = keysKey(ctx.trustedKeys);
+  if (held && held.text === text && held.keys === keys) {
+    refuseExpired(held.catalog, now);
+    return held.catalog;
+  }
+  const catalog = deepFreeze(verifyCatalog(text, ctx.trustedKeys, now));
+  verifiedHere.set(ctx.cacheDir, { text, keys, catalog });
   return catalog;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 export async function fetchCatalog(ctx: FeedContext, now: Date = new Date()): Promise<FetchedCatalog> {
@@ -100,7 +136,7 @@ export async function fetchCatalog(ctx: FeedContext, now: Date = new Date()): Pr
   const res = await ctx.http.withRetries(url, 'checking for updates', () => ctx.source.get(url, conditional), undefined, (err, u, what) => ctx.source.translate(err, u, what));
   if (res.status === 304 && cache) {
     try {
-      const catalog = verifyCatalog(cache.text, ctx.trustedKeys, now);
+      const catalog = verifiedOnce(ctx, cache.text, now);
       return { catalog, notModified: true, clockWarning: reportFutureIssue(ctx, catalog, now) };
     } catch (err) {
       // A cached copy that no longer verifies (keys changed, file damaged) is dropped; the next check fetches anew.
@@ -109,7 +145,7 @@ export async function fetchCatalog(ctx: FeedContext, now: Date = new Date()): Pr
     }
   }
   const text = res.body.toString('utf8');
-  const catalog = verifyCatalog(text, ctx.trustedKeys, now);
+  const catalog = verifiedOnce(ctx, text, now);
   if (cache && Date.parse(catalog.issuedAt) < Date.parse(cache.issuedAt)) {
     throw new LockstepError('E_CATALOG_STALE', `The feed served a catalog issued ${catalog.issuedAt}, older than the one already seen (${cache.issuedAt}).`, {
       issuedAt: catalog.issuedAt,

@@ -22,6 +22,9 @@ export function loadLicense(file: string | undefined, trustedKeys: readonly stri
     const code = (err as NodeJS.ErrnoException).code;
     throw new LockstepError('E_REGISTRATION_MISSING', `The licence file ${file} cannot be read (${code ?? 'error'}).`, { file });
   }
+  // The same text verified against the same keys before (every update check reads the file): that verdict stands.
+  const keys = trustedKeys.join('\n');
+  if (lastVerified?.text === text && lastVerified.keys === keys) return lastVerified.license;
   let doc: SignedDocument<unknown>;
   try {
     doc = JSON.parse(text.replace(/^\uFEFF/, '')) as SignedDocument<unknown>;
@@ -36,8 +39,12 @@ export function loadLicense(file: string | undefined, trustedKeys: readonly stri
   }
   const parsed = LicenseSchema.safeParse(doc.signed);
   if (!parsed.success) throw new LockstepError('E_LICENSE', `The licence file ${file} is malformed: ${describeZodIssues(parsed.error)}`, { file });
-  return parsed.data;
+  lastVerified = { text, keys, license: Object.freeze(parsed.data) };
+  return lastVerified.license;
 }
+
+/** The licence text this process last verified, the keys it was verified against, and the result. */
+let lastVerified: { text: string; keys: string; license: License } | null = null;
 
 /**
  * The contract rule: a release dated on or before the contract's last day, as a UTC day, is covered. The licence
