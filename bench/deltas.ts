@@ -3,8 +3,8 @@
  * and against electron-updater's own differential download, in one run.
  *
  * A seeded client tree (5,000 files, 200 MB: source that compresses, assets that do not, native libraries) in releases
- * 1.0 → 1.0.1 (5 % of files changed) → 1.1 (30 %), packaged as Lockstep's tar.gz (plain, and rsyncable where the
- * writer offers it), zip and an AppImage's squashfs. For each pair and format:
+ * 1.0 → 1.0.1 (5 % of files changed) → 1.1 (30 %), packaged as Lockstep's tar.gz (rsyncable; and the same tar with
+ * plain gzip for comparison), zip and an AppImage's squashfs. For each pair and format:
  *  - peer: electron-updater's DifferentialDownloader from node_modules, block maps cut like electron-builder's
  *    app-builder (bench/delta/peer.ts says how), bytes counted by a real HTTP server on 127.0.0.1;
  *  - blocks missing: the bytes of Lockstep's content-defined blocks (kernel/contentChunks.ts) of the new package that
@@ -18,7 +18,7 @@
  * Goals: a 5 % patch moves ≤ 10 % of the package from the feed and from the database (electron-updater's published
  * example: 16 %); the fleet's patch ≤ 1/5 of the full package's time; RSS growth < 64 MB everywhere.
  *
- *   node --expose-gc build/bench/deltas.js [--small] [--json] [--seed 1] [--fleet 100] [--k 8] [--formats tar,tar-rsyncable,zip,appimage]
+ *   node --expose-gc build/bench/deltas.js [--small] [--json] [--seed 1] [--fleet 100] [--k 8] [--formats tar,tar-plain,zip,appimage]
  *   npm run bench deltas -- --small
  * (PostgreSQL too when LOCKSTEP_TEST_PG_URL is set.)
  */
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     }
     fs.rmSync(path.join(work, 'tree'), { recursive: true, force: true });
     // The fleet (and PostgreSQL) runs on one format: Lockstep's own where it deltas well, else the first that is here.
-    const fleetFormat = ['tar-rsyncable', 'zip', 'appimage', 'tar'].map((key) => [...packages.keys()].find((f) => f.key === key)).find(Boolean);
+    const fleetFormat = ['tar', 'zip', 'appimage', 'tar-plain'].map((key) => [...packages.keys()].find((f) => f.key === key)).find(Boolean);
 
     // 3. Per format and pair: the peer, the block model, Lockstep's feed and database paths.
     for (const [format, files] of packages) {

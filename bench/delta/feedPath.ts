@@ -15,12 +15,6 @@ import { fileSha512 } from './fileHash';
 import { keepOld } from './keptOld';
 import type { DeltaPair } from './types';
 
-/** What the download reported about a delta, read by shape (the report's type arrives with the differential path). */
-interface DeltaShape {
-  used?: boolean;
-  reason?: string;
-}
-
 export async function feedPath(p: DeltaPair): Promise<{ fetched: number; note?: string }> {
   const server = await countingServer(p.feed.feedDir);
   const cacheDir = path.join(p.work, 'feed-ws');
@@ -32,8 +26,8 @@ export async function feedPath(p: DeltaPair): Promise<{ fetched: number; note?: 
     const got = await downloadVersion({ feedUrl: server.url, cacheDir, trustedKeys: [p.feed.publicKey], http, source: httpFeedSource(http), platform: 'linux', log, keptPackage }, p.feed.versions.get(p.newVersion)!.manifest);
     if (fileSha512(got.file) !== p.sha512) throw new Error('the feed download does not match the new package');
     const served = server.counted();
-    const delta = (got as { delta?: DeltaShape | null }).delta;
-    const how = delta === undefined ? 'full download (this build has no differential feed download)' : delta?.used ? 'differential' : `full download (${delta?.reason ?? 'no reason given'})`;
+    const delta = got.delta;
+    const how = delta?.used ? `differential from ${delta.baseVersion} (its report: ${delta.fetchedBytes} bytes fetched + ${delta.blockMapBytes} of block maps, ${delta.copiedBytes} copied)` : `full download (${delta?.reason ?? 'no report'})`;
     return { fetched: served.package + served.blockMap, note: `${how}; ${served.requests} requests, of the bytes ${(served.blockMap / 1e3).toFixed(0)} kB block map${served.other ? `, besides them ${(served.other / 1e3).toFixed(0)} kB other files` : ''}` };
   } finally {
     await server.close();
