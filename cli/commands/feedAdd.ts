@@ -11,7 +11,7 @@ const USAGE =
 
 export const feedAdd: Command = {
   name: 'feed add',
-  summary: 'vendor: add installers as version V to a feed (electron-builder latest*.yml + signed catalog)',
+  summary: 'vendor: add installers as version V to a feed (electron-builder latest*.yml, signed block maps + signed catalog)',
   usage: USAGE,
   positionals: [1, 20],
   options: {
@@ -65,6 +65,7 @@ export const feedAdd: Command = {
       json: { version: m.version, channel: m.channel, files: m.files, catalog: result.catalogFile, updateInfo: result.updateInfoFiles, expiresAt: result.catalog.expiresAt, manifestSignature: result.manifest.signature },
       text: [
         `Added ${m.version} (${m.channel}) with ${m.files.map((f) => `${f.name} [${f.platform}, ${f.size} bytes]`).join(', ')}`,
+        `Signed block maps (differential downloads): ${m.files.map((f) => f.blockMap?.name ?? `none for ${f.name}`).join(', ')}`,
         `Signed catalog: ${result.catalogFile} (expires ${result.catalog.expiresAt})`,
         result.updateInfoFiles.length ? `electron-builder update info: ${result.updateInfoFiles.join(', ')}` : 'Not the newest of its channel: latest*.yml unchanged.',
       ].join('\n'),

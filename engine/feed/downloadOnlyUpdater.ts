@@ -18,6 +18,8 @@ export class DownloadOnlyUpdater extends AppUpdater {
     super(null, app);
     this.autoDownload = false;
     this.autoInstallOnAppQuit = false;
+    // Differential downloads are Lockstep's own (differentialDownload.ts: signed block maps, a verified base); this
+    // updater only runs the full download they fall back to.
     this.disableDifferentialDownload = true;
   }
 

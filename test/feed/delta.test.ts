@@ -129,7 +129,8 @@ describe('differential download from the feed', () => {
   });
 
   test('a 5 % patch fetches a small share and assembles the signed file byte for byte', async () => {
-    const got = await downloadVersion(ctx, manifests['1.0.1']!, {});
+    const progress: Array<{ transferred: number; total: number }> = [];
+    const got = await downloadVersion(ctx, manifests['1.0.1']!, { onProgress: (p) => progress.push({ transferred: p.transferred, total: p.total }) });
     assert.deepEqual(fs.readFileSync(got.file), v2);
     assert.equal(got.delta?.used, true);
     assert.equal(got.delta?.baseVersion, '1.0.0');
@@ -137,6 +138,7 @@ describe('differential download from the feed', () => {
     const mapFraction = (served.get(`${name('1.0.1')}.blockmap`) ?? 0) / v2.length;
     console.log(`delta: ${installerServed()} of ${v2.length} bytes served (${(fraction * 100).toFixed(1)} %), block maps ${(mapFraction * 100).toFixed(2)} %`);
     assert.equal(got.delta?.fetchedBytes, installerServed(), 'the report counts what the server sent');
+    assert.deepEqual(progress.at(-1), { transferred: installerServed(), total: installerServed() }, 'progress counts fetched bytes, not the file size');
     assert.ok(fraction < 0.15, `fetched ${fraction}`);
     assert.ok(server.requestsFor(name('1.0.1')).every((r) => r.status === 206 && /^bytes=\d+-\d+$/.test(String(r.headers.range))), 'only ranges were asked for');
   });
