@@ -73,20 +73,29 @@ export class BlockStore extends Store {
    * when this call stored it.
    */
   async putIfAbsent(sha256: string, bytes: Buffer): Promise<boolean> {
+    return (await this.putManyIfAbsent([{ sha256, bytes }])) === 1;
+  }
+
+  /** Several blocks in one statement, each stored unless its hash is; returns how many this call stored. */
+  async putManyIfAbsent(blocks: ReadonlyArray<{ sha256: string; bytes: Buffer }>): Promise<number> {
     return this.run(async () => {
-      const row = { sha256, size: bytes.length, bytes };
+      const rows = blocks.map((b) => ({ sha256: b.sha256, size: b.bytes.length, bytes: b.bytes }));
       if (this.db.dialect === 'mssql') {
-        try {
-          await this.db.knex('lockstep_blocks').insert(row);
-          return true;
-        } catch (err) {
-          if (isUniqueViolation(err)) return false;
-          throw err;
+        // No ON CONFLICT in T-SQL: one row at a time, a duplicate key meaning "stored already".
+        let stored = 0;
+        for (const row of rows) {
+          try {
+            await this.db.knex('lockstep_blocks').insert(row);
+            stored++;
+          } catch (err) {
+            if (!isUniqueViolation(err)) throw err;
+          }
         }
+        return stored;
       }
       // ON CONFLICT DO NOTHING (PostgreSQL) / INSERT OR IGNORE (SQLite): no error, no aborted transaction.
-      const inserted = await this.db.knex('lockstep_blocks').insert(row).onConflict('sha256').ignore().returning('sha256');
-      return Array.isArray(inserted) && inserted.length > 0;
+      const inserted = await this.db.knex('lockstep_blocks').insert(rows).onConflict('sha256').ignore().returning('sha256');
+      return Array.isArray(inserted) ? inserted.length : 0;
     });
   }
 

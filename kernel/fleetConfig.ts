@@ -39,6 +39,13 @@ export const FleetConfigSchema = z
      * every package stored before blocks; still read either way).
      */
     databaseLayout: z.enum(['blocks', 'chunks']).default('blocks'),
+    /**
+     * Average size of the content-defined blocks packages are cut into in the shared database (min a quarter, max four
+     * times). Smaller blocks make a patch of a .tar.gz move less (a changed file costs about one block beyond its own
+     * compressed bytes) at the price of more rows: measured on a 5 % patch of 1,000 files (18 MB tar.gz, gzip
+     * --rsyncable), 64 KiB → 37 % of the package, 16 KiB → 20 %, 8 KiB → 13 %.
+     */
+    blockBytes: z.number().int().min(4096).max(256 * 1024).refine((n) => (n & (n - 1)) === 0, { message: 'must be a power of two' }).default(16 * 1024),
     /** K: at most this many workstations transfer a package at once. */
     maxConcurrentTransfers: z.number().int().min(1).max(1000).default(8),
     /** A transfer lease expires this long after its last renewal (a crashed workstation frees its slot). */

@@ -76,7 +76,7 @@ export const releases: Command = {
     const withPackages = await Promise.all(
       list.map(async (r) => {
         const info = await ws.fleetParts.packages.info(r.id);
-        return { ...r, package: info ? { fileName: info.fileName, size: info.size, sha512: info.sha512, chunkSize: info.chunkSize, chunkCount: info.chunkCount, store: info.store, state: info.state, completedAt: info.completedAt } : null };
+        return { ...r, package: info ? { fileName: info.fileName, size: info.size, sha512: info.sha512, chunkSize: info.chunkSize, chunkCount: info.chunkCount, layout: info.layout, store: info.store, state: info.state, completedAt: info.completedAt } : null };
       }),
     );
     const pkgText = (p: (typeof withPackages)[number]['package']) => (p ? `  package ${p.fileName} ${p.size} bytes (${p.store}, ${p.state})` : '  no package');

@@ -12,12 +12,15 @@ import * as fs from 'node:fs';
 import { LockstepError } from '../../contract/errors';
 import { BlockStore, ListedBlock } from '../../db/blockStore';
 import { PackageInfo } from '../../db/packageStore';
-import { ContentChunker } from '../../kernel/contentChunks';
+import { ChunkSizes, ContentChunker } from '../../kernel/contentChunks';
 import { ManifestFile } from '../../kernel/catalogSchema';
 import { Logger } from '../../kernel/log';
 
 const READ_BYTES = 1024 * 1024;
 const LIST_ATTEMPTS = 4;
+/** Blocks per insert statement: one round trip for up to 2 MiB (at most 3 × 64 parameters for SQLite and T-SQL). */
+const PUT_BYTES = 2 * 1024 * 1024;
+const PUT_BLOCKS = 64;
 
 export interface BlockUploadOptions {
   log: Logger;
@@ -28,9 +31,18 @@ export interface BlockUploadOptions {
   beforeList?: (attempt: number) => Promise<void> | void;
 }
 
+/**
+ * The chunker's sizes for blocks of `avg` bytes on average, as the package row records them (chunk_size): the
+ * workstation cuts its base with exactly these, or no block would match. Null when `avg` is not a size Lockstep writes.
+ */
+export function blockSizesFor(avg: number): ChunkSizes | null {
+  if (!Number.isInteger(avg) || avg < 4096 || avg > 256 * 1024 || (avg & (avg - 1)) !== 0) return null;
+  return { min: avg / 4, avg, max: avg * 4 };
+}
+
 /** The blocks of a file in order, and the file's SHA-512 from the same single read. */
-export async function cutFile(file: string): Promise<{ blocks: ListedBlock[]; sha512: string; size: number }> {
-  const chunker = new ContentChunker();
+export async function cutFile(file: string, sizes: ChunkSizes): Promise<{ blocks: ListedBlock[]; sha512: string; size: number }> {
+  const chunker = new ContentChunker(sizes);
   const whole = createHash('sha512');
   const blocks: ListedBlock[] = [];
   const add = (cs: ReturnType<ContentChunker['push']>) => {
@@ -56,18 +68,32 @@ export async function cutFile(file: string): Promise<{ blocks: ListedBlock[]; sh
 }
 
 export async function uploadBlocks(store: BlockStore, info: PackageInfo, localFile: string, file: ManifestFile, o: BlockUploadOptions): Promise<Record<string, unknown>> {
-  const cut = await cutFile(localFile);
+  const sizes = blockSizesFor(info.chunkSize);
+  if (!sizes) throw new LockstepError('E_CONFIG_INVALID', `fleet.blockBytes ${info.chunkSize} is not a power of two between 4096 and 262144.`, { blockBytes: info.chunkSize });
+  const cut = await cutFile(localFile, sizes);
   // Nothing is stored from a file that is not what the vendor signed.
   if (cut.size !== file.size || cut.sha512 !== file.sha512) {
     throw new LockstepError('E_SIGNATURE', `The local package ${localFile} is not what the vendor signed; the release was not made.`, { file: localFile });
   }
   const fd = fs.openSync(localFile, 'r');
   let written = 0;
-  let bytesWritten = 0;
+  let bytesSent = 0;
   let renewedAt = Date.now();
   try {
     for (let attempt = 1; ; attempt++) {
       const missing = await store.missing(cut.blocks.map((b) => b.sha256));
+      let batch: Array<{ sha256: string; bytes: Buffer }> = [];
+      let batchBytes = 0;
+      const flush = async () => {
+        if (batch.length === 0) return;
+        written += await store.putManyIfAbsent(batch);
+        batch = [];
+        batchBytes = 0;
+        if (Date.now() - renewedAt > o.renewEveryMs) {
+          renewedAt = Date.now();
+          await o.renew();
+        }
+      };
       for (const b of cut.blocks) {
         if (!missing.has(b.sha256)) continue;
         missing.delete(b.sha256); // a block that occurs twice in the file is stored once
@@ -77,15 +103,12 @@ export async function uploadBlocks(store: BlockStore, info: PackageInfo, localFi
         if (createHash('sha256').update(bytes).digest('hex') !== b.sha256) {
           throw new LockstepError('E_CHECKSUM', `The local package ${localFile} changed while it was being stored; the release was not made.`, { file: localFile });
         }
-        if (await store.putIfAbsent(b.sha256, bytes)) {
-          written++;
-          bytesWritten += b.size;
-        }
-        if (Date.now() - renewedAt > o.renewEveryMs) {
-          renewedAt = Date.now();
-          await o.renew();
-        }
+        batch.push({ sha256: b.sha256, bytes });
+        batchBytes += b.size;
+        bytesSent += b.size;
+        if (batchBytes >= PUT_BYTES || batch.length >= PUT_BLOCKS) await flush();
       }
+      await flush();
       await o.beforeList?.(attempt);
       if (await store.writeList(info.releaseId, cut.blocks)) break;
       if (attempt >= LIST_ATTEMPTS) {
@@ -97,5 +120,5 @@ export async function uploadBlocks(store: BlockStore, info: PackageInfo, localFi
     fs.closeSync(fd);
   }
   const distinct = new Set(cut.blocks.map((b) => b.sha256)).size;
-  return { layout: 'blocks', blocks: cut.blocks.length, blocksWritten: written, blocksAlreadyStored: distinct - written, bytesWritten };
+  return { layout: 'blocks', blocks: cut.blocks.length, blocksWritten: written, blocksAlreadyStored: distinct - written, bytesSent };
 }

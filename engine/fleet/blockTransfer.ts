@@ -16,8 +16,9 @@ import { LockstepError, toLockstepError } from '../../contract/errors';
 import { BlockStore, ListedBlock } from '../../db/blockStore';
 import { isTransientDbError } from '../../db/errors';
 import { PackageInfo } from '../../db/packageStore';
-import { fdChunks } from '../../kernel/contentChunks';
+import { ChunkSizes, fdChunks as cutFd } from '../../kernel/contentChunks';
 import { Logger } from '../../kernel/log';
+import { blockSizesFor } from './blockPublish';
 import { ChunkProgress, TransferResult, dropPart } from './dbTransfer';
 
 /** A verified package to reuse blocks from, open for positional reads (the kept package, keptPackage.ts). */
@@ -51,7 +52,7 @@ export interface BlockTransferResult extends TransferResult {
 
 /** No block the chunker cuts is larger (its maximum is 256 KiB); a longer listed block is not believed. */
 const MAX_BLOCK = 1024 * 1024;
-const BATCH_BLOCKS = 64;
+const BATCH_BLOCKS = 256;
 const HEX64 = /^[0-9a-f]{64}$/;
 
 interface PartMeta {
@@ -75,9 +76,9 @@ function checkList(info: PackageInfo, list: readonly ListedBlock[]): void {
 }
 
 /** Where each wanted block starts in the base (first occurrence), cutting the base with the publisher's chunker. */
-async function indexBase(base: BasePackage, wanted: ReadonlySet<string>): Promise<Map<string, number>> {
+async function indexBase(base: BasePackage, sizes: ChunkSizes, wanted: ReadonlySet<string>): Promise<Map<string, number>> {
   const at = new Map<string, number>();
-  for await (const c of fdChunks(base.fd)) {
+  for await (const c of cutFd(base.fd, sizes)) {
     const hex = c.sha256.toString('hex');
     if (wanted.has(hex) && !at.has(hex)) at.set(hex, c.offset);
   }
@@ -162,7 +163,10 @@ export async function downloadBlocks(store: BlockStore, info: PackageInfo, desti
   fs.writeFileSync(metaFile, JSON.stringify({ releaseId: info.releaseId, sha512: info.sha512, layout: 'blocks' } satisfies PartMeta));
 
   const todo = list.slice(resumedAt);
-  const inBase = o.base ? await indexBase(o.base, new Set(todo.map((b) => b.sha256))) : new Map<string, number>();
+  // The publisher's block sizes, from the package row: a changed value only costs the reuse, never correctness.
+  const sizes = blockSizesFor(info.chunkSize);
+  if (o.base && !sizes) o.log.warn('fleet.base-unusable', { releaseId: info.releaseId, blockBytes: info.chunkSize });
+  const inBase = o.base && sizes ? await indexBase(o.base, sizes, new Set(todo.map((b) => b.sha256))) : new Map<string, number>();
   const batches = planBatches(
     todo.filter((b) => !inBase.has(b.sha256)),
     Math.max(1, o.batchBytes ?? 4 << 20),

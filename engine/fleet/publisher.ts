@@ -24,7 +24,6 @@ import { Logger } from '../../kernel/log';
 import { SignedDocument, canonicalJson } from '../../kernel/signing';
 import { FleetConfig } from '../../kernel/fleetConfig';
 import { SlotClock, realClock } from './transferSlots';
-import { DEFAULT_CHUNK_SIZES } from '../../kernel/contentChunks';
 import { verifyStoredRelease } from './verify';
 import { uploadBlocks } from './blockPublish';
 
@@ -90,7 +89,7 @@ export class PackagePublisher implements ReleasePackages {
       fileName: file.name,
       size: file.size,
       sha512: file.sha512,
-      chunkSize: store || this.d.settings.databaseLayout === 'chunks' ? this.d.settings.chunkBytes : DEFAULT_CHUNK_SIZES.avg,
+      chunkSize: store || this.d.settings.databaseLayout === 'chunks' ? this.d.settings.chunkBytes : this.d.settings.blockBytes,
       store: storeType,
       catalog: local.catalogText,
       ...(store ? {} : { layout: this.d.settings.databaseLayout }),
