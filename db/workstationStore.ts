@@ -10,6 +10,7 @@ import { isUniqueViolation } from './errors';
 import { GateArgs, HeartbeatArgs, PG_GATE_SQL, heartbeatBindings, heartbeatSql, snapshotBindings, snapshotSql } from './gateQueries';
 import { RELEASE_STATES, ReleaseRow, ReleaseState, WorkstationRow } from './rows';
 import { serverNow } from './serverTime';
+import { preparedRows } from './preparedRead';
 import { GateSnapshot, Workstation } from './types';
 import { Store } from './store';
 
@@ -24,7 +25,10 @@ export class WorkstationStore extends Store {
   /** Everything the gate decides on, in one statement, without writing (the CLI's `status`). */
   async gateSnapshot(channel: string, workstationId: string, installedKey: string): Promise<GateSnapshot> {
     return this.run(async () => {
-      const rows = await rawRows<SnapshotRow>(this.db, snapshotSql(this.db.dialect), snapshotBindings({ channel, workstationId, installedKey }));
+      const sql = snapshotSql(this.db.dialect);
+      const bindings = snapshotBindings({ channel, workstationId, installedKey });
+      // Prepared once per connection (preparedRead.ts): preparing this statement cost more than running it.
+      const rows = await preparedRows<SnapshotRow>(this.db, sql, bindings);
       return toSnapshot(channel, rows[0]);
     });
   }

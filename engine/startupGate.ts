@@ -143,6 +143,7 @@ export class StartupGate {
     this.heartbeatDue = installed;
     if (this.heartbeatInFlight) return;
     this.heartbeatInFlight = (async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve)); // even building the statement waits for the caller
       for (let due = this.heartbeatDue; due; due = this.heartbeatDue) {
         this.heartbeatDue = null;
         try {
