@@ -3,16 +3,19 @@ import { AuditEntry, appendEvent, listEvents } from './auditStore';
 import { Db } from './connection';
 import { mapDbError } from './errors';
 import { ReleaseStore } from './releaseStore';
+import { ScheduleStore } from './scheduleStore';
 import { WorkstationStore } from './workstationStore';
 import { AuditEvent } from './types';
 
 export class FleetStore {
   readonly releases: ReleaseStore;
   readonly workstations: WorkstationStore;
+  readonly schedules: ScheduleStore;
 
   constructor(readonly db: Db) {
     this.releases = new ReleaseStore(db);
     this.workstations = new WorkstationStore(db);
+    this.schedules = new ScheduleStore(db);
   }
 
   /** Appends one audit row outside any ledger transaction (failures, upgrades, checks). */

@@ -24,6 +24,7 @@ const TABLES = [
   'lockstep_release_chunks',
   'lockstep_release_packages',
   'lockstep_transfer_leases',
+  'lockstep_release_schedules',
   'lockstep_migrations',
   'lockstep_migrations_lock',
 ] as const;
@@ -44,6 +45,7 @@ const WRITES: Record<GrantRole, Partial<Record<Table, Privilege[]>>> = {
     lockstep_release_packages: ['INSERT', 'UPDATE'],
     lockstep_release_chunks: ['INSERT', 'UPDATE', 'DELETE'],
     lockstep_test_marks: ['INSERT'],
+    lockstep_release_schedules: ['INSERT', 'UPDATE'],
     // Marking a version test-only moves the administrator's own workstation into the test ring.
     lockstep_workstations: ['INSERT', 'UPDATE'],
     lockstep_events: ['INSERT'],
@@ -55,6 +57,7 @@ const WRITES: Record<GrantRole, Partial<Record<Table, Privilege[]>>> = {
 const SEQUENCES: Partial<Record<Table, string>> = {
   lockstep_releases: 'lockstep_releases_id_seq',
   lockstep_events: 'lockstep_events_id_seq',
+  lockstep_release_schedules: 'lockstep_release_schedules_id_seq',
 };
 
 /** The tables whose rows name a workstation: with own rows, a workstation login writes only rows of its own id. */

@@ -66,4 +66,26 @@ export interface GateSnapshot {
   installedState: ReleaseState | null;
   /** This workstation answered "No" (test only) for the installed version. */
   testMarked: boolean;
+  /** The channel's pending scheduled release, if any; `due` was judged by the database server's clock. */
+  schedule?: ReleaseSchedule | null;
+  /** The database server's time of the read (ISO), for deadlines measured from a release time. */
+  serverNow?: string | null;
+}
+
+export type ScheduleState = 'pending' | 'applied' | 'cancelled' | 'superseded';
+
+/** A release set for a chosen time (db/scheduleStore.ts). */
+export interface ReleaseSchedule {
+  id: number;
+  releaseId: number;
+  channel: string;
+  version: string;
+  dueAt: string;
+  /** The pointer revision the administrator saw: the move at the due time compares-and-sets against it. */
+  baseRevision: number;
+  state: ScheduleState;
+  scheduledBy: string;
+  scheduledFrom: string;
+  /** Whether the due time has passed on the database server's clock at the read that produced this. */
+  due: boolean;
 }

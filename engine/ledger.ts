@@ -6,9 +6,10 @@
 import { LockstepError, isLockstepError } from '../contract/errors';
 import { FleetStore } from '../db/fleetStore';
 import { VersionRef } from '../db/releaseStore';
-import { CurrentPointer, Release } from '../db/types';
+import { CurrentPointer, Release, ReleaseSchedule } from '../db/types';
 import { Identity, actorOf } from './identity';
 import { Logger } from '../kernel/log';
+import { resolveReleaseTime } from './releaseTime';
 import { Version, compareVersions, parseVersion, versionSortKey } from '../kernel/version';
 
 const MAX_ATTEMPTS = 8;
@@ -170,6 +171,44 @@ export class Ledger {
     const v = parseVersion(versionText);
     const result = await this.asAdmin((fleet) => fleet.releases.markTest(this.ref(v), actorOf(this.identity)));
     this.log.info('ledger.mark-test', { version: v.raw, workstation: this.identity.workstationId, alreadyMarked: result.alreadyMarked });
+    return result;
+  }
+
+  /**
+   * Sets `version` to become the released version at `atText` (a clock time such as 22:00, or an ISO time; see
+   * releaseTime.ts). The release row and its package go into the shared database now, through the same publish path
+   * as an immediate release; the pointer moves at that time (scheduleStore.ts applyDue).
+   */
+  async schedule(versionText: string, atText: string, options: { rerelease?: boolean } = {}): Promise<ReleaseSchedule> {
+    this.requireAdmin('schedule a release');
+    const v = parseVersion(versionText);
+    this.checkFloor(v);
+    const ref = this.ref(v);
+    const result = await this.asAdmin(async (fleet, packages) => {
+      const dueAt = resolveReleaseTime(atText, await fleet.schedules.serverNow());
+      const currentRelease = (await fleet.releases.current(this.options.channel))?.release ?? null;
+      if (currentRelease && compareVersions(v, currentRelease.version) === 0) {
+        throw new LockstepError('E_ALREADY_RELEASED', `Version ${currentRelease.version} is already the released version.`, { version: currentRelease.version });
+      }
+      if (currentRelease && compareVersions(v, currentRelease.version) < 0 && !options.rerelease) {
+        throw new LockstepError('E_DOWNGRADE', `Version ${v.raw} is older than the released ${currentRelease.version}; re-releasing it moves every workstation back and must be asked for explicitly (--rerelease).`, {
+          version: v.raw,
+          released: currentRelease.version,
+        });
+      }
+      const withPackage = packages ? await packages.publish(ref) : false;
+      return fleet.schedules.schedule(ref, actorOf(this.identity), dueAt, { withPackage });
+    });
+    this.log.info('ledger.schedule', { version: result.version, at: result.dueAt, channel: this.channel, by: this.identity.osUser });
+    return result;
+  }
+
+  /** Cancels the pending scheduled release of `version` before its time (audited). */
+  async cancelSchedule(versionText: string): Promise<ReleaseSchedule> {
+    this.requireAdmin('cancel a scheduled release');
+    const ref = this.ref(parseVersion(versionText));
+    const result = await this.asAdmin((fleet) => fleet.schedules.cancel(ref, actorOf(this.identity)));
+    this.log.info('ledger.cancel-schedule', { version: result.version, at: result.dueAt, by: this.identity.osUser });
     return result;
   }
 

@@ -3,11 +3,12 @@
  * needs, the decision (gateDecision.ts), one heartbeat write; then, for `upgrade`, the upgrade itself through the
  * Upgrader seam, which the fleet fills with "package from the shared database → verify → install → restart".
  */
-import { LockstepError, isLockstepError, toLockstepError } from '../contract/errors';
-import { GateDecision, OutdatedPolicy, mayUseDatabase } from '../contract/gate';
+import { ErrorInfo, LockstepError, isLockstepError, toLockstepError } from '../contract/errors';
+import { GateDecision, OutdatedPolicySetting, ScheduledInfo, mayUseDatabase } from '../contract/gate';
 import { FleetStore } from '../db/fleetStore';
 import { GateSnapshot, Release } from '../db/types';
 import { decide } from './gateDecision';
+import { graceStatus } from './grace';
 import { Identity, actorOf } from './identity';
 import { InstalledVersionSource } from '../kernel/installation';
 import { Ledger } from './ledger';
@@ -36,7 +37,7 @@ export const unavailableUpgrader: Upgrader = {
 
 export interface GateOptions {
   channel: string;
-  policy: OutdatedPolicy;
+  policy: OutdatedPolicySetting;
   ring: 'test' | 'regular';
 }
 
@@ -54,6 +55,8 @@ export interface GateResult {
    * when. The answer is recorded and the gate goes on as for a released version.
    */
   alreadyReleased?: AlreadyReleased;
+  /** The channel's pending scheduled release ("scheduled for …"), when one is set and not yet due. */
+  scheduled?: ScheduledInfo | null;
 }
 
 export interface AlreadyReleased {
@@ -84,20 +87,65 @@ export class StartupGate {
   /** Reads and decides; writes nothing (the CLI's `status`). */
   async evaluate(): Promise<Evaluation> {
     const installed = this.installedSource.installedVersion();
-    const snapshot = await this.fleet.workstations.gateSnapshot(this.options.channel, this.identity.workstationId, versionSortKey(installed));
+    const read = await this.fleet.workstations.gateSnapshot(this.options.channel, this.identity.workstationId, versionSortKey(installed));
+    const snapshot = await this.followSchedule(read, installed, false);
     return { decision: this.decideFrom(installed, snapshot), installed, snapshot };
   }
 
   private decideFrom(installed: Version, snapshot: GateSnapshot): GateDecision {
     const current = snapshot.current?.release ?? null;
-    return decide({
+    const decision = decide({
       installed,
       released: current ? parseStoredVersion(current) : null,
       installedState: snapshot.installedState,
       testMarked: snapshot.testMarked,
       isAdmin: this.identity.isAdmin,
-      policy: this.options.policy,
+      policy: typeof this.options.policy === 'string' ? this.options.policy : 'warn',
     });
+    const scheduled = scheduledInfo(snapshot);
+    if (decision.type === 'ask-release' && scheduled && compareVersions(scheduled.version, installed) === 0) return { ...decision, scheduled };
+    return decision;
+  }
+
+  /**
+   * A scheduled release whose time has come (by the server's clock): the gate that sees it first moves the pointer
+   * (`materialize`, exactly once: scheduleStore.applyDue) and reads again. Read-only evaluations, and logins that may
+   * not move the pointer (S31), follow the due schedule as if the pointer had moved — as long as nobody moved the
+   * pointer since it was scheduled — so every workstation follows after the time, whoever materializes it.
+   */
+  private async followSchedule(snapshot: GateSnapshot, installed: Version, materialize: boolean): Promise<GateSnapshot> {
+    const due = snapshot.schedule?.due ? snapshot.schedule : null;
+    if (!due) return snapshot;
+    if (materialize) {
+      try {
+        const applied = await this.fleet.schedules.applyDue(this.options.channel, actorOf(this.identity));
+        this.log.info('gate.schedule-due', { version: due.version, at: due.dueAt, outcome: applied.outcome });
+        const fresh = await this.fleet.workstations.gateSnapshot(this.options.channel, this.identity.workstationId, versionSortKey(installed));
+        if (!fresh.schedule?.due) return fresh;
+        snapshot = fresh;
+      } catch (err) {
+        this.log.warn('gate.schedule-not-applied', { version: due.version, code: toLockstepError(err).code });
+      }
+    }
+    const revision = snapshot.current?.revision ?? 0;
+    if (revision !== due.baseRevision) return { ...snapshot, schedule: null }; // released or withdrawn meanwhile
+    const release = await this.fleet.schedules.scheduledRelease(due);
+    if (!release) return snapshot;
+    const followed: Release = { ...release, state: 'released', releasedBy: due.scheduledBy, releasedFrom: due.scheduledFrom, releasedAt: due.dueAt };
+    return { ...snapshot, current: { channel: this.options.channel, revision, release: followed }, schedule: null };
+  }
+
+  /** The outdated notice for I < R, with the grace period of "warn for N days" measured on the server's clock. */
+  outdatedFor(decision: { installed: string; released: string }, snapshot: GateSnapshot, reason: ErrorInfo | null): Extract<GateDecision, { type: 'outdated' }> {
+    const grace = graceStatus(snapshot.current?.release?.releasedAt ?? null, snapshot.serverNow ?? Date.now(), this.options.policy);
+    return {
+      type: 'outdated',
+      installed: decision.installed,
+      released: decision.released,
+      policy: grace.policy,
+      reason,
+      ...(grace.deadline !== null || grace.msLeft !== null ? { deadline: grace.deadline, msLeft: grace.msLeft } : {}),
+    };
   }
 
   /** The whole gate: heartbeat + read (one round trip where the database allows), decide, and for `upgrade` try it. */
@@ -105,7 +153,8 @@ export class StartupGate {
     const { decision, installed, snapshot } = await this.heartbeat();
     this.log.info('gate.decision', { ...decision, workstation: this.identity.workstationId });
     const revision = snapshot.current?.revision ?? 0;
-    if (decision.type !== 'upgrade') return this.result(decision, revision, null);
+    const scheduled = scheduledInfo(snapshot);
+    if (decision.type !== 'upgrade') return { ...this.result(decision, revision, null), scheduled };
 
     const release = snapshot.current!.release!;
     try {
@@ -117,8 +166,8 @@ export class StartupGate {
       const e = toLockstepError(err);
       await this.recordResult(`${e.code}: upgrade to ${decision.released} failed`);
       this.log.error('gate.upgrade-failed', { to: decision.released, code: e.code, message: e.message });
-      const outdated: GateDecision = { type: 'outdated', installed: decision.installed, released: decision.released, policy: this.options.policy, reason: e.toInfo() };
-      return this.result(outdated, revision, null);
+      const outdated: GateDecision = this.outdatedFor(decision, snapshot, e.toInfo());
+      return { ...this.result(outdated, revision, null), scheduled };
     }
   }
 
@@ -136,7 +185,8 @@ export class StartupGate {
       { channel: this.options.channel, workstationId: this.identity.workstationId, installedKey: versionSortKey(installed) },
       { hostName: this.identity.hostName, osUser: this.identity.osUser, installedVersion: installed.raw, ring: this.options.ring },
     );
-    return { decision: this.decideFrom(installed, snapshot), installed, snapshot };
+    const followed = await this.followSchedule(snapshot, installed, true);
+    return { decision: this.decideFrom(installed, followed), installed, snapshot: followed };
   }
 
   async answer(answer: 'yes' | 'no'): Promise<GateResult> {
@@ -202,6 +252,12 @@ export class StartupGate {
   private result(decision: GateDecision, revision: number, restartInto: string | null): GateResult {
     return { decision, mayUseDatabase: restartInto === null && mayUseDatabase(decision), restartInto, testVersion: decision.type === 'test-workstation', revision };
   }
+}
+
+/** The pending schedule as the UI shows it ("scheduled for …"); null once due or when none. */
+function scheduledInfo(snapshot: GateSnapshot): ScheduledInfo | null {
+  const s = snapshot.schedule;
+  return s && !s.due ? { version: s.version, at: s.dueAt, by: s.scheduledBy } : null;
 }
 
 /** A version text in the shared database that does not parse is corruption (or tampering), never a guess. */
