@@ -92,7 +92,7 @@ export interface IpcContract {
   'lockstep:download': [[request: DownloadRequest], void];
   'lockstep:cancel-download': [[], void];
   'lockstep:install': [[], void];
-  'lockstep:answer-release': [[answer: 'yes' | 'no'], GateDecision];
+  'lockstep:answer-release': [[answer: 'yes' | 'no', at?: string], GateDecision];
   'lockstep:continue': [[], void];
   'lockstep:credentials': [[answer: { account: string; password: string } | null], void];
   'lockstep:admin-overview': [[], AdminOverview];
@@ -115,7 +115,8 @@ export interface LockstepApi {
   download(request: DownloadRequest): Promise<Result<void>>;
   cancelDownload(): Promise<Result<void>>;
   install(): Promise<Result<void>>;
-  answerRelease(answer: 'yes' | 'no'): Promise<Result<GateDecision>>;
+  /** `at` (with yes): release at that time instead of now — a clock time such as 22:00 or an ISO time. */
+  answerRelease(answer: 'yes' | 'no', at?: string): Promise<Result<GateDecision>>;
   continueStart(): Promise<Result<void>>;
   credentials(answer: { account: string; password: string } | null): Promise<Result<void>>;
   adminOverview(): Promise<Result<AdminOverview>>;

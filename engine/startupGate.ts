@@ -189,7 +189,8 @@ export class StartupGate {
     return { decision: this.decideFrom(installed, followed), installed, snapshot: followed };
   }
 
-  async answer(answer: 'yes' | 'no'): Promise<GateResult> {
+  /** `at` with "yes": release at that time (Ledger.schedule); the package goes into the database now. */
+  async answer(answer: 'yes' | 'no', at?: string): Promise<GateResult> {
     const { decision, snapshot } = await this.heartbeat();
     // Another administrator's "yes" may have landed between the question and this answer: not an error for this one.
     const releasedMeanwhile = answer === 'yes' && this.identity.isAdmin && decision.type !== 'ask-release' ? this.releasedAs(snapshot.current?.release ?? null, decision.installed) : null;
@@ -200,7 +201,9 @@ export class StartupGate {
     if (!this.identity.isAdmin) {
       throw new LockstepError('E_NOT_ADMIN', `Version ${decision.installed} is a test installation awaiting release by an administrator.`, { user: this.identity.osUser });
     }
-    if (answer === 'yes') {
+    if (answer === 'yes' && at !== undefined) {
+      await this.ledger.schedule(decision.installed, at);
+    } else if (answer === 'yes') {
       try {
         await this.ledger.release(decision.installed, { expectedRevision: snapshot.current?.revision ?? 0 });
       } catch (err) {

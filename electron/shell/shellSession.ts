@@ -248,8 +248,8 @@ export class ShellSession {
     this.fire({ type: 'relaunch' });
   }
 
-  async answerRelease(answer: 'yes' | 'no'): Promise<GateDecision> {
-    this.gate = await this.deps.workstation.gate.answer(answer);
+  async answerRelease(answer: 'yes' | 'no', at?: string): Promise<GateDecision> {
+    this.gate = await this.deps.workstation.gate.answer(answer, at);
     this.emit();
     return this.gate.decision;
   }
