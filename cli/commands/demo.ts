@@ -19,6 +19,13 @@ import { openWorkstation, Workstation } from '../../engine/workstation';
 import { Command, CommandContext } from '../command';
 import { describeDecision } from '../describe';
 
+const SCHEDULE_AHEAD_MS = 4_000;
+
+/** Waits until the database server's clock has passed `iso` (bounded: the time is seconds ahead). */
+async function untilServerPasses(ws: Workstation, iso: string): Promise<void> {
+  for (let i = 0; i < 600 && Date.parse(await ws.fleet.schedules.serverNow()) <= Date.parse(iso); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 interface Step {
   step: string;
   workstation: string;
@@ -94,13 +101,17 @@ export const demo: Command = {
       const got = await installFromFeed(a.config, '1.1.0', { host: ctx.host, log: a.log });
       say('admin-pc', 'Extras → Update…: download 1.1.0 from the feed and install it', `installed ${got.to} (was ${got.from}); feed package downloads so far: ${feed.packageDownloads()}`);
       say('admin-pc', 'start after the update', describeDecision((await a.gate.run()).decision));
-      const yes = await a.gate.answer('yes');
-      const pkg = await a.fleetParts.packages.info((await a.fleet.releases.current(a.config.channel))!.release!.id);
-      say('admin-pc', 'answer Yes: 1.1.0 and its package go into the shared database', `${describeDecision(yes.decision)}; package ${pkg?.fileName} ${pkg?.size} bytes in ${pkg?.chunkCount} chunks (${pkg?.state})`);
+      // "Yes — at …" a few seconds ahead: the release and its package go into the database now, the pointer moves then.
+      const at = new Date(Date.parse(await a.fleet.schedules.serverNow()) + SCHEDULE_AHEAD_MS).toISOString();
+      const yes = await a.gate.answer('yes', at);
+      const pkg = await a.fleetParts.packages.info((await a.fleet.releases.find(a.ledger.ref('1.1.0')))!.id);
+      say('admin-pc', `answer "Yes — at ${new Date(at).toLocaleTimeString()}": 1.1.0 and its package go into the shared database now`, `${describeDecision(yes.decision)}; package ${pkg?.fileName} ${pkg?.size} bytes in ${pkg?.chunkCount} chunks (${pkg?.state})`);
+      say('front-desk', 'start before the release time', describeDecision((await b.gate.run()).decision));
+      await untilServerPasses(a, at);
 
       const before = feed.packageDownloads();
       const up = await b.gate.run();
-      say('front-desk', 'start', `${describeDecision(up.decision)}${up.restartInto ? `; installed from the shared database, restart into ${up.restartInto}` : ''}; feed downloads during this start: ${feed.packageDownloads() - before}`);
+      say('front-desk', 'start after the release time', `${describeDecision(up.decision)}${up.restartInto ? `; installed from the shared database, restart into ${up.restartInto}` : ''}; feed downloads during this start: ${feed.packageDownloads() - before}`);
       await b.close();
       b = await open('front-desk', false, null); // the app restarted into what the installer put there
       say('front-desk', 'start after the restart', describeDecision((await b.gate.run()).decision));

@@ -19,7 +19,8 @@ test('the headless demo runs the whole fleet loop on the embedded default and le
       'front-desk: proceed',
       'admin-pc: installed 1.1.0 (was 1.0.0); feed package downloads so far: 1',
       'admin-pc: ask-release',
-      'admin-pc: proceed',
+      'admin-pc: ask-release',
+      'front-desk: proceed',
       'front-desk: upgrade',
       'front-desk: proceed',
       'admin-pc: ADMIN-PC 1.1.0 (regular), FRONT-DESK 1.1.0 (regular)',
@@ -27,7 +28,8 @@ test('the headless demo runs the whole fleet loop on the embedded default and le
     ],
   );
   assert.match(body.steps[6]!.result, /package Lockstep-Demo-1\.1\.0-linux\.tar\.gz \d+ bytes in \d+ chunks \(complete\)$/);
-  assert.match(body.steps[7]!.result, /installed from the shared database, restart into 1\.1\.0; feed downloads during this start: 0$/);
+  assert.match(body.steps[6]!.result, /is scheduled for release at /);
+  assert.match(body.steps[8]!.result, /installed from the shared database, restart into 1\.1\.0; feed downloads during this start: 0$/);
   assert.equal(body.feedPackageDownloads, 1);
   const frontDesk = path.join(dir, 'front-desk');
   assert.equal(JSON.parse(fs.readFileSync(path.join(frontDesk, 'app', 'lockstep-version.json'), 'utf8')).version, '1.1.0');
