@@ -6,6 +6,7 @@
 import { LockstepError, isLockstepError } from '../contract/errors';
 import { FleetStore } from '../db/fleetStore';
 import { VersionRef } from '../db/releaseStore';
+import { ApplyResult } from '../db/scheduleStore';
 import { CurrentPointer, Release, ReleaseSchedule } from '../db/types';
 import { Identity, actorOf } from './identity';
 import { Logger } from '../kernel/log';
@@ -210,6 +211,16 @@ export class Ledger {
     const result = await this.asAdmin((fleet) => fleet.schedules.cancel(ref, actorOf(this.identity)));
     this.log.info('ledger.cancel-schedule', { version: result.version, at: result.dueAt, by: this.identity.osUser });
     return result;
+  }
+
+  /**
+   * Moves the pointer to the channel's due scheduled release, exactly once whoever calls (scheduleStore.applyDue).
+   * An administrator with an admin login (S31) moves it through that login; everyone else through their own, which
+   * a least-privilege workstation login is refused (the gate then follows the due schedule without moving it).
+   */
+  async applyDueSchedule(): Promise<ApplyResult> {
+    const apply = (fleet: FleetStore) => fleet.schedules.applyDue(this.options.channel, actorOf(this.identity));
+    return this.identity.isAdmin && this.options.admin ? this.asAdmin((fleet) => apply(fleet)) : apply(this.fleet);
   }
 
   /** Every ledger row of the channel, newest version first; rows whose version text is malformed sort last. */

@@ -118,7 +118,7 @@ export class StartupGate {
     if (!due) return snapshot;
     if (materialize) {
       try {
-        const applied = await this.fleet.schedules.applyDue(this.options.channel, actorOf(this.identity));
+        const applied = await this.ledger.applyDueSchedule();
         this.log.info('gate.schedule-due', { version: due.version, at: due.dueAt, outcome: applied.outcome });
         const fresh = await this.fleet.workstations.gateSnapshot(this.options.channel, this.identity.workstationId, versionSortKey(installed));
         if (!fresh.schedule?.due) return fresh;
