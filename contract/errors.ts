@@ -51,6 +51,8 @@ export const ERROR_CODES = [
   'E_DB_TLS',
   // a command run without a machine configuration (the CLI says how to get one)
   'E_CONFIG_MISSING',
+  // a module with no version for the released app version in the release
+  'E_MODULE_INCOMPATIBLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -76,6 +76,11 @@ export const MESSAGES: { readonly [K in ErrorCode]?: Entry } = {
     ['Es gibt keine Maschinenkonfiguration ({file}).', 'Geben Sie eine mit --config DATEI oder der Variablen LOCKSTEP_CONFIG an. Zum Ausprobieren führen Sie „lockstep demo“ aus (oder „npm start“ in seinem Ordner): Danach liegt eine in .lockstep-dev/admin-pc/lockstep.machine.json.'],
     ['Il n’y a pas de fichier de configuration machine ({file}).', 'Indiquez-en un avec --config FICHIER ou la variable LOCKSTEP_CONFIG. Pour essayer Lockstep, lancez « lockstep demo » (ou « npm start » dans son dossier) : il en laisse un dans .lockstep-dev/admin-pc/lockstep.machine.json.'],
   ),
+  E_MODULE_INCOMPATIBLE: t(
+    ['The release of version {version} brings no version of module {modules} that works with it; the module was kept as it was.', 'Ask the vendor for a module version for {version}, install it on the administrator’s workstation and release again, or remove the module.'],
+    ['Die Freigabe von Version {version} bringt keine Version des Moduls {modules} mit, die mit ihr funktioniert; das Modul blieb, wie es war.', 'Fragen Sie den Hersteller nach einer Modulversion für {version}, installieren Sie sie auf dem Arbeitsplatz des Administrators und geben Sie erneut frei, oder entfernen Sie das Modul.'],
+    ['La publication de la version {version} n’apporte aucune version du module {modules} compatible avec elle ; le module a été conservé tel quel.', 'Demandez à l’éditeur une version du module pour {version}, installez-la sur le poste de l’administrateur et publiez à nouveau, ou retirez le module.'],
+  ),
 };
 
 /** E_CONNECT for a feed in a folder or on a file share (S21): the details name the folder instead of a host. */

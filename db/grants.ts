@@ -25,6 +25,7 @@ const TABLES = [
   'lockstep_release_packages',
   'lockstep_transfer_leases',
   'lockstep_release_schedules',
+  'lockstep_release_modules',
   'lockstep_migrations',
   'lockstep_migrations_lock',
 ] as const;
@@ -46,6 +47,7 @@ const WRITES: Record<GrantRole, Partial<Record<Table, Privilege[]>>> = {
     lockstep_release_chunks: ['INSERT', 'UPDATE', 'DELETE'],
     lockstep_test_marks: ['INSERT'],
     lockstep_release_schedules: ['INSERT', 'UPDATE'],
+    lockstep_release_modules: ['INSERT', 'UPDATE'],
     // Marking a version test-only moves the administrator's own workstation into the test ring.
     lockstep_workstations: ['INSERT', 'UPDATE'],
     lockstep_events: ['INSERT'],

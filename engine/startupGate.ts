@@ -23,9 +23,14 @@ export interface UpgradeTarget {
   installed?: Version;
 }
 
+/** What an upgrade has to say beside "upgraded" (a module the release brought no version of), for the registry row. */
+export interface UpgradeOutcome {
+  note?: string;
+}
+
 /** Installs the released version on this workstation. Resolves once installed and a restart is due. */
 export interface Upgrader {
-  upgrade(target: UpgradeTarget): Promise<void>;
+  upgrade(target: UpgradeTarget): Promise<UpgradeOutcome | void>;
 }
 
 /** Until the fleet issue provides the package path, a workstation cannot upgrade by itself. */
@@ -158,8 +163,8 @@ export class StartupGate {
 
     const release = snapshot.current!.release!;
     try {
-      await this.upgrader.upgrade({ version: parseStoredVersion(release), release, downgrade: decision.downgrade, installed });
-      await this.recordResult(`upgraded ${decision.installed} → ${decision.released}`);
+      const outcome = await this.upgrader.upgrade({ version: parseStoredVersion(release), release, downgrade: decision.downgrade, installed });
+      await this.recordResult(`upgraded ${decision.installed} → ${decision.released}${outcome?.note ? `; ${outcome.note}` : ''}`);
       this.log.info('gate.upgraded', { from: decision.installed, to: decision.released, downgrade: decision.downgrade });
       return this.result(decision, revision, decision.released);
     } catch (err) {

@@ -10,6 +10,7 @@ import * as chunks from './20261121_0004_package_chunks';
 import * as packages from './20261122_0005_release_packages';
 import * as leases from './20261122_0006_transfer_leases';
 import * as releaseSchedules from './20261130_0020_release_schedules';
+import * as releaseModules from './20261130_0021_release_modules';
 
 export interface Migration {
   name: string;
@@ -17,7 +18,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [releases, workstations, events, chunks, packages, leases, releaseSchedules];
+export const MIGRATIONS: readonly Migration[] = [releases, workstations, events, chunks, packages, leases, releaseSchedules, releaseModules];
 
 export class InCodeMigrationSource implements Knex.MigrationSource<Migration> {
   constructor(private readonly migrations: readonly Migration[] = MIGRATIONS) {}
