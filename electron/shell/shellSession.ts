@@ -80,6 +80,8 @@ export interface SessionDeps {
 export class ShellSession {
   private settings: UserSettings;
   private gate: GateResult | null = null;
+  /** When the gate decided (monotonic): a grace period's time left counts from here, not from the wall clock. */
+  private gateAt = 0;
   private notesHtml: Record<string, string> = {};
   private readonly listeners = new Set<(s: ShellSnapshot) => void>();
   private readonly eventListeners = new Set<(e: ShellEvent) => void>();
@@ -148,6 +150,7 @@ export class ShellSession {
       log.error('shell.recover-failed', { code: toLockstepError(err).code, message: (err as Error).message });
     }
     this.gate = await this.deps.workstation.gate.run();
+    this.gateAt = performance.now();
     if (this.gate.restartInto) {
       this.fire({ type: 'relaunch' });
       return this.gate;
@@ -196,6 +199,7 @@ export class ShellSession {
   private outdatedWhileRunning(notice: OutdatedNotice): void {
     if (!this.gate) return;
     this.gate = { ...this.gate, decision: notice, mayUseDatabase: mayUseDatabase(notice), testVersion: false };
+    this.gateAt = performance.now();
     this.deps.workstation.log.warn('shell.outdated-while-running', { installed: notice.installed, released: notice.released, policy: notice.policy });
     this.emit();
     this.fire({ type: 'outdated', decision: notice, mayUseDatabase: this.gate.mayUseDatabase });
@@ -250,6 +254,7 @@ export class ShellSession {
 
   async answerRelease(answer: 'yes' | 'no', at?: string): Promise<GateDecision> {
     this.gate = await this.deps.workstation.gate.answer(answer, at);
+    this.gateAt = performance.now();
     this.emit();
     return this.gate.decision;
   }
@@ -258,6 +263,11 @@ export class ShellSession {
   continueStart(): void {
     if (!this.gate) throw new LockstepError('E_INVALID_STATE', 'The start-up gate has not run yet.');
     if (!this.gate.mayUseDatabase) throw new LockstepError('E_INVALID_STATE', `This workstation may not use the database: it runs ${this.gate.decision.installed}.`, { decision: this.gate.decision.type });
+    const d = this.gate.decision;
+    // Decided inside a grace period, asked after its end: the block applies now, as at the next start.
+    if (d.type === 'outdated' && typeof d.msLeft === 'number' && performance.now() - this.gateAt >= d.msLeft) {
+      throw new LockstepError('E_INVALID_STATE', `The grace period ended at ${d.deadline ?? 'its deadline'}: this workstation may not use the database until it runs ${d.released}.`, { decision: d.type, deadline: d.deadline ?? null });
+    }
     this.fire({ type: 'continue' });
   }
 

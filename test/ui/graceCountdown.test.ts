@@ -51,6 +51,8 @@ describe('Grace period countdown in Chromium', () => {
         assert.notEqual(ended, first);
         assert.match(ended, /1\.1\.0/, 'the ended notice names the version to run');
         await screenshot(w.page, 'outdated-grace-ended', locale, true);
+        const late = (await w.page.evaluate('window.lockstep.continueStart()')) as { ok: boolean; error?: { code: string } };
+        assert.deepEqual([late.ok, late.error?.code], [false, 'E_INVALID_STATE'], 'no way past it after the deadline, not even through the API');
         await w.close();
       } finally {
         await site.close();
