@@ -65,6 +65,8 @@ export interface WorkstationRow {
   lastStart: string;
   ring: 'test' | 'regular';
   lastResult: string | null;
+  /** Against the released version under this site's outdated policy: current, ahead, in-grace (until deadline), warned, blocked. */
+  grace?: { state: 'current' | 'ahead' | 'in-grace' | 'warned' | 'blocked' | 'unknown'; deadline: string | null };
 }
 
 export interface ReleaseRow {
@@ -75,6 +77,8 @@ export interface ReleaseRow {
   releasedAt: string | null;
   withdrawnAt: string | null;
   current: boolean;
+  /** Set while this version is scheduled for release at a chosen time ("scheduled for …"). */
+  scheduledFor?: { at: string; by: string } | null;
 }
 
 export interface AdminOverview {

@@ -32,6 +32,7 @@ import { Workstation } from '../../engine/workstation';
 import { PackageKind } from '../../installer/journal';
 import { CredentialsBroker } from './credentials';
 import { NotesRenderer } from './notes';
+import { workstationGrace } from '../../engine/grace';
 
 /** The part of the installer (installer/installer.ts) the shell uses. */
 export interface InstallerPort {
@@ -283,13 +284,14 @@ export class ShellSession {
   async adminOverview(): Promise<AdminOverview> {
     const { identity, fleet, ledger, config } = this.deps.workstation;
     if (!identity.isAdmin) throw new LockstepError('E_NOT_ADMIN', 'Only an administrator may see the release management.', { user: identity.osUser });
-    const [workstations, releases, current] = await Promise.all([fleet.workstations.list(), ledger.list(), fleet.releases.current(config.channel)]);
+    const [workstations, releases, current, pending, serverNow] = await Promise.all([fleet.workstations.list(), ledger.list(), fleet.releases.current(config.channel), fleet.schedules.pending(config.channel), fleet.schedules.serverNow()]);
     const released = current?.release?.version ?? null;
+    const scheduledFor = (id: number) => (pending && !pending.due && pending.releaseId === id ? { at: pending.dueAt, by: pending.scheduledBy } : null);
     return {
       channel: config.channel,
       released,
-      workstations: workstations.map((w) => ({ workstationId: w.workstationId, hostName: w.hostName, osUser: w.osUser, installedVersion: w.installedVersion, lastStart: w.lastStart, ring: w.ring, lastResult: w.lastResult })),
-      releases: releases.map((r) => ({ version: r.version, state: r.state, releasedBy: r.releasedBy, releasedFrom: r.releasedFrom, releasedAt: r.releasedAt, withdrawnAt: r.withdrawnAt, current: r.id === current?.release?.id })),
+      workstations: workstations.map((w) => ({ workstationId: w.workstationId, hostName: w.hostName, osUser: w.osUser, installedVersion: w.installedVersion, lastStart: w.lastStart, ring: w.ring, lastResult: w.lastResult, grace: workstationGrace(w.installedVersion, current?.release ?? null, serverNow, config.outdatedPolicy) })),
+      releases: releases.map((r) => ({ version: r.version, state: r.state, releasedBy: r.releasedBy, releasedFrom: r.releasedFrom, releasedAt: r.releasedAt, withdrawnAt: r.withdrawnAt, current: r.id === current?.release?.id, scheduledFor: scheduledFor(r.id) })),
     };
   }
 
