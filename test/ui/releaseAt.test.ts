@@ -47,7 +47,7 @@ describe('Release at a chosen time in Chromium', () => {
         assert.equal((await fleet.releases.current('stable'))?.release?.version, '1.0.0', 'nothing moves before the time');
         const overview = await ws.shell.session.adminOverview();
         assert.deepEqual(overview.releases.find((r) => r.version === '1.1.0')?.scheduledFor, { at: expected, by: pending.scheduledBy }, 'the release management data says "scheduled for"');
-        assert.deepEqual(overview.workstations.find((w) => w.workstationId === 'admin-pc')?.grace, { state: 'current', deadline: null });
+        assert.deepEqual(overview.workstations.find((w) => w.workstationId === 'tester')?.grace, { state: 'ahead', deadline: null });
         assert.equal(await w.page.isVisible('#scheduled'), true);
         assert.equal(await w.page.isVisible('#yes-at'), false, 'one schedule at a time');
         await screenshot(w.page, 'release-at-scheduled', locale);
