@@ -18,27 +18,14 @@ import { parseDbUrl, secretAccountFor } from '../../kernel/dbUrl';
 import { MachineConfigSchema } from '../../kernel/config';
 import { writeVersionFile } from '../../kernel/installation';
 import { MemoryLogger } from '../../kernel/log';
-import { SecretStore } from '../../engine/secrets';
 import { openWorkstation } from '../../engine/workstation';
+import { MemorySecrets } from '../feed/fixture';
 import { feedSource } from '../fleet/helpers/inProcess';
 import { engineFor, identity } from '../helpers/actors';
 import { startFeed } from '../fleet/helpers/site';
 import { migratedDb, pgBackend, tempDir } from '../helpers/backends';
 
 const pg = pgBackend();
-
-class KeychainInMemory implements SecretStore {
-  readonly map = new Map<string, string>();
-  async get(account: string) {
-    return this.map.get(account) ?? null;
-  }
-  async set(account: string, secret: string) {
-    this.map.set(account, secret);
-  }
-  async delete(account: string) {
-    return this.map.delete(account);
-  }
-}
 
 describe('a scheduled release with separate logins (postgres)', { skip: pg ? false : 'set LOCKSTEP_TEST_PG_URL' }, () => {
   const cleanups: Array<() => Promise<void>> = [];
@@ -73,7 +60,7 @@ describe('a scheduled release with separate logins (postgres)', { skip: pg ? fal
       u.username = login;
       return u.toString();
     };
-    const secrets = new KeychainInMemory();
+    const secrets = new MemorySecrets();
     for (const login of Object.values(logins)) secrets.map.set(secretAccountFor(parseDbUrl(loginUrl(login)))!, passwords[login]!);
     const me = (await import('node:os')).userInfo().username;
     async function workstation(name: string, installed: string, extra: Record<string, unknown> = {}) {
