@@ -81,12 +81,16 @@ describe('T-SQL for SQL Server (mssql dialect)', () => {
     assert.match(catalogs.sql, /\(DATALENGTH\(catalog\) \/ 2\) as chars, case when \(DATALENGTH\(catalog\) \/ 2\) > 4194304 then N'' else catalog end as catalog/);
   });
 
-  test('scheduled releases: the table compiles to T-SQL, and the gate judges "due" on the server clock (UTC)', async () => {
+  test('scheduled releases and carried modules: the tables compile to T-SQL, and the gate judges "due" on the server clock (UTC)', async () => {
     const schedules = await compileMigration(MIGRATIONS.find((m) => m.name === '20261130_0020_release_schedules')!.up);
     assert.match(schedules, /\[due_at\] datetime2 not null/);
     assert.match(schedules, /\[with_package\] bit not null/);
     assert.match(schedules, /FOREIGN KEY \(\[release_id\]\) REFERENCES \[lockstep_releases\] \(\[id\]\)/);
     assert.match(schedules, /CREATE INDEX \[lockstep_release_schedules_channel_state\]/);
+    const carried = await compileMigration(MIGRATIONS.find((m) => m.name === '20261130_0021_release_modules')!.up);
+    assert.match(carried, /\[module_version\] nvarchar\(64\) not null/);
+    assert.match(carried, /PRIMARY KEY \(\[release_id\], \[module_id\]\)/);
+    assert.match(carried, /FOREIGN KEY \(\[module_release_id\]\) REFERENCES \[lockstep_releases\] \(\[id\]\)/);
     const read = mssql.raw(snapshotSql('mssql'), snapshotBindings({ channel: 'stable', workstationId: 'ws', installedKey: 'key' }) as string[]).toSQL().toNative();
     assert.match(read.sql, /left join lockstep_release_schedules sc on sc\.channel = @p6 and sc\.state = 'pending'/);
     assert.match(read.sql, /case when sc\.due_at <= SYSUTCDATETIME\(\) then 1 else 0 end as schedule_due, SYSUTCDATETIME\(\) as server_now/);
