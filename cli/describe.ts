@@ -19,6 +19,7 @@ export function describeDecision(d: GateDecision): string {
         ? `upgrade — version ${d.installed} was withdrawn; moving back to the released ${d.released}`
         : `upgrade — this workstation runs ${d.installed}, the released version is ${d.released}`;
     case 'ask-release':
+      if (d.scheduled) return `ask-release — version ${d.installed} is scheduled for release at ${d.scheduled.at} (by ${d.scheduled.by})${d.canAnswer ? '; cancel with: lockstep release --cancel ' + d.installed : ''}`;
       return (d.canAnswer
         ? `ask-release — release version ${d.installed} for all workstations? (answer with: lockstep gate --answer yes|no)`
         : `ask-release — version ${d.installed} is a test installation awaiting release by an administrator`) + schemaNote(d.installed, d.migration, d.canAnswer);
@@ -26,7 +27,7 @@ export function describeDecision(d: GateDecision): string {
       return `test-workstation — test version ${d.installed} (released: ${d.released ?? 'none'})` + schemaNote(d.installed, d.migration, false);
     case 'outdated':
       return `outdated — Outdated software version: this workstation runs ${d.installed}, the released version is ${d.released} — contact your administrator` +
-        (d.policy === 'block' ? ' (blocked: the database is not used)' : ' (warning)') +
+        (d.policy === 'block' ? ' (blocked: the database is not used)' : d.deadline ? ` (warning: this workstation must be updated by ${d.deadline})` : ' (warning)') +
         (d.reason ? ` [${d.reason.code}: ${d.reason.message}]` : '');
   }
 }

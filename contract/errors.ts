@@ -61,6 +61,8 @@ export const ERROR_CODES = [
   'E_SCHEMA_BACKUP_FAILED',
   // the client's schema claim a vendor signs
   'E_SCHEMA_CLAIM_INVALID',
+  // a module with no version for the released app version in the release
+  'E_MODULE_INCOMPATIBLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

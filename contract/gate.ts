@@ -14,20 +14,40 @@ export interface SchemaMove {
   worksOnCurrent: boolean;
 }
 
+/** The configured policy: the two ends, or "warn for N days after the release time, then block". */
+export type OutdatedPolicySetting = OutdatedPolicy | { warnDays: number };
+
+/** A release set for a chosen time, as the UI and the CLI show it ("scheduled for …"). */
+export interface ScheduledInfo {
+  version: string;
+  at: string;
+  by: string;
+}
+
 export type GateDecision =
   /** I = R: go on. */
   | { type: 'proceed'; installed: string; released: string }
   /** I < R (or I was withdrawn): upgrade to R by itself. */
   | { type: 'upgrade'; installed: string; released: string; downgrade: boolean }
   /** I > R, undecided: an administrator is asked "release I for all workstations?"; others are told it awaits release. */
-  | { type: 'ask-release'; installed: string; released: string | null; canAnswer: boolean; migration?: SchemaMove }
+  | { type: 'ask-release'; installed: string; released: string | null; canAnswer: boolean; migration?: SchemaMove; scheduled?: ScheduledInfo | null }
   /** I > R, recorded as a test installation here: go on, with a visible "test version" marker. */
   | { type: 'test-workstation'; installed: string; released: string | null; migration?: SchemaMove }
   /**
    * I < R and the upgrade cannot happen, or I does not work on the database's schema level (reason E_SCHEMA_LEVEL,
    * policy always `block`): the outdated notice; under `block` the app does not use the database.
    */
-  | { type: 'outdated'; installed: string; released: string; policy: OutdatedPolicy; reason: ErrorInfo | null };
+  | {
+      type: 'outdated';
+      installed: string;
+      released: string;
+      policy: OutdatedPolicy;
+      reason: ErrorInfo | null;
+      /** Under "warn for N days": the moment (server clock, ISO) after which this workstation is blocked. */
+      deadline?: string | null;
+      /** Milliseconds left until the deadline when decided (a countdown needs no trust in the local clock). */
+      msLeft?: number | null;
+    };
 
 export type GateDecisionType = GateDecision['type'];
 

@@ -65,6 +65,8 @@ export interface WorkstationRow {
   lastStart: string;
   ring: 'test' | 'regular';
   lastResult: string | null;
+  /** Against the released version under this site's outdated policy: current, ahead, in-grace (until deadline), warned, blocked. */
+  grace?: { state: 'current' | 'ahead' | 'in-grace' | 'warned' | 'blocked' | 'unknown'; deadline: string | null };
 }
 
 export interface ReleaseRow {
@@ -75,6 +77,8 @@ export interface ReleaseRow {
   releasedAt: string | null;
   withdrawnAt: string | null;
   current: boolean;
+  /** Set while this version is scheduled for release at a chosen time ("scheduled for …"). */
+  scheduledFor?: { at: string; by: string } | null;
 }
 
 export interface AdminOverview {
@@ -92,7 +96,7 @@ export interface IpcContract {
   'lockstep:download': [[request: DownloadRequest], void];
   'lockstep:cancel-download': [[], void];
   'lockstep:install': [[], void];
-  'lockstep:answer-release': [[answer: 'yes' | 'no'], GateDecision];
+  'lockstep:answer-release': [[answer: 'yes' | 'no', at?: string], GateDecision];
   'lockstep:continue': [[], void];
   'lockstep:credentials': [[answer: { account: string; password: string } | null], void];
   'lockstep:admin-overview': [[], AdminOverview];
@@ -115,7 +119,8 @@ export interface LockstepApi {
   download(request: DownloadRequest): Promise<Result<void>>;
   cancelDownload(): Promise<Result<void>>;
   install(): Promise<Result<void>>;
-  answerRelease(answer: 'yes' | 'no'): Promise<Result<GateDecision>>;
+  /** `at` (with yes): release at that time instead of now — a clock time such as 22:00 or an ISO time. */
+  answerRelease(answer: 'yes' | 'no', at?: string): Promise<Result<GateDecision>>;
   continueStart(): Promise<Result<void>>;
   credentials(answer: { account: string; password: string } | null): Promise<Result<void>>;
   adminOverview(): Promise<Result<AdminOverview>>;

@@ -116,6 +116,11 @@ export const MESSAGES: { readonly [K in ErrorCode]?: Entry } = {
     ['Die Schema-Angabe dieser Version passt nicht zu ihren Migrationen: {reason}', 'Korrigieren Sie --schema-works, --schema-brings oder den Migrationsordner (Dateien NNNN_name.js, eine je Stufe, ohne Lücken) und fügen Sie die Version erneut hinzu.'],
     ['La déclaration de schéma de cette version ne correspond pas à ses migrations : {reason}', 'Corrigez --schema-works, --schema-brings ou le dossier des migrations (fichiers NNNN_nom.js, un par niveau, sans trou) et ajoutez à nouveau la version.'],
   ),
+  E_MODULE_INCOMPATIBLE: t(
+    ['The release of version {version} brings no version of module {modules} that works with it; the module was kept as it was.', 'Ask the vendor for a module version for {version}, install it on the administrator’s workstation and release again, or remove the module.'],
+    ['Die Freigabe von Version {version} bringt keine Version des Moduls {modules} mit, die mit ihr funktioniert; das Modul blieb, wie es war.', 'Fragen Sie den Hersteller nach einer Modulversion für {version}, installieren Sie sie auf dem Arbeitsplatz des Administrators und geben Sie erneut frei, oder entfernen Sie das Modul.'],
+    ['La publication de la version {version} n’apporte aucune version du module {modules} compatible avec elle ; le module a été conservé tel quel.', 'Demandez à l’éditeur une version du module pour {version}, installez-la sur le poste de l’administrateur et publiez à nouveau, ou retirez le module.'],
+  ),
 };
 
 /** E_CONNECT for a feed in a folder or on a file share (S21): the details name the folder instead of a host. */

@@ -4,6 +4,8 @@ import { Db } from './connection';
 import { mapDbError } from './errors';
 import { ReleaseStore } from './releaseStore';
 import { SchemaStore } from './schemaStore';
+import { ScheduleStore } from './scheduleStore';
+import { ReleaseModuleStore } from './releaseModuleStore';
 import { WorkstationStore } from './workstationStore';
 import { AuditEvent } from './types';
 
@@ -11,11 +13,15 @@ export class FleetStore {
   readonly releases: ReleaseStore;
   readonly workstations: WorkstationStore;
   readonly schema: SchemaStore;
+  readonly schedules: ScheduleStore;
+  readonly releaseModules: ReleaseModuleStore;
 
   constructor(readonly db: Db) {
     this.releases = new ReleaseStore(db);
     this.workstations = new WorkstationStore(db);
     this.schema = new SchemaStore(db);
+    this.schedules = new ScheduleStore(db);
+    this.releaseModules = new ReleaseModuleStore(db);
   }
 
   /** Appends one audit row outside any ledger transaction (failures, upgrades, checks). */

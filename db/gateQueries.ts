@@ -18,16 +18,26 @@ function releaseColumns(dialect: DbDialect): string {
   ].map((c) => (c === 'manifest' ? cappedTextSql(dialect, 'r.manifest', MAX_MANIFEST_CHARS, OVERSIZED_MANIFEST, 'manifest') : `r.${c} as ${c}`)).join(', ');
 }
 
-/** Bindings: channel, installedKey, workstationId, channel, installedKey, channel. */
+/** Bindings: channel, installedKey, workstationId, channel, installedKey, channel, channel. */
 function snapshotSelect(dialect: DbDialect): string {
   return `select c.revision as revision, c.release_id as current_release_id, ${releaseColumns(dialect)},
   (select s.state from lockstep_releases s where s.channel = ? and s.version_key = ?) as installed_state,
   (select count(*) from lockstep_test_marks m where m.workstation_id = ? and m.channel = ? and m.version_key = ?) as test_marked,
-  (select l.level from lockstep_schema_level l where l.id = 1) as schema_level`;
+  (select l.level from lockstep_schema_level l where l.id = 1) as schema_level,
+  ${scheduleColumns(dialect)}`;
+}
+
+/** The channel's pending scheduled release (at most one) and whether it is due, both by the server's clock. */
+function scheduleColumns(dialect: DbDialect): string {
+  const now = serverNowSql(dialect);
+  return `sc.id as schedule_id, sc.release_id as schedule_release_id, sc.version as schedule_version, sc.due_at as schedule_due_at,
+  sc.base_revision as schedule_base_revision, sc.scheduled_by as schedule_by, sc.scheduled_from as schedule_from,
+  case when sc.due_at <= ${now} then 1 else 0 end as schedule_due, ${now} as server_now`;
 }
 const SNAPSHOT_FROM = `from (select 1 as one) o
   left join lockstep_current c on c.channel = ?
-  left join lockstep_releases r on r.id = c.release_id`;
+  left join lockstep_releases r on r.id = c.release_id
+  left join lockstep_release_schedules sc on sc.channel = ? and sc.state = 'pending'`;
 
 export function snapshotSql(dialect: DbDialect): string {
   return `${snapshotSelect(dialect)} ${SNAPSHOT_FROM}`;
@@ -65,7 +75,7 @@ export interface HeartbeatArgs {
 }
 
 export function snapshotBindings(a: GateArgs): unknown[] {
-  return [a.channel, a.installedKey, a.workstationId, a.channel, a.installedKey, a.channel];
+  return [a.channel, a.installedKey, a.workstationId, a.channel, a.installedKey, a.channel, a.channel];
 }
 
 export function heartbeatBindings(a: GateArgs, hb: HeartbeatArgs): unknown[] {

@@ -29,6 +29,8 @@ const TABLES = [
   'lockstep_schema_lease',
   'lockstep_blocks',
   'lockstep_release_blocks',
+  'lockstep_release_schedules',
+  'lockstep_release_modules',
   'lockstep_migrations',
   'lockstep_migrations_lock',
 ] as const;
@@ -52,6 +54,8 @@ const WRITES: Record<GrantRole, Partial<Record<Table, Privilege[]>>> = {
     lockstep_blocks: ['INSERT', 'DELETE'],
     lockstep_release_blocks: ['INSERT', 'DELETE'],
     lockstep_test_marks: ['INSERT'],
+    lockstep_release_schedules: ['INSERT', 'UPDATE'],
+    lockstep_release_modules: ['INSERT', 'UPDATE'],
     // Marking a version test-only moves the administrator's own workstation into the test ring.
     lockstep_workstations: ['INSERT', 'UPDATE'],
     lockstep_events: ['INSERT'],
@@ -68,6 +72,7 @@ const SEQUENCES: Partial<Record<Table, string>> = {
   lockstep_releases: 'lockstep_releases_id_seq',
   lockstep_events: 'lockstep_events_id_seq',
   lockstep_schema_history: 'lockstep_schema_history_id_seq',
+  lockstep_release_schedules: 'lockstep_release_schedules_id_seq',
 };
 
 /** The tables whose rows name a workstation: with own rows, a workstation login writes only rows of its own id. */

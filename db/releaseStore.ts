@@ -45,7 +45,7 @@ async function ensureChannelRow(db: Db, channel: string): Promise<void> {
  * Runs fn in a transaction that holds the write lock on the channel's pointer row from its first statement on.
  * On SQLite the first statement being a write makes the busy timeout apply (no deferred read→write upgrade).
  */
-async function withChannelLock<T>(db: Db, channel: string, fn: (tx: Knex.Transaction, current: CurrentRow) => Promise<T>): Promise<T> {
+export async function withChannelLock<T>(db: Db, channel: string, fn: (tx: Knex.Transaction, current: CurrentRow) => Promise<T>): Promise<T> {
   await ensureChannelRow(db, channel);
   return db.knex.transaction(async (tx) => {
     await tx('lockstep_current').where({ channel }).update({ revision: tx.ref('revision') });
@@ -55,7 +55,7 @@ async function withChannelLock<T>(db: Db, channel: string, fn: (tx: Knex.Transac
   });
 }
 
-async function packageComplete(tx: Knex.Transaction, releaseId: number): Promise<boolean> {
+export async function packageComplete(tx: Knex.Transaction, releaseId: number): Promise<boolean> {
   const row: { state: string } | undefined = await tx('lockstep_release_packages').where({ release_id: releaseId }).first('state');
   return row?.state === 'complete';
 }
@@ -70,7 +70,7 @@ export function releaseColumns(q: Knex | Knex.Transaction): Array<string | Knex.
   return [...RELEASE_COLUMNS, q.raw(cappedTextSql(dialectOf(q), 'manifest', MAX_MANIFEST_CHARS, OVERSIZED_MANIFEST, 'manifest'))];
 }
 
-async function releaseById(q: Knex | Knex.Transaction, id: number): Promise<ReleaseRow | undefined> {
+export async function releaseById(q: Knex | Knex.Transaction, id: number): Promise<ReleaseRow | undefined> {
   return (await q('lockstep_releases').where({ id }).first(...releaseColumns(q))) as ReleaseRow | undefined;
 }
 
@@ -78,7 +78,7 @@ export async function findRow(q: Knex | Knex.Transaction, ref: { channel: string
   return (await q('lockstep_releases').where({ channel: ref.channel, version_key: ref.versionKey }).first(...releaseColumns(q))) as ReleaseRow | undefined;
 }
 
-async function casPointer(tx: Knex.Transaction, channel: string, expectedRevision: number, releaseId: number | null, actor: Actor): Promise<void> {
+export async function casPointer(tx: Knex.Transaction, channel: string, expectedRevision: number, releaseId: number | null, actor: Actor): Promise<void> {
   const changed = await tx('lockstep_current')
     .where({ channel, revision: expectedRevision })
     .update({ release_id: releaseId, revision: expectedRevision + 1, changed_by: actor.user, changed_from: actor.workstationId, changed_at: serverNow(tx) });

@@ -68,4 +68,26 @@ export interface GateSnapshot {
   testMarked: boolean;
   /** The client database's schema level (lockstep_schema_level); null where none was ever recorded. */
   schemaLevel?: number | null;
+  /** The channel's pending scheduled release, if any; `due` was judged by the database server's clock. */
+  schedule?: ReleaseSchedule | null;
+  /** The database server's time of the read (ISO), for deadlines measured from a release time. */
+  serverNow?: string | null;
+}
+
+export type ScheduleState = 'pending' | 'applied' | 'cancelled' | 'superseded';
+
+/** A release set for a chosen time (db/scheduleStore.ts). */
+export interface ReleaseSchedule {
+  id: number;
+  releaseId: number;
+  channel: string;
+  version: string;
+  dueAt: string;
+  /** The pointer revision the administrator saw: the move at the due time compares-and-sets against it. */
+  baseRevision: number;
+  state: ScheduleState;
+  scheduledBy: string;
+  scheduledFrom: string;
+  /** Whether the due time has passed on the database server's clock at the read that produced this. */
+  due: boolean;
 }

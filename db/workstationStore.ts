@@ -8,7 +8,8 @@ import { Db } from './connection';
 import { toRelease, toWorkstation } from './mappers';
 import { isUniqueViolation } from './errors';
 import { GateArgs, HeartbeatArgs, PG_GATE_SQL, heartbeatBindings, heartbeatSql, snapshotBindings, snapshotSql } from './gateQueries';
-import { RELEASE_STATES, ReleaseRow, ReleaseState, WorkstationRow } from './rows';
+import { RELEASE_STATES, ReleaseRow, ReleaseState, WorkstationRow, toIso } from './rows';
+import { toSchedule } from './scheduleStore';
 import { serverNow } from './serverTime';
 import { preparedRows } from './preparedRead';
 import { GateSnapshot, Workstation } from './types';
@@ -20,6 +21,15 @@ interface SnapshotRow extends Partial<ReleaseRow> {
   installed_state: string | null;
   test_marked: number | string;
   schema_level?: number | string | null;
+  schedule_id?: number | string | null;
+  schedule_release_id?: number | string | null;
+  schedule_version?: string | null;
+  schedule_due_at?: Date | string | null;
+  schedule_base_revision?: number | string | null;
+  schedule_by?: string | null;
+  schedule_from?: string | null;
+  schedule_due?: number | string | boolean | null;
+  server_now?: Date | string | null;
 }
 
 export class WorkstationStore extends Store {
@@ -101,7 +111,17 @@ function toSnapshot(channel: string, row: SnapshotRow | undefined): GateSnapshot
     installedState: narrowState(row.installed_state),
     testMarked: Number(row.test_marked) > 0,
     schemaLevel: row.schema_level === null || row.schema_level === undefined ? null : Number(row.schema_level),
+    schedule: scheduleOf(row, channel),
+    serverNow: toIso(row.server_now ?? null),
   };
+}
+
+function scheduleOf(row: SnapshotRow, channel: string): GateSnapshot['schedule'] {
+  if (row.schedule_id === null || row.schedule_id === undefined) return null;
+  return toSchedule({
+    id: row.schedule_id, release_id: row.schedule_release_id!, channel, version: row.schedule_version!, due_at: row.schedule_due_at!, base_revision: row.schedule_base_revision!,
+    state: 'pending', scheduled_by: row.schedule_by!, scheduled_from: row.schedule_from!, due: row.schedule_due ?? 0,
+  });
 }
 
 /** knex.raw returns rows differently per driver (pg: {rows}, better-sqlite3: array, mssql: array). */

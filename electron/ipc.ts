@@ -55,7 +55,7 @@ const SCHEMAS: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   ]),
   'lockstep:cancel-download': none,
   'lockstep:install': none,
-  'lockstep:answer-release': z.tuple([z.enum(['yes', 'no'])]),
+  'lockstep:answer-release': z.union([z.tuple([z.enum(['yes', 'no'])]), z.tuple([z.literal('yes'), z.string().trim().min(1).max(40)])]),
   'lockstep:continue': none,
   'lockstep:credentials': z.tuple([z.object({ account: z.string().trim().min(1).max(256), password: z.string().min(1).max(1024) }).strict().nullable()]),
   'lockstep:admin-overview': none,
@@ -79,7 +79,7 @@ function handlersFor(s: ShellSession): Handlers {
       running.catch(() => undefined);
       await Promise.race([running, new Promise((r) => setImmediate(r))]);
     },
-    'lockstep:answer-release': async (answer) => s.answerRelease(answer),
+    'lockstep:answer-release': async (answer, at) => s.answerRelease(answer, at),
     'lockstep:continue': async () => s.continueStart(),
     'lockstep:credentials': async (answer) => s.answerCredentials(answer),
     'lockstep:admin-overview': async () => s.adminOverview(),

@@ -19,7 +19,7 @@ const api: LockstepApi = {
   download: (request) => call('lockstep:download', request),
   cancelDownload: () => call('lockstep:cancel-download'),
   install: () => call('lockstep:install'),
-  answerRelease: (answer) => call('lockstep:answer-release', answer),
+  answerRelease: (answer, at) => (at === undefined ? call('lockstep:answer-release', answer) : call('lockstep:answer-release', answer, at)),
   continueStart: () => call('lockstep:continue'),
   credentials: (answer) => call('lockstep:credentials', answer),
   adminOverview: () => call('lockstep:admin-overview'),

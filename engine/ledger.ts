@@ -7,7 +7,8 @@ import { LockstepError, isLockstepError } from '../contract/errors';
 import { BlockStore, PruneResult } from '../db/blockStore';
 import { FleetStore } from '../db/fleetStore';
 import { VersionRef } from '../db/releaseStore';
-import { CurrentPointer, Release } from '../db/types';
+import { ApplyResult } from '../db/scheduleStore';
+import { CurrentPointer, Release, ReleaseSchedule } from '../db/types';
 import { Identity, actorOf } from './identity';
 import { InstalledVersionSource } from '../kernel/installation';
 import { Logger } from '../kernel/log';
@@ -16,6 +17,7 @@ import { DEFAULT_MIGRATION_SETTINGS, MigrationSettings } from './schema/settings
 import { SchemaMoveDone, SchemaRelease } from './schema/schemaRelease';
 import { storedClaim } from './schema/storedClaim';
 import { describeWorks, worksOn } from '../kernel/schemaClaim';
+import { resolveReleaseTime } from './releaseTime';
 import { Version, compareVersions, parseVersion, versionSortKey } from '../kernel/version';
 
 const MAX_ATTEMPTS = 8;
@@ -228,6 +230,73 @@ export class Ledger {
     const result = await this.asAdmin((fleet) => fleet.releases.markTest(this.ref(v), actorOf(this.identity)));
     this.log.info('ledger.mark-test', { version: v.raw, workstation: this.identity.workstationId, alreadyMarked: result.alreadyMarked });
     return result;
+  }
+
+  /**
+   * Sets `version` to become the released version at `atText` (a clock time such as 22:00, or an ISO time; see
+   * releaseTime.ts). The release row and its package go into the shared database now, through the same publish path
+   * as an immediate release; the pointer moves at that time (scheduleStore.ts applyDue).
+   */
+  async schedule(versionText: string, atText: string, options: { rerelease?: boolean } = {}): Promise<ReleaseSchedule> {
+    this.requireAdmin('schedule a release');
+    const v = parseVersion(versionText);
+    this.checkFloor(v);
+    const ref = this.ref(v);
+    const result = await this.asAdmin(async (fleet, packages) => {
+      await this.checkSchedulableLevel(fleet, v, ref);
+      const dueAt = resolveReleaseTime(atText, await fleet.schedules.serverNow());
+      const currentRelease = (await fleet.releases.current(this.options.channel))?.release ?? null;
+      if (currentRelease && compareVersions(v, currentRelease.version) === 0) {
+        throw new LockstepError('E_ALREADY_RELEASED', `Version ${currentRelease.version} is already the released version.`, { version: currentRelease.version });
+      }
+      if (currentRelease && compareVersions(v, currentRelease.version) < 0 && !options.rerelease) {
+        throw new LockstepError('E_DOWNGRADE', `Version ${v.raw} is older than the released ${currentRelease.version}; re-releasing it moves every workstation back and must be asked for explicitly (--rerelease).`, {
+          version: v.raw,
+          released: currentRelease.version,
+        });
+      }
+      const withPackage = packages ? await packages.publish(ref) : false;
+      return fleet.schedules.schedule(ref, actorOf(this.identity), dueAt, { withPackage });
+    });
+    this.log.info('ledger.schedule', { version: result.version, at: result.dueAt, channel: this.channel, by: this.identity.osUser });
+    return result;
+  }
+
+  /**
+   * The pointer of a scheduled release moves on whichever workstation sees the time first, without the migrations
+   * that only the installation of that version carries: so only a version that works on the database's current
+   * schema level may be scheduled; one that migrates is released now, from a workstation where it is installed.
+   */
+  private async checkSchedulableLevel(fleet: FleetStore, v: Version, ref: VersionRef): Promise<void> {
+    const installed = this.options.installed ? tryInstalled(this.options.installed) : null;
+    const stored = await fleet.releases.find(ref);
+    const claim = this.options.schema && installed && compareVersions(installed, v) === 0 ? this.options.schema.claim : stored && this.options.trustedKeys ? storedClaim(stored, this.options.trustedKeys) : null;
+    const level = (await fleet.schema.level())?.level ?? null;
+    if (worksOn(claim, level)) return;
+    throw new LockstepError(
+      'E_SCHEMA_LEVEL',
+      `Version ${v.raw} works on schema levels ${describeWorks(claim!)}; the database is at level ${level}. A release that migrates the database cannot be scheduled: release it now from a workstation where it is installed (its migrations run in the release's own transaction).`,
+      { version: v.raw, level, works: describeWorks(claim!) },
+    );
+  }
+
+  /** Cancels the pending scheduled release of `version` before its time (audited). */
+  async cancelSchedule(versionText: string): Promise<ReleaseSchedule> {
+    this.requireAdmin('cancel a scheduled release');
+    const ref = this.ref(parseVersion(versionText));
+    const result = await this.asAdmin((fleet) => fleet.schedules.cancel(ref, actorOf(this.identity)));
+    this.log.info('ledger.cancel-schedule', { version: result.version, at: result.dueAt, by: this.identity.osUser });
+    return result;
+  }
+
+  /**
+   * Moves the pointer to the channel's due scheduled release, exactly once whoever calls (scheduleStore.applyDue).
+   * An administrator with an admin login (S31) moves it through that login; everyone else through their own, which
+   * a least-privilege workstation login is refused (the gate then follows the due schedule without moving it).
+   */
+  async applyDueSchedule(): Promise<ApplyResult> {
+    const apply = (fleet: FleetStore) => fleet.schedules.applyDue(this.options.channel, actorOf(this.identity));
+    return this.identity.isAdmin && this.options.admin ? this.asAdmin((fleet) => apply(fleet)) : apply(this.fleet);
   }
 
   /** Every ledger row of the channel, newest version first; rows whose version text is malformed sort last. */

@@ -72,6 +72,11 @@ export interface ModuleInstallerDeps {
 export class ModuleInstaller {
   constructor(private readonly deps: ModuleInstallerDeps) {}
 
+  /** The installed modules ({"id": "version"}), as the list says. */
+  installedModules(): Record<string, string> {
+    return readInstalledModules(this.deps.location.listFile);
+  }
+
   private get pendingFile(): string {
     return path.join(this.deps.workDir, PENDING_FILE);
   }

@@ -3,12 +3,13 @@
  * needs, the decision (gateDecision.ts), one heartbeat write; then, for `upgrade`, the upgrade itself through the
  * Upgrader seam, which the fleet fills with "package from the shared database → verify → install → restart".
  */
-import { LockstepError, isLockstepError, toLockstepError } from '../contract/errors';
-import { GateDecision, OutdatedPolicy, mayUseDatabase } from '../contract/gate';
+import { ErrorInfo, LockstepError, isLockstepError, toLockstepError } from '../contract/errors';
+import { GateDecision, OutdatedPolicySetting, ScheduledInfo, mayUseDatabase } from '../contract/gate';
 import { FleetStore } from '../db/fleetStore';
 import { GateArgs, HeartbeatArgs } from '../db/gateQueries';
 import { GateSnapshot, Release } from '../db/types';
 import { decide, decideWithSchema } from './gateDecision';
+import { graceStatus } from './grace';
 import { Identity, actorOf } from './identity';
 import { InstalledVersionSource } from '../kernel/installation';
 import { Ledger } from './ledger';
@@ -25,9 +26,14 @@ export interface UpgradeTarget {
   installed?: Version;
 }
 
+/** What an upgrade has to say beside "upgraded" (a module the release brought no version of), for the registry row. */
+export interface UpgradeOutcome {
+  note?: string;
+}
+
 /** Installs the released version on this workstation. Resolves once installed and a restart is due. */
 export interface Upgrader {
-  upgrade(target: UpgradeTarget): Promise<void>;
+  upgrade(target: UpgradeTarget): Promise<UpgradeOutcome | void>;
 }
 
 /** Until the fleet issue provides the package path, a workstation cannot upgrade by itself. */
@@ -39,7 +45,7 @@ export const unavailableUpgrader: Upgrader = {
 
 export interface GateOptions {
   channel: string;
-  policy: OutdatedPolicy;
+  policy: OutdatedPolicySetting;
   ring: 'test' | 'regular';
   /** The installed version's schema claim (engine/schema/setup.ts); absent: it works on every schema level. */
   schema?: SchemaSetup;
@@ -59,6 +65,8 @@ export interface GateResult {
    * when. The answer is recorded and the gate goes on as for a released version.
    */
   alreadyReleased?: AlreadyReleased;
+  /** The channel's pending scheduled release ("scheduled for …"), when one is set and not yet due. */
+  scheduled?: ScheduledInfo | null;
 }
 
 export interface AlreadyReleased {
@@ -89,10 +97,19 @@ export class StartupGate {
     private readonly upgrader: Upgrader = unavailableUpgrader,
   ) {}
 
-  /** Reads and decides; writes nothing (the CLI's `status`). */
+  /** Reads and decides; writes nothing (the CLI's `status`, the release watcher). */
   async evaluate(): Promise<Evaluation> {
+    return this.readAndDecide(false);
+  }
+
+  /**
+   * One read, then the decision. `materialize`: a due scheduled release seen here moves the pointer (once, by
+   * compare-and-set); only the start itself does that, so a plain read never writes.
+   */
+  private async readAndDecide(materialize: boolean): Promise<Evaluation> {
     const installed = this.installedSource.installedVersion();
-    const snapshot = await this.fleet.workstations.gateSnapshot(this.options.channel, this.identity.workstationId, versionSortKey(installed));
+    const read = await this.fleet.workstations.gateSnapshot(this.options.channel, this.identity.workstationId, versionSortKey(installed));
+    const snapshot = await this.followSchedule(read, installed, materialize);
     return { decision: this.decideFrom(installed, snapshot), installed, snapshot };
   }
 
@@ -104,9 +121,53 @@ export class StartupGate {
       installedState: snapshot.installedState,
       testMarked: snapshot.testMarked,
       isAdmin: this.identity.isAdmin,
-      policy: this.options.policy,
+      policy: typeof this.options.policy === 'string' ? this.options.policy : 'warn',
     };
-    return this.options.schema ? decideWithSchema(facts, { claim: this.options.schema.claim, level: snapshot.schemaLevel ?? null }) : decide(facts);
+    const decision = this.options.schema ? decideWithSchema(facts, { claim: this.options.schema.claim, level: snapshot.schemaLevel ?? null }) : decide(facts);
+    const scheduled = scheduledInfo(snapshot);
+    if (decision.type === 'ask-release' && scheduled && compareVersions(scheduled.version, installed) === 0) return { ...decision, scheduled };
+    return decision;
+  }
+
+  /**
+   * A scheduled release whose time has come (by the server's clock): the gate that sees it first moves the pointer
+   * (`materialize`, exactly once: scheduleStore.applyDue) and reads again. Read-only evaluations, and logins that may
+   * not move the pointer (S31), follow the due schedule as if the pointer had moved — as long as nobody moved the
+   * pointer since it was scheduled — so every workstation follows after the time, whoever materializes it.
+   */
+  private async followSchedule(snapshot: GateSnapshot, installed: Version, materialize: boolean): Promise<GateSnapshot> {
+    const due = snapshot.schedule?.due ? snapshot.schedule : null;
+    if (!due) return snapshot;
+    if (materialize) {
+      try {
+        const applied = await this.ledger.applyDueSchedule();
+        this.log.info('gate.schedule-due', { version: due.version, at: due.dueAt, outcome: applied.outcome });
+        const fresh = await this.fleet.workstations.gateSnapshot(this.options.channel, this.identity.workstationId, versionSortKey(installed));
+        if (!fresh.schedule?.due) return fresh;
+        snapshot = fresh;
+      } catch (err) {
+        this.log.warn('gate.schedule-not-applied', { version: due.version, code: toLockstepError(err).code });
+      }
+    }
+    const revision = snapshot.current?.revision ?? 0;
+    if (revision !== due.baseRevision) return { ...snapshot, schedule: null }; // released or withdrawn meanwhile
+    const release = await this.fleet.schedules.scheduledRelease(due);
+    if (!release) return snapshot;
+    const followed: Release = { ...release, state: 'released', releasedBy: due.scheduledBy, releasedFrom: due.scheduledFrom, releasedAt: due.dueAt };
+    return { ...snapshot, current: { channel: this.options.channel, revision, release: followed }, schedule: null };
+  }
+
+  /** The outdated notice for I < R, with the grace period of "warn for N days" measured on the server's clock. */
+  outdatedFor(decision: { installed: string; released: string }, snapshot: GateSnapshot, reason: ErrorInfo | null): Extract<GateDecision, { type: 'outdated' }> {
+    const grace = graceStatus(snapshot.current?.release?.releasedAt ?? null, snapshot.serverNow ?? Date.now(), this.options.policy);
+    return {
+      type: 'outdated',
+      installed: decision.installed,
+      released: decision.released,
+      policy: grace.policy,
+      reason,
+      ...(grace.deadline !== null || grace.msLeft !== null ? { deadline: grace.deadline, msLeft: grace.msLeft } : {}),
+    };
   }
 
   /**
@@ -115,17 +176,18 @@ export class StartupGate {
    * the heartbeat's row.
    */
   async run(): Promise<GateResult> {
-    const { decision, installed, snapshot } = await this.evaluate();
+    const { decision, installed, snapshot } = await this.readAndDecide(true);
     this.log.info('gate.decision', { ...decision, workstation: this.identity.workstationId });
     this.heartbeatLater(installed);
     const revision = snapshot.current?.revision ?? 0;
-    if (decision.type !== 'upgrade') return this.result(decision, revision, null);
+    const scheduled = scheduledInfo(snapshot);
+    if (decision.type !== 'upgrade') return { ...this.result(decision, revision, null), scheduled };
 
     await this.settled();
     const release = snapshot.current!.release!;
     try {
-      await this.upgrader.upgrade({ version: parseStoredVersion(release), release, downgrade: decision.downgrade, installed });
-      await this.recordResult(`upgraded ${decision.installed} → ${decision.released}`);
+      const outcome = await this.upgrader.upgrade({ version: parseStoredVersion(release), release, downgrade: decision.downgrade, installed });
+      await this.recordResult(`upgraded ${decision.installed} → ${decision.released}${outcome?.note ? `; ${outcome.note}` : ''}`);
       this.log.info('gate.upgraded', { from: decision.installed, to: decision.released, downgrade: decision.downgrade });
       return this.result(decision, revision, decision.released);
     } catch (err) {
@@ -133,9 +195,10 @@ export class StartupGate {
       await this.recordResult(`${e.code}: upgrade to ${decision.released} failed`);
       this.log.error('gate.upgrade-failed', { to: decision.released, code: e.code, message: e.message });
       // Staying on a version that does not work on the database's schema level is never a mere warning.
-      const policy = worksOn(this.options.schema?.claim, snapshot.schemaLevel ?? null) ? this.options.policy : 'block';
-      const outdated: GateDecision = { type: 'outdated', installed: decision.installed, released: decision.released, policy, reason: e.toInfo() };
-      return this.result(outdated, revision, null);
+      const outdated: GateDecision = worksOn(this.options.schema?.claim, snapshot.schemaLevel ?? null)
+        ? this.outdatedFor(decision, snapshot, e.toInfo())
+        : { type: 'outdated', installed: decision.installed, released: decision.released, policy: 'block', reason: e.toInfo() };
+      return { ...this.result(outdated, revision, null), scheduled };
     }
   }
 
@@ -187,10 +250,12 @@ export class StartupGate {
     const installed = this.installedSource.installedVersion();
     await this.settled();
     const snapshot = await this.fleet.workstations.gateStart(this.gateArgs(installed), this.heartbeatArgs(installed));
-    return { decision: this.decideFrom(installed, snapshot), installed, snapshot };
+    const followed = await this.followSchedule(snapshot, installed, true);
+    return { decision: this.decideFrom(installed, followed), installed, snapshot: followed };
   }
 
-  async answer(answer: 'yes' | 'no'): Promise<GateResult> {
+  /** `at` with "yes": release at that time (Ledger.schedule); the package goes into the database now. */
+  async answer(answer: 'yes' | 'no', at?: string): Promise<GateResult> {
     const { decision, snapshot } = await this.heartbeat();
     // Another administrator's "yes" may have landed between the question and this answer: not an error for this one.
     const releasedMeanwhile = answer === 'yes' && this.identity.isAdmin && decision.type !== 'ask-release' ? this.releasedAs(snapshot.current?.release ?? null, decision.installed) : null;
@@ -201,7 +266,9 @@ export class StartupGate {
     if (!this.identity.isAdmin) {
       throw new LockstepError('E_NOT_ADMIN', `Version ${decision.installed} is a test installation awaiting release by an administrator.`, { user: this.identity.osUser });
     }
-    if (answer === 'yes') {
+    if (answer === 'yes' && at !== undefined) {
+      await this.ledger.schedule(decision.installed, at);
+    } else if (answer === 'yes') {
       try {
         await this.ledger.release(decision.installed, { expectedRevision: snapshot.current?.revision ?? 0 });
       } catch (err) {
@@ -253,6 +320,12 @@ export class StartupGate {
   private result(decision: GateDecision, revision: number, restartInto: string | null): GateResult {
     return { decision, mayUseDatabase: restartInto === null && mayUseDatabase(decision), restartInto, testVersion: decision.type === 'test-workstation', revision };
   }
+}
+
+/** The pending schedule as the UI shows it ("scheduled for …"); null once due or when none. */
+function scheduledInfo(snapshot: GateSnapshot): ScheduledInfo | null {
+  const s = snapshot.schedule;
+  return s && !s.due ? { version: s.version, at: s.dueAt, by: s.scheduledBy } : null;
 }
 
 /** A version text in the shared database that does not parse is corruption (or tampering), never a guess. */

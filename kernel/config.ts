@@ -59,8 +59,13 @@ export const MachineConfigSchema = z
     channel: nonEmpty.max(64).default('stable'),
     /** OS user names (case-insensitive) who answer the release question and manage releases. */
     administrators: z.array(nonEmpty).default([]),
-    /** When this workstation is below the released version and cannot upgrade: refuse the database, or warn. */
-    outdatedPolicy: z.enum(['block', 'warn']).default('block'),
+    /**
+     * When this workstation is below the released version and cannot upgrade: refuse the database, warn, or
+     * {"warnDays": N} — warn for N days after the release time (the database server's clock), then refuse.
+     */
+    outdatedPolicy: z
+      .union([z.enum(['block', 'warn']), z.object({ warnDays: z.number().positive().max(365) }).strict()])
+      .default('block'),
     workstation: z
       .object({
         /** Stable identity in the registry; defaults to the host name. */

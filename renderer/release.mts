@@ -4,14 +4,16 @@
  * in the header while I is not released.
  */
 import type { ShellSnapshot } from '../contract/ipc.js';
-import { api, h, header, mount, replace, run, t } from './lib/page.mjs';
+import { api, formatDate, h, header, mount, replace, run, t } from './lib/page.mjs';
 
 const root = document.getElementById('app')!;
 const errors = h('div', { id: 'errors', 'aria-live': 'assertive' });
-let answered: 'yes' | 'no' | null = null;
+let answered: 'yes' | 'no' | 'at' | null = null;
+/** "Yes — at 22:00": the clock time the administrator picked (this machine's time zone, next occurrence). */
+let releaseTime = '22:00';
 
-async function answer(a: 'yes' | 'no'): Promise<void> {
-  if ((await run(api().answerRelease(a), errors)) !== null) answered = a;
+async function answer(a: 'yes' | 'no', at?: string): Promise<void> {
+  if ((await run(at === undefined ? api().answerRelease(a) : api().answerRelease(a, at), errors)) !== null) answered = at === undefined ? a : 'at';
   const s = await api().snapshot();
   if (s.ok) render(s.value);
 }
@@ -27,18 +29,30 @@ function render(s: ShellSnapshot): void {
     // A version that only works after its migration leaves the database alone until released for all.
     const noDatabase = move && !move.worksOnCurrent ? h('p', { id: 'no-database', role: 'status', class: 'blocked' }, t('release.noDatabase', { version: g.installed, from: String(move.from), to: String(move.to) })) : null;
     if (noDatabase) parts.push(noDatabase);
-    if (g.canAnswer) {
+    if (g.scheduled) parts.push(h('p', { id: 'scheduled', role: 'status' }, t('release.scheduled', { version: g.scheduled.version, time: formatDate(g.scheduled.at), by: g.scheduled.by })));
+    if (answered === 'at' && g.scheduled) {
+      parts.push(h('p', { id: 'answered', role: 'status', class: 'done' }, t('release.doneScheduled', { version: g.scheduled.version, time: formatDate(g.scheduled.at) })), goOn);
+    } else if (g.canAnswer) {
       if (move) parts.push(h('p', { id: 'migration' }, t('release.migrates', { from: String(move.from), to: String(move.to) })));
+      const timeInput = h('input', { id: 'release-time', type: 'time', value: releaseTime, 'aria-label': t('release.atLabel') }) as HTMLInputElement;
+      const atButton = h('button', { id: 'yes-at', onclick: () => void answer('yes', timeInput.value || releaseTime) }, t('release.yesAt', { time: releaseTime }));
+      timeInput.addEventListener('input', () => {
+        releaseTime = timeInput.value || releaseTime;
+        atButton.textContent = t('release.yesAt', { time: releaseTime });
+      });
       parts.push(
         h('h2', { id: 'question' }, t('release.question', { version: g.installed })),
         s.notesHtml[g.installed] ? notes(s.notesHtml[g.installed]!) : '',
         h('div', { class: 'buttons' }, h('button', { id: 'yes', class: 'primary', onclick: () => void answer('yes') }, t('release.yes')), h('button', { id: 'no', onclick: () => void answer('no') }, t('release.no'))),
+        // Released later: only while nothing is scheduled yet (one pending schedule per channel), and never a version
+        // that migrates the database (its migrations run on this workstation, in the release's own transaction).
+        g.scheduled || move ? '' : h('div', { class: 'buttons', id: 'at' }, h('label', { for: 'release-time' }, t('release.atLabel')), timeInput, atButton),
       );
     } else {
       parts.push(h('p', { id: 'awaiting', role: 'status' }, t('release.awaiting', { version: g.installed })), noDatabase ? h('button', { id: 'quit', class: 'primary', onclick: () => window.close() }, t('release.quit')) : goOn);
     }
   } else if (g && answered) {
-    parts.push(h('p', { id: 'answered', role: 'status', class: 'done' }, answered === 'yes' ? t('release.doneYes', { version: g.installed }) : t('release.doneNo', { version: g.installed, released: g.released ?? t('release.noneReleased') })), goOn);
+    parts.push(h('p', { id: 'answered', role: 'status', class: 'done' }, answered === 'no' ? t('release.doneNo', { version: g.installed, released: g.released ?? t('release.noneReleased') }) : t('release.doneYes', { version: g.installed })), goOn);
   } else if (g) {
     parts.push(goOn);
   }

@@ -5,15 +5,17 @@ import { LockstepError } from '../../contract/errors';
 export const gate: Command = {
   name: 'gate',
   summary: 'run the start-up gate headless (heartbeat, decision, upgrade); --answer yes|no answers the release question',
-  usage: 'lockstep gate [--answer yes|no] [--config FILE] [--json]',
-  options: { answer: { type: 'string' } },
+  usage: 'lockstep gate [--answer yes|no [--at HH:MM|ISO-TIME]] [--config FILE] [--json]',
+  options: { answer: { type: 'string' }, at: { type: 'string' } },
   async run(ctx) {
     const answer = ctx.values['answer'];
     if (answer !== undefined && answer !== 'yes' && answer !== 'no') {
       throw new LockstepError('E_USAGE', '--answer takes yes or no');
     }
+    const at = ctx.values['at'];
+    if (typeof at === 'string' && answer !== 'yes') throw new LockstepError('E_USAGE', '--at goes with --answer yes (release at that time)');
     const ws = await ctx.workstation();
-    const result = answer ? await ws.gate.answer(answer) : await ws.gate.run();
+    const result = answer ? await ws.gate.answer(answer, typeof at === 'string' ? at : undefined) : await ws.gate.run();
     const json = { ...result, installed: result.decision.installed, released: result.decision.released, decisionType: result.decision.type };
     const lines = [...(result.alreadyReleased ? [result.alreadyReleased.message] : []), `Start-up gate: ${describeDecision(result.decision)}`];
     if (result.restartInto) lines.push(`Upgraded; restart into ${result.restartInto}.`);

@@ -1,6 +1,7 @@
 /** release / mark-test / withdraw / releases / releases prune: the release ledger (S15), administrators only for the writes. */
 import { Release } from '../../db/types';
 import { Command } from '../command';
+import { LockstepError } from '../../contract/errors';
 
 function releaseLine(r: Release): string {
   const who = r.state === 'withdrawn' ? `withdrawn by ${r.withdrawnBy} at ${r.withdrawnAt}` : r.releasedBy ? `released by ${r.releasedBy} from ${r.releasedFrom} at ${r.releasedAt}` : `recorded by ${r.createdBy} from ${r.createdFrom}`;
@@ -9,12 +10,22 @@ function releaseLine(r: Release): string {
 
 export const release: Command = {
   name: 'release',
-  summary: 'release a version for all workstations (--rerelease to move back to an earlier one)',
-  usage: 'lockstep release <version> [--rerelease] [--config FILE] [--json]',
-  options: { rerelease: { type: 'boolean' } },
+  summary: 'release a version for all workstations (--at 22:00 or an ISO time: at that time; --cancel: cancel a scheduled one; --rerelease to move back to an earlier one)',
+  usage: 'lockstep release <version> [--at HH:MM|ISO-TIME] [--cancel] [--rerelease] [--config FILE] [--json]',
+  options: { rerelease: { type: 'boolean' }, at: { type: 'string' }, cancel: { type: 'boolean' } },
   positionals: [1, 1],
   async run(ctx) {
     const ws = await ctx.workstation();
+    const at = ctx.values['at'];
+    if (ctx.values['cancel'] === true) {
+      if (typeof at === 'string') throw new LockstepError('E_USAGE', '--cancel and --at do not go together.');
+      const c = await ws.ledger.cancelSchedule(ctx.positionals[0]!);
+      return { json: { cancelled: c }, text: `The release of version ${c.version} scheduled for ${c.dueAt} is cancelled.` };
+    }
+    if (typeof at === 'string') {
+      const s = await ws.ledger.schedule(ctx.positionals[0]!, at, { rerelease: ctx.values['rerelease'] === true });
+      return { json: { scheduled: s }, text: `Version ${s.version} is scheduled for release at ${s.dueAt} (${new Date(s.dueAt).toLocaleString()}); workstations follow after that time.` };
+    }
     const r = await ws.ledger.release(ctx.positionals[0]!, { rerelease: ctx.values['rerelease'] === true });
     const { schemaMove, ...release } = r;
     const moved = schemaMove
@@ -78,17 +89,21 @@ export const releases: Command = {
     const ws = await ctx.workstation();
     const list = await ws.ledger.list();
     const current = await ws.fleet.releases.current(ws.config.channel);
+    const pending = await ws.fleet.schedules.pending(ws.config.channel);
     // The package each release carries: file, size, chunks, store, upload state — not the stored catalog.
     const withPackages = await Promise.all(
       list.map(async (r) => {
         const info = await ws.fleetParts.packages.info(r.id);
-        return { ...r, package: info ? { fileName: info.fileName, size: info.size, sha512: info.sha512, chunkSize: info.chunkSize, chunkCount: info.chunkCount, layout: info.layout, store: info.store, state: info.state, completedAt: info.completedAt } : null };
+        const scheduledFor = pending && pending.releaseId === r.id ? { at: pending.dueAt, by: pending.scheduledBy, from: pending.scheduledFrom } : null;
+        return { ...r, scheduledFor, package: info ? { fileName: info.fileName, size: info.size, sha512: info.sha512, chunkSize: info.chunkSize, chunkCount: info.chunkCount, layout: info.layout, store: info.store, state: info.state, completedAt: info.completedAt } : null };
       }),
     );
     const pkgText = (p: (typeof withPackages)[number]['package']) => (p ? `  package ${p.fileName} ${p.size} bytes (${p.store}, ${p.state})` : '  no package');
     return {
       json: { channel: ws.config.channel, current: current?.release?.version ?? null, releases: withPackages },
-      text: withPackages.length ? withPackages.map((r) => (r.id === current?.release?.id ? '* ' : '  ') + releaseLine(r) + pkgText(r.package)).join('\n') : 'No releases recorded yet.',
+      text: withPackages.length
+        ? withPackages.map((r) => (r.id === current?.release?.id ? '* ' : '  ') + releaseLine(r) + (r.scheduledFor ? `  scheduled for ${r.scheduledFor.at} by ${r.scheduledFor.by}` : '') + pkgText(r.package)).join('\n')
+        : 'No releases recorded yet.',
     };
   },
 };

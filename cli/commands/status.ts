@@ -1,5 +1,15 @@
 import { Command } from '../command';
 import { describeDecision } from '../describe';
+import { GateDecision, OutdatedPolicySetting } from '../../contract/gate';
+import { GateSnapshot } from '../../db/types';
+import { GraceStatus, graceStatus } from '../../engine/grace';
+
+/** Below the released version: what the outdated policy grants this workstation now (deadline under "warn for N days"). */
+function outdatedGrace(decision: GateDecision, snapshot: GateSnapshot, policy: OutdatedPolicySetting): GraceStatus | null {
+  if (decision.type !== 'upgrade' && decision.type !== 'outdated') return null;
+  if (decision.type === 'upgrade' && decision.downgrade) return null;
+  return graceStatus(snapshot.current?.release?.releasedAt ?? null, snapshot.serverNow ?? Date.now(), policy);
+}
 
 export const status: Command = {
   name: 'status',
@@ -18,6 +28,8 @@ export const status: Command = {
       released: snapshot.current?.release?.version ?? null,
       decision: decision.type,
       detail: decision,
+      scheduled: snapshot.schedule && !snapshot.schedule.due ? { version: snapshot.schedule.version, at: snapshot.schedule.dueAt, by: snapshot.schedule.scheduledBy } : null,
+      grace: outdatedGrace(decision, snapshot, ws.config.outdatedPolicy),
     };
     return {
       json,
@@ -25,6 +37,8 @@ export const status: Command = {
         `Workstation ${json.workstation} (${json.hostName}), user ${json.user}${json.administrator ? ' (administrator)' : ''}`,
         `Installed: ${json.installed}   Released (${json.channel}): ${json.released ?? 'none yet'}`,
         `Start-up gate: ${describeDecision(decision)}`,
+        ...(json.scheduled ? [`Scheduled: version ${json.scheduled.version} is released at ${json.scheduled.at} (by ${json.scheduled.by})`] : []),
+        ...(json.grace?.deadline ? [json.grace.policy === 'warn' ? `This workstation must be updated by ${json.grace.deadline}.` : `The grace period ended at ${json.grace.deadline}: blocked.`] : []),
       ].join('\n'),
     };
   },

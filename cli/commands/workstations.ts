@@ -1,4 +1,5 @@
 import { Command } from '../command';
+import { workstationGrace } from '../../engine/grace';
 
 export const workstations: Command = {
   name: 'workstations',
@@ -7,8 +8,14 @@ export const workstations: Command = {
   async run(ctx) {
     const ws = await ctx.workstation();
     const list = await ws.fleet.workstations.list();
-    const rows = list.map((w) => [w.hostName, w.osUser, w.installedVersion, w.lastStart, w.ring, w.lastResult ?? ''].join('\t'));
-    return { json: { workstations: list }, text: ['host\tuser\tinstalled\tlast start\tring\tlast result', ...rows].join('\n') };
+    // Who is inside the grace period and who is blocked, under this configuration's outdated policy (IT's machine
+    // configuration, normally the same on every workstation), by the database server's clock.
+    const released = (await ws.fleet.releases.current(ws.config.channel))?.release ?? null;
+    const now = await ws.fleet.schedules.serverNow();
+    const withGrace = list.map((w) => ({ ...w, grace: workstationGrace(w.installedVersion, released, now, ws.config.outdatedPolicy) }));
+    const graceText = (g: (typeof withGrace)[number]['grace']) => (g.state === 'in-grace' ? `in grace until ${g.deadline}` : g.state === 'blocked' && g.deadline ? `blocked since ${g.deadline}` : g.state);
+    const rows = withGrace.map((w) => [w.hostName, w.osUser, w.installedVersion, w.lastStart, w.ring, graceText(w.grace), w.lastResult ?? ''].join('\t'));
+    return { json: { released: released?.version ?? null, serverNow: now, workstations: withGrace }, text: ['host\tuser\tinstalled\tlast start\tring\tupdate status\tlast result', ...rows].join('\n') };
   },
 };
 

@@ -12,6 +12,8 @@ import * as leases from './20261122_0006_transfer_leases';
 import * as clientSchema from './20261130_0007_client_schema';
 import * as contentBlocks from './20261130_0010_content_blocks';
 import * as packageLayout from './20261130_0011_package_layout';
+import * as releaseSchedules from './20261130_0020_release_schedules';
+import * as releaseModules from './20261130_0021_release_modules';
 
 export interface Migration {
   name: string;
@@ -19,7 +21,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [releases, workstations, events, chunks, packages, leases, clientSchema, contentBlocks, packageLayout];
+export const MIGRATIONS: readonly Migration[] = [releases, workstations, events, chunks, packages, leases, clientSchema, contentBlocks, packageLayout, releaseSchedules, releaseModules];
 
 export class InCodeMigrationSource implements Knex.MigrationSource<Migration> {
   constructor(private readonly migrations: readonly Migration[] = MIGRATIONS) {}

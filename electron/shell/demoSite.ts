@@ -5,6 +5,7 @@
  * database. The demo key pair stays in the demo folder; its public key is trusted through the demo machine
  * configuration only.
  */
+import type { OutdatedPolicySetting } from '../../contract/gate';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeVersionFile } from '../../kernel/installation';
@@ -80,7 +81,7 @@ export interface DemoWorkstation {
   feedUrl: string;
   feed: DemoFeed;
   administrators: string[];
-  outdatedPolicy?: 'block' | 'warn';
+  outdatedPolicy?: OutdatedPolicySetting;
   ring?: 'test' | 'regular';
   modules?: Record<string, string>;
   /** installer.allowedUsers (S10): absent = anyone who can elevate. */

@@ -32,6 +32,7 @@ import { Workstation } from '../../engine/workstation';
 import { PackageKind } from '../../installer/journal';
 import { CredentialsBroker } from './credentials';
 import { NotesRenderer } from './notes';
+import { workstationGrace } from '../../engine/grace';
 
 /** The part of the installer (installer/installer.ts) the shell uses. */
 export interface InstallerPort {
@@ -80,6 +81,8 @@ export interface SessionDeps {
 export class ShellSession {
   private settings: UserSettings;
   private gate: GateResult | null = null;
+  /** When the gate decided (monotonic): a grace period's time left counts from here, not from the wall clock. */
+  private gateAt = 0;
   private notesHtml: Record<string, string> = {};
   private readonly listeners = new Set<(s: ShellSnapshot) => void>();
   private readonly eventListeners = new Set<(e: ShellEvent) => void>();
@@ -148,6 +151,7 @@ export class ShellSession {
       log.error('shell.recover-failed', { code: toLockstepError(err).code, message: (err as Error).message });
     }
     this.gate = await this.deps.workstation.gate.run();
+    this.gateAt = performance.now();
     if (this.gate.restartInto) {
       this.fire({ type: 'relaunch' });
       return this.gate;
@@ -196,6 +200,7 @@ export class ShellSession {
   private outdatedWhileRunning(notice: OutdatedNotice): void {
     if (!this.gate) return;
     this.gate = { ...this.gate, decision: notice, mayUseDatabase: mayUseDatabase(notice), testVersion: false };
+    this.gateAt = performance.now();
     this.deps.workstation.log.warn('shell.outdated-while-running', { installed: notice.installed, released: notice.released, policy: notice.policy });
     this.emit();
     this.fire({ type: 'outdated', decision: notice, mayUseDatabase: this.gate.mayUseDatabase });
@@ -249,8 +254,9 @@ export class ShellSession {
     this.fire({ type: 'relaunch' });
   }
 
-  async answerRelease(answer: 'yes' | 'no'): Promise<GateDecision> {
-    this.gate = await this.deps.workstation.gate.answer(answer);
+  async answerRelease(answer: 'yes' | 'no', at?: string): Promise<GateDecision> {
+    this.gate = await this.deps.workstation.gate.answer(answer, at);
+    this.gateAt = performance.now();
     this.emit();
     return this.gate.decision;
   }
@@ -259,6 +265,11 @@ export class ShellSession {
   continueStart(): void {
     if (!this.gate) throw new LockstepError('E_INVALID_STATE', 'The start-up gate has not run yet.');
     if (!this.gate.mayUseDatabase) throw new LockstepError('E_INVALID_STATE', `This workstation may not use the database: it runs ${this.gate.decision.installed}.`, { decision: this.gate.decision.type });
+    const d = this.gate.decision;
+    // Decided inside a grace period, asked after its end: the block applies now, as at the next start.
+    if (d.type === 'outdated' && typeof d.msLeft === 'number' && performance.now() - this.gateAt >= d.msLeft) {
+      throw new LockstepError('E_INVALID_STATE', `The grace period ended at ${d.deadline ?? 'its deadline'}: this workstation may not use the database until it runs ${d.released}.`, { decision: d.type, deadline: d.deadline ?? null });
+    }
     this.fire({ type: 'continue' });
   }
 
@@ -274,13 +285,14 @@ export class ShellSession {
   async adminOverview(): Promise<AdminOverview> {
     const { identity, fleet, ledger, config } = this.deps.workstation;
     if (!identity.isAdmin) throw new LockstepError('E_NOT_ADMIN', 'Only an administrator may see the release management.', { user: identity.osUser });
-    const [workstations, releases, current] = await Promise.all([fleet.workstations.list(), ledger.list(), fleet.releases.current(config.channel)]);
+    const [workstations, releases, current, pending, serverNow] = await Promise.all([fleet.workstations.list(), ledger.list(), fleet.releases.current(config.channel), fleet.schedules.pending(config.channel), fleet.schedules.serverNow()]);
     const released = current?.release?.version ?? null;
+    const scheduledFor = (id: number) => (pending && !pending.due && pending.releaseId === id ? { at: pending.dueAt, by: pending.scheduledBy } : null);
     return {
       channel: config.channel,
       released,
-      workstations: workstations.map((w) => ({ workstationId: w.workstationId, hostName: w.hostName, osUser: w.osUser, installedVersion: w.installedVersion, lastStart: w.lastStart, ring: w.ring, lastResult: w.lastResult })),
-      releases: releases.map((r) => ({ version: r.version, state: r.state, releasedBy: r.releasedBy, releasedFrom: r.releasedFrom, releasedAt: r.releasedAt, withdrawnAt: r.withdrawnAt, current: r.id === current?.release?.id })),
+      workstations: workstations.map((w) => ({ workstationId: w.workstationId, hostName: w.hostName, osUser: w.osUser, installedVersion: w.installedVersion, lastStart: w.lastStart, ring: w.ring, lastResult: w.lastResult, grace: workstationGrace(w.installedVersion, current?.release ?? null, serverNow, config.outdatedPolicy) })),
+      releases: releases.map((r) => ({ version: r.version, state: r.state, releasedBy: r.releasedBy, releasedFrom: r.releasedFrom, releasedAt: r.releasedAt, withdrawnAt: r.withdrawnAt, current: r.id === current?.release?.id, scheduledFor: scheduledFor(r.id) })),
     };
   }
 

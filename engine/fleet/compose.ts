@@ -26,9 +26,12 @@ import { localFloorFile } from '../../kernel/localFloor';
 import { SlotClock } from './transferSlots';
 import { fileStoreFor } from './fileStore';
 import { FleetUpgrader, PackageInstaller } from './upgrader';
-import { moduleInstallerFor } from '../moduleInstall';
+import { moduleInstallerFor, moduleLocation } from '../moduleInstall';
 import { KeptPackage, keptPackageDir } from '../keptPackage';
 import { defaultCacheDir } from '../feed/context';
+import { defaultModulesFile } from '../modules';
+import { fetchCatalog } from '../catalog';
+import { InstalledModuleSource } from './moduleSource';
 import { platformOf } from '../../kernel/catalogSchema';
 import { Host, feedContextFor, installerFor } from '../compose/host';
 
@@ -131,6 +134,7 @@ export function composeFleet(d: FleetComposeDeps): FleetParts {
     fileStore,
     log: d.log,
     ...(d.clock ? { clock: d.clock } : {}),
+    ...(d.config.feed ? { modules: new InstalledModuleSource(moduleLocation(d.config.feed.modulesFile ?? defaultModulesFile(d.config.installDir)), async () => (await fetchCatalog(await feedContextFor(d.config, d.host, d.log, null))).catalog.modules) } : {}),
   });
   return { settings, packages, leases, upgrader, publisher };
 }

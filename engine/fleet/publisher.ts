@@ -16,7 +16,11 @@ import { FleetStore } from '../../db/fleetStore';
 import { PackageInfo, PackageStore } from '../../db/packageStore';
 import { VersionRef } from '../../db/releaseStore';
 import { ManifestFile, Platform } from '../../kernel/catalogSchema';
-import { fileForPlatform, verifyManifest } from '../feed/download';
+import { alreadyDownloaded, fileForPlatform, verifyManifest, verifyModuleManifest } from '../feed/download';
+import { moduleChannel } from '../../db/releaseModuleStore';
+import { ModulePackageSource } from './moduleSource';
+import { compareVersions, parseVersion, versionSortKey } from '../../kernel/version';
+import { satisfies } from '../../kernel/versionRange';
 import { PackageFileStore } from './fileStore';
 import { Identity, actorOf } from '../identity';
 import { ReleasePackages } from '../ledger';
@@ -53,6 +57,8 @@ export interface PublisherDeps {
   clock?: SlotClock;
   /** Awaited before a block list is written (blockPublish.ts): the tests' race injection. */
   beforeBlockList?: (attempt: number) => Promise<void> | void;
+  /** The module packages this workstation holds: they travel with the release into the shared database. */
+  modules?: ModulePackageSource;
 }
 
 export class PackagePublisher implements ReleasePackages {
@@ -63,6 +69,12 @@ export class PackagePublisher implements ReleasePackages {
   }
 
   async publish(ref: VersionRef): Promise<boolean> {
+    const withPackage = await this.publishApp(ref);
+    if (withPackage && this.d.modules) await this.publishModules(ref, this.d.modules);
+    return withPackage;
+  }
+
+  private async publishApp(ref: VersionRef): Promise<boolean> {
     const existing = await this.d.fleet.releases.find(ref);
     if (existing) {
       const info = await this.d.packages.info(existing.id);
@@ -105,6 +117,49 @@ export class PackagePublisher implements ReleasePackages {
     return true;
   }
 
+  /**
+   * Every installed module whose signed range admits the released version goes into the shared database with it: its
+   * own ledger row on the module's channel (the signed module manifest), its chunks, and a link to the app release.
+   * Always in the database, whatever the app's package store: module packages are small. A module whose range does
+   * not admit the version stays behind (the upgrading workstations report it).
+   */
+  private async publishModules(ref: VersionRef, source: ModulePackageSource): Promise<void> {
+    const { packages, missing } = await source.locate();
+    if (missing.length) this.d.log.warn('fleet.modules-without-package', { version: ref.version, missing });
+    if (packages.length === 0) return;
+    const app = await this.d.fleet.releases.find(ref);
+    if (!app) throw new LockstepError('E_NOT_FOUND', `Version ${ref.version} is not in the release ledger.`, { version: ref.version });
+    for (const m of packages) {
+      const signed = verifyModuleManifest(m.manifest, this.d.trustedKeys);
+      if (signed.module !== m.id || compareVersions(signed.version, m.version) !== 0) {
+        throw new LockstepError('E_SIGNATURE', `The signed manifest of module ${m.id} ${m.version} describes ${signed.module} ${signed.version}; the release was not made.`, { module: m.id });
+      }
+      if (!satisfies(ref.version, signed.appRange)) {
+        this.d.log.warn('fleet.module-not-carried', { module: m.id, version: signed.version, appRange: signed.appRange, release: ref.version });
+        continue;
+      }
+      if (!(await alreadyDownloaded(m.file, signed.file))) {
+        throw new LockstepError('E_CHECKSUM', `${m.file} does not match the size and SHA-512 signed for module ${m.id} ${signed.version}; the release was not made.`, { module: m.id, file: m.file });
+      }
+      const moduleRef = { channel: moduleChannel(ref.channel, m.id), version: signed.version, versionKey: versionSortKey(parseVersion(signed.version)) };
+      let info = await this.d.packages.begin(moduleRef, actorOf(this.d.identity), { text: canonicalJson(m.manifest.signed), signature: m.manifest.signature }, {
+        fileName: signed.file.name,
+        size: signed.file.size,
+        sha512: signed.file.sha512,
+        chunkSize: this.d.settings.chunkBytes,
+        store: 'database',
+        catalog: null,
+      });
+      if (info.state !== 'complete' && (await this.claimOrWait(info))) {
+        const detail = await this.uploadChunks(info, m.file, signed.file);
+        info = await this.d.packages.complete(info.releaseId, this.d.identity.workstationId);
+        await this.d.fleet.audit({ action: 'module-upload', outcome: 'ok', actor: actorOf(this.d.identity), channel: ref.channel, version: ref.version, detail: { ...detail, module: m.id, moduleVersion: signed.version, bytes: signed.file.size } });
+      }
+      await this.d.fleet.releaseModules.link(app.id, m.id, signed.version, info.releaseId);
+      this.d.log.info('fleet.module-carried', { module: m.id, version: signed.version, release: ref.version });
+    }
+  }
+
   /** A complete package in a web server or share: still there, byte for byte, before the release flips again. */
   private async ensureInStore(version: string, file: ManifestFile): Promise<void> {
     const store = this.d.fileStore;
@@ -143,7 +198,7 @@ export class PackagePublisher implements ReleasePackages {
    * Chunk by chunk from the file: the next chunk is read and hashed while the previous one is being written. The
    * whole file's SHA-512 must be the signed one before the package is declared complete.
    */
-  private async uploadChunks(info: PackageInfo, localFile: string, file: ManifestFile): Promise<Record<string, unknown>> {
+  private async uploadChunks(info: PackageInfo, localFile: string, file: Pick<ManifestFile, 'sha512'>): Promise<Record<string, unknown>> {
     const stored = await this.d.packages.storedChunks(info.releaseId);
     const whole = createHash('sha512');
     const buffers = [Buffer.allocUnsafe(info.chunkSize), Buffer.allocUnsafe(info.chunkSize)];

@@ -6,7 +6,9 @@
  * and test marks count exactly as they do at start: whatever the gate would answer with `upgrade`, a running app
  * cannot do in place, so it becomes the outdated notice. Timers are injected, so tests drive it with fake timers.
  */
-import { GateDecision, OutdatedPolicy } from '../../contract/gate';
+import { GateDecision, OutdatedPolicySetting } from '../../contract/gate';
+import { GateSnapshot } from '../../db/types';
+import { graceStatus } from '../grace';
 import { Logger } from '../../kernel/log';
 
 export type OutdatedNotice = Extract<GateDecision, { type: 'outdated' }>;
@@ -26,10 +28,10 @@ const realTimers: WatcherTimers = {
 };
 
 /** The gate's read-only evaluation (StartupGate.evaluate): one read, the one decide(), nothing written. */
-export type GateEvaluation = () => Promise<{ decision: GateDecision }>;
+export type GateEvaluation = () => Promise<{ decision: GateDecision; snapshot?: GateSnapshot }>;
 
 export interface WatcherOptions {
-  policy: OutdatedPolicy;
+  policy: OutdatedPolicySetting;
   checkIntervalMs: number;
   timers?: WatcherTimers;
 }
@@ -72,12 +74,16 @@ export class ReleaseWatcher {
   }
 
   private async read(): Promise<OutdatedNotice | null> {
-    const { decision } = await this.evaluate();
+    const { decision, snapshot } = await this.evaluate();
     if (decision.type !== 'upgrade') return null;
     const { installed, released } = decision;
-    const notice: OutdatedNotice = { type: 'outdated', installed, released, policy: this.o.policy, reason: null };
-    if (this.notified !== released) {
-      this.notified = released;
+    // Under "warn for N days" the deadline runs from the release time on the server's clock; once it passes, the
+    // listeners hear again, now with block.
+    const grace = graceStatus(snapshot?.current?.release?.releasedAt ?? null, snapshot?.serverNow ?? Date.now(), this.o.policy);
+    const notice: OutdatedNotice = { type: 'outdated', installed, released, policy: grace.policy, reason: null, ...(grace.msLeft !== null ? { deadline: grace.deadline, msLeft: grace.msLeft } : {}) };
+    const key = `${released} ${grace.policy}`;
+    if (this.notified !== key) {
+      this.notified = key;
       this.log.warn('fleet.outdated-while-running', { installed, released, downgrade: decision.downgrade });
       for (const l of this.listeners) l(notice);
     }

@@ -16,7 +16,8 @@ import { ManifestFile, Platform } from '../../kernel/catalogSchema';
 import { PackageFileStore } from './fileStore';
 import { Identity, actorOf } from '../identity';
 import { Logger } from '../../kernel/log';
-import { UpgradeTarget, Upgrader } from '../startupGate';
+import { UpgradeOutcome, UpgradeTarget, Upgrader } from '../startupGate';
+import { planModules } from './moduleUpgrade';
 import { compareVersions } from '../../kernel/version';
 import { ChunkProgress, TransferResult, downloadFromDatabase, dropPart } from './dbTransfer';
 import { FleetConfig } from '../../kernel/fleetConfig';
@@ -79,8 +80,9 @@ function sameUser(a: string | null, list: readonly string[]): boolean {
 export class FleetUpgrader implements Upgrader {
   constructor(private readonly d: FleetUpgraderDeps) {}
 
-  async upgrade(target: UpgradeTarget): Promise<void> {
+  async upgrade(target: UpgradeTarget): Promise<UpgradeOutcome> {
     const started = Date.now();
+    let note: string | undefined;
     const release = target.release;
     try {
       const { file, manifest } = verifyStoredRelease(release, this.d.trustedKeys, this.d.platform);
@@ -89,10 +91,27 @@ export class FleetUpgrader implements Upgrader {
       const packagePath = await this.fetch(release, file);
       const installApp = () =>
         this.d.installer.install({ packagePath, sha512: file.sha512, kind, version: release.version, manifest: { text: release.manifest ?? '', signature: release.manifestSignature ?? '' } });
-      const outcome = this.d.modules ? (await installWithModules(this.d.modules, release.version, [], installApp)).app : await installApp();
+      let outcome: Awaited<ReturnType<typeof installApp>>;
+      if (this.d.modules) {
+        // The modules released with this version are fetched and checked before anything is installed.
+        const plan = await planModules(release.version, this.d.modules.installedModules(), await this.d.fleet.releaseModules.carried(release.id), this.d.trustedKeys, (moduleRelease, file) =>
+          this.fetch(moduleRelease, { ...file, platform: this.d.platform, kind: 'other' }, true),
+        );
+        const installed = await installWithModules(this.d.modules, release.version, plan.ticked, installApp);
+        outcome = installed.app;
+        if (plan.ticked.length) await this.audit('module-update', 'ok', release, { modules: plan.ticked.map((m) => `${m.id}@${m.version}`) });
+        if (plan.incompatible.length) {
+          note = `E_MODULE_INCOMPATIBLE: no version of ${plan.incompatible.join(', ')} released with ${release.version}; kept as it was`;
+          await this.audit('module-incompatible', 'E_MODULE_INCOMPATIBLE', release, { modules: plan.incompatible, version: release.version });
+          this.d.log.warn('fleet.module-incompatible', { version: release.version, modules: plan.incompatible });
+        }
+      } else {
+        outcome = await installApp();
+      }
       await this.audit('upgrade', 'ok', release, { from: outcome.from, to: outcome.to, elevation: outcome.elevation, downgrade: target.downgrade, ms: Date.now() - started });
       await this.d.kept?.keep(packagePath, { version: release.version, name: file.name, size: file.size, sha512: file.sha512, blockMap: file.blockMap }, 'move');
       fs.rmSync(path.dirname(packagePath), { recursive: true, force: true });
+      return note ? { note } : {};
     } catch (err) {
       const e = toLockstepError(err);
       // A release without a package is not an attempt (the gate records it as this workstation's last result);
@@ -159,7 +178,7 @@ export class FleetUpgrader implements Upgrader {
   }
 
   /** Holds a transfer slot only for the transfer itself; installing can take long and needs no database. */
-  private async fetch(release: Release, file: ManifestFile): Promise<string> {
+  private async fetch(release: Release, file: ManifestFile, databaseOnly = false): Promise<string> {
     const dir = path.join(this.d.cacheDir, `release-${release.id}-${Buffer.from(file.sha512, 'base64').subarray(0, 8).toString('hex')}`);
     fs.mkdirSync(dir, { recursive: true });
     const destination = path.join(dir, file.name);
@@ -167,7 +186,7 @@ export class FleetUpgrader implements Upgrader {
     const startedAt = new Date().toISOString();
     let result: TransferResult | undefined;
     try {
-      result = await this.transfer(release, file, destination, slot.keepAlive);
+      result = await this.transfer(release, file, destination, slot.keepAlive, databaseOnly);
     } finally {
       const endedAt = new Date().toISOString();
       await slot.release().catch((err) => this.d.log.warn('fleet.slot-release-failed', { message: (err as Error).message }));
@@ -187,8 +206,8 @@ export class FleetUpgrader implements Upgrader {
     return destination;
   }
 
-  private async transfer(release: Release, file: ManifestFile, destination: string, keepAlive: () => Promise<void>): Promise<TransferResult> {
-    if (this.d.fileStore) return this.d.fileStore.fetch(file, destination);
+  private async transfer(release: Release, file: ManifestFile, destination: string, keepAlive: () => Promise<void>, databaseOnly = false): Promise<TransferResult> {
+    if (this.d.fileStore && !databaseOnly) return this.d.fileStore.fetch(file, destination);
     const info = await this.d.packages.info(release.id);
     if (!info || info.store !== 'database' || info.state !== 'complete') {
       throw new LockstepError('E_UPGRADE_UNAVAILABLE', `Release ${release.version} has no complete package in the shared database.`, { version: release.version });

@@ -13,21 +13,24 @@ test('the headless demo runs the whole fleet loop on the embedded default and le
   assert.deepEqual(
     body.steps.map((s) => `${s.workstation}: ${s.result.split(' — ')[0]}`),
     [
-      `vendor: serving ${body.steps[0]!.result.split(' ')[1]} (package Lockstep-Demo-1.1.0-linux.tar.gz)`,
+      `vendor: serving ${body.steps[0]!.result.split(' ')[1]} (package Lockstep-Demo-1.1.0-linux.tar.gz; module reports 1.0.0 for <1.1.0, 1.1.0 for >=1.1.0)`,
       'admin-pc: ask-release',
       'admin-pc: proceed',
       'front-desk: proceed',
-      'admin-pc: installed 1.1.0 (was 1.0.0); feed package downloads so far: 1',
+      'admin-pc: installed 1.1.0 (was 1.0.0); feed package downloads so far: 1; modules reports 1.1.0',
       'admin-pc: ask-release',
-      'admin-pc: proceed',
+      'admin-pc: ask-release',
+      'front-desk: proceed',
       'front-desk: upgrade',
       'front-desk: proceed',
       'admin-pc: ADMIN-PC 1.1.0 (regular), FRONT-DESK 1.1.0 (regular)',
       'vendor: 1',
     ],
   );
-  assert.match(body.steps[6]!.result, /package Lockstep-Demo-1\.1\.0-linux\.tar\.gz \d+ bytes in \d+ chunks \(complete\)$/);
-  assert.match(body.steps[7]!.result, /installed from the shared database, restart into 1\.1\.0; feed downloads during this start: 0$/);
+  assert.match(body.steps[6]!.result, /package Lockstep-Demo-1\.1\.0-linux\.tar\.gz \d+ bytes in \d+ chunks \(complete\);/);
+  assert.match(body.steps[6]!.result, /is scheduled for release at .*; modules travelling with it: reports 1\.1\.0$/);
+  assert.match(body.steps[9]!.result, /^proceed — .*; modules reports 1\.1\.0 \(module packages fetched from the feed: 1\)$/, 'front-desk got the module from the database (the one feed fetch is admin-pc\'s)');
+  assert.match(body.steps[8]!.result, /installed from the shared database, restart into 1\.1\.0; feed downloads during this start: 0$/);
   assert.equal(body.feedPackageDownloads, 1);
   const frontDesk = path.join(dir, 'front-desk');
   assert.equal(JSON.parse(fs.readFileSync(path.join(frontDesk, 'app', 'lockstep-version.json'), 'utf8')).version, '1.1.0');

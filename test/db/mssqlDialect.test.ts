@@ -89,11 +89,26 @@ describe('T-SQL for SQL Server (mssql dialect)', () => {
     assert.match(catalogs.sql, /\(DATALENGTH\(catalog\) \/ 2\) as chars, case when \(DATALENGTH\(catalog\) \/ 2\) > 4194304 then N'' else catalog end as catalog/);
   });
 
+  test('scheduled releases and carried modules: the tables compile to T-SQL, and the gate judges "due" on the server clock (UTC)', async () => {
+    const schedules = await compileMigration(MIGRATIONS.find((m) => m.name === '20261130_0020_release_schedules')!.up);
+    assert.match(schedules, /\[due_at\] datetime2 not null/);
+    assert.match(schedules, /\[with_package\] bit not null/);
+    assert.match(schedules, /FOREIGN KEY \(\[release_id\]\) REFERENCES \[lockstep_releases\] \(\[id\]\)/);
+    assert.match(schedules, /CREATE INDEX \[lockstep_release_schedules_channel_state\]/);
+    const carried = await compileMigration(MIGRATIONS.find((m) => m.name === '20261130_0021_release_modules')!.up);
+    assert.match(carried, /\[module_version\] nvarchar\(64\) not null/);
+    assert.match(carried, /PRIMARY KEY \(\[release_id\], \[module_id\]\)/);
+    assert.match(carried, /FOREIGN KEY \(\[module_release_id\]\) REFERENCES \[lockstep_releases\] \(\[id\]\)/);
+    const read = mssql.raw(snapshotSql('mssql'), snapshotBindings({ channel: 'stable', workstationId: 'ws', installedKey: 'key' }) as string[]).toSQL().toNative();
+    assert.match(read.sql, /left join lockstep_release_schedules sc on sc\.channel = @p6 and sc\.state = 'pending'/);
+    assert.match(read.sql, /case when sc\.due_at <= SYSUTCDATETIME\(\) then 1 else 0 end as schedule_due, SYSUTCDATETIME\(\) as server_now/);
+  });
+
   test("the gate's read and heartbeat compile to parameterised T-SQL", () => {
     const args = { channel: 'stable', workstationId: `ws'; drop table x;--`, installedKey: 'key' };
     const read = mssql.raw(snapshotSql('mssql'), snapshotBindings(args) as string[]).toSQL().toNative();
     assert.match(read.sql, /from \(select 1 as one\) o\s+left join lockstep_current c on c\.channel = @p5/);
-    assert.equal(read.bindings.length, 6);
+    assert.equal(read.bindings.length, 7);
     const hb = mssql.raw(heartbeatSql('mssql'), heartbeatBindings(args, { hostName: 'h', osUser: 'u', installedVersion: '1.0', ring: 'regular' }) as string[]).toSQL().toNative();
     assert.match(hb.sql, /^update lockstep_workstations set host_name = @p0/);
     // Start times come from the server's UTC clock, never from the workstation.

@@ -3,6 +3,7 @@
  * packages) served from 127.0.0.1, one SQLite shared database, and workstations composed exactly as main.ts composes
  * them (composeShell), each with its own install folder. Only the relaunch is recorded instead of restarting a process.
  */
+import type { OutdatedPolicySetting } from '../../../contract/gate';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -32,7 +33,7 @@ export interface Site {
   feed: DemoFeed;
   server: ServedFolder;
   dbUrl: string;
-  workstation(o: { id: string; installed: string; admin?: boolean; locale?: Locale; policy?: 'block' | 'warn'; modules?: Record<string, string>; allowedUsers?: string[]; start?: boolean }): Promise<TestWorkstation>;
+  workstation(o: { id: string; installed: string; admin?: boolean; locale?: Locale; policy?: OutdatedPolicySetting; modules?: Record<string, string>; allowedUsers?: string[]; start?: boolean }): Promise<TestWorkstation>;
   close(): Promise<void>;
 }
 
