@@ -115,7 +115,7 @@ export class StartupGate {
       return this.result(decision, revision, decision.released);
     } catch (err) {
       const e = toLockstepError(err);
-      await this.recordResult(`${e.code}: upgrade to ${decision.released} failed`);
+      await this.recordResult(`${e.code}: upgrade to ${decision.released} failed`, e.code);
       this.log.error('gate.upgrade-failed', { to: decision.released, code: e.code, message: e.message });
       const outdated: GateDecision = { type: 'outdated', installed: decision.installed, released: decision.released, policy: this.options.policy, reason: e.toInfo() };
       return this.result(outdated, revision, null);
@@ -191,9 +191,9 @@ export class StartupGate {
     return { ...result, alreadyReleased: { version: winner.version, by: winner.releasedBy, from: winner.releasedFrom, at: winner.releasedAt, message } };
   }
 
-  private async recordResult(text: string): Promise<void> {
+  private async recordResult(text: string, code: string | null = null): Promise<void> {
     try {
-      await this.fleet.workstations.recordResult(this.identity.workstationId, text);
+      await this.fleet.workstations.recordResult(this.identity.workstationId, text, code);
     } catch (err) {
       this.log.warn('gate.record-result-failed', { message: (err as Error).message });
     }

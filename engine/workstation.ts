@@ -18,6 +18,7 @@ import { StartupGate, Upgrader } from './startupGate';
 import { Host, logFor } from './compose/host';
 import { FleetComposeDeps, FleetParts, composeFleet } from './fleet/compose';
 import { ReleaseWatcher } from './fleet/releaseWatcher';
+import { FleetView } from './fleet/fleetView';
 import { parseVersion } from '../kernel/version';
 
 export interface Workstation {
@@ -32,6 +33,8 @@ export interface Workstation {
   fleetParts: FleetParts;
   /** Tells a running app when the gate would no longer let it start (a newer release, or its own withdrawn). */
   watcher: ReleaseWatcher;
+  /** Convergence, failures, stale and retired workstations (release management, `lockstep fleet`). */
+  fleetView: FleetView;
   close(): Promise<void>;
 }
 
@@ -111,5 +114,6 @@ export async function openWorkstation(configOrFile: MachineConfig | string, deps
     deps.upgrader ?? fleetParts.upgrader,
   );
   const watcher = new ReleaseWatcher(() => gate.evaluate(), log, { policy: config.outdatedPolicy, checkIntervalMs: fleetParts.settings.checkIntervalMs });
-  return { config, identity, db, fleet, ledger, gate, log, fleetParts, watcher, close: () => db.close() };
+  const fleetView = new FleetView(fleet, identity, log, { channel: config.channel, ...(admin ? { admin } : {}) });
+  return { config, identity, db, fleet, ledger, gate, log, fleetParts, watcher, fleetView, close: () => db.close() };
 }

@@ -9,6 +9,7 @@ import * as events from './20261121_0003_events';
 import * as chunks from './20261121_0004_package_chunks';
 import * as packages from './20261122_0005_release_packages';
 import * as leases from './20261122_0006_transfer_leases';
+import * as fleetView from './20261130_0030_fleet_view';
 
 export interface Migration {
   name: string;
@@ -16,7 +17,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [releases, workstations, events, chunks, packages, leases];
+export const MIGRATIONS: readonly Migration[] = [releases, workstations, events, chunks, packages, leases, fleetView];
 
 export class InCodeMigrationSource implements Knex.MigrationSource<Migration> {
   constructor(private readonly migrations: readonly Migration[] = MIGRATIONS) {}
