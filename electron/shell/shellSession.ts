@@ -20,6 +20,8 @@ import type { AdminOverview, DownloadRequest, ShellSnapshot, WindowKind } from '
 import type { Locale } from '../../contract/messages';
 import { GateDecision, mayUseDatabase } from '../../contract/gate';
 import type { CheckResult, UpdateState } from '../../contract/update';
+import type { FleetSummary } from '../../contract/fleet';
+import { fleetCsv } from '../../engine/fleet/fleetCsv';
 import { loadUserSettings, saveUserSettings, UserSettings } from '../../kernel/config';
 import { FeedContext } from '../../engine/feed/download';
 import type { OutdatedNotice } from '../../engine/fleet/releaseWatcher';
@@ -291,6 +293,26 @@ export class ShellSession {
   async rerelease(version: string): Promise<AdminOverview> {
     await this.deps.workstation.ledger.release(version, { rerelease: true });
     return this.adminOverview();
+  }
+
+  /** The fleet view for the release management window; administrators only, as the window itself. */
+  async fleet(staleDays: number): Promise<FleetSummary> {
+    this.requireAdminWindow();
+    return this.deps.workstation.fleetView.summary(staleDays);
+  }
+
+  async fleetCsv(staleDays: number): Promise<string> {
+    return fleetCsv(await this.fleet(staleDays));
+  }
+
+  async retireWorkstation(workstationId: string, staleDays: number): Promise<FleetSummary> {
+    await this.deps.workstation.fleetView.retire(workstationId);
+    return this.fleet(staleDays);
+  }
+
+  private requireAdminWindow(): void {
+    const { identity } = this.deps.workstation;
+    if (!identity.isAdmin) throw new LockstepError('E_NOT_ADMIN', 'Only an administrator may see the release management.', { user: identity.osUser });
   }
 
   private now(): Date {
