@@ -326,6 +326,7 @@ export class ShellSession {
   }
 
   async retireWorkstation(workstationId: string, staleDays: number): Promise<FleetSummary> {
+    this.requireAdminWindow();
     await this.deps.workstation.fleetView.retire(workstationId);
     return this.fleet(staleDays);
   }
