@@ -6,6 +6,7 @@
  * Shared with the renderer: no Node or Electron imports, type-only imports so the browser build stays import-free.
  */
 import type { ErrorInfo } from './errors';
+import type { FleetSummary } from './fleet';
 import type { GateDecision } from './gate';
 import type { Locale } from './messages';
 import type { CheckResult, UpdateState } from './update';
@@ -103,6 +104,9 @@ export interface IpcContract {
   'lockstep:withdraw': [[version: string], AdminOverview];
   'lockstep:rerelease': [[version: string], AdminOverview];
   'lockstep:open-window': [[kind: WindowKind], void];
+  'lockstep:fleet': [[staleDays: number], FleetSummary];
+  'lockstep:fleet-csv': [[staleDays: number], string];
+  'lockstep:retire-workstation': [[workstationId: string, staleDays: number], FleetSummary];
 }
 
 export type Channel = keyof IpcContract;
@@ -127,6 +131,11 @@ export interface LockstepApi {
   withdraw(version: string): Promise<Result<AdminOverview>>;
   rerelease(version: string): Promise<Result<AdminOverview>>;
   openWindow(kind: WindowKind): Promise<Result<void>>;
+  /** The fleet's convergence (release management); "not seen" after `staleDays` days. */
+  fleet(staleDays: number): Promise<Result<FleetSummary>>;
+  /** The fleet view as CSV text (RFC 4180, formula-safe), for the window to offer as a download. */
+  fleetCsv(staleDays: number): Promise<Result<string>>;
+  retireWorkstation(workstationId: string, staleDays: number): Promise<Result<FleetSummary>>;
   /** Calls `cb` with every new snapshot; returns the unsubscribe. */
   onState(cb: (snapshot: ShellSnapshot) => void): () => void;
 }

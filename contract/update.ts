@@ -97,7 +97,8 @@ export interface DownloadedModule {
 }
 
 export type UpdateState =
-  | { type: 'idle'; lastCheck: string | null }
+  /** `reason`: why it went back to idle when that was not the user's plain choice (a cancelled scheduled transfer). */
+  | { type: 'idle'; lastCheck: string | null; reason?: ErrorInfo }
   | { type: 'checking' }
   | { type: 'up-to-date'; installed: string; checkedAt: string; warnings: Warning[] }
   | { type: 'available'; result: CheckResult }
@@ -114,7 +115,7 @@ export type UpdateStateType = UpdateState['type'];
 
 /** The factory: the only way states are built, so every field is always present. */
 export const UpdateState = {
-  idle: (lastCheck: string | null = null): UpdateState => ({ type: 'idle', lastCheck }),
+  idle: (lastCheck: string | null = null, reason?: ErrorInfo): UpdateState => (reason ? { type: 'idle', lastCheck, reason } : { type: 'idle', lastCheck }),
   checking: (): UpdateState => ({ type: 'checking' }),
   upToDate: (installed: string, checkedAt: string, warnings: Warning[]): UpdateState => ({ type: 'up-to-date', installed, checkedAt, warnings }),
   available: (result: CheckResult): UpdateState => ({ type: 'available', result }),

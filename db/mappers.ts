@@ -47,6 +47,9 @@ export function toWorkstation(row: WorkstationRow): Workstation {
     lastStart: toIso(row.last_start)!,
     lastResult: row.last_result,
     lastResultAt: toIso(row.last_result_at),
+    lastResultCode: row.last_result_code ?? null,
+    retiredAt: toIso(row.retired_at ?? null),
+    retiredBy: row.retired_by ?? null,
   };
 }
 

@@ -45,6 +45,9 @@ export interface WorkstationRow {
   last_start: Date | string;
   last_result: string | null;
   last_result_at: Date | string | null;
+  last_result_code: string | null;
+  retired_at: Date | string | null;
+  retired_by: string | null;
 }
 
 export interface EventRow {

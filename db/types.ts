@@ -39,6 +39,10 @@ export interface Workstation {
   lastStart: string;
   lastResult: string | null;
   lastResultAt: string | null;
+  /** The error code of the last result (null: it succeeded, or it was written before codes had a column). */
+  lastResultCode: string | null;
+  retiredAt: string | null;
+  retiredBy: string | null;
 }
 
 export interface AuditEvent {

@@ -10,9 +10,10 @@ import { isUniqueViolation } from './errors';
 import { GateArgs, HeartbeatArgs, PG_GATE_SQL, heartbeatBindings, heartbeatSql, snapshotBindings, snapshotSql } from './gateQueries';
 import { RELEASE_STATES, ReleaseRow, ReleaseState, WorkstationRow, toIso } from './rows';
 import { toSchedule } from './scheduleStore';
-import { serverNow } from './serverTime';
+import { serverNow, serverNowSql } from './serverTime';
 import { preparedRows } from './preparedRead';
-import { GateSnapshot, Workstation } from './types';
+import { appendEvent } from './auditStore';
+import { Actor, GateSnapshot, Workstation } from './types';
 import { Store } from './store';
 
 interface SnapshotRow extends Partial<ReleaseRow> {
@@ -84,9 +85,34 @@ export class WorkstationStore extends Store {
     }
   }
 
-  async recordResult(workstationId: string, result: string): Promise<void> {
+  /** `code`: the error code when the result is a failure, kept apart from the text so the fleet view can count it. */
+  async recordResult(workstationId: string, result: string, code: string | null = null): Promise<void> {
     return this.run(async () => {
-      await this.db.knex('lockstep_workstations').where({ workstation_id: workstationId }).update({ last_result: result.slice(0, 400), last_result_at: serverNow(this.db.knex) });
+      await this.db.knex('lockstep_workstations').where({ workstation_id: workstationId }).update({ last_result: result.slice(0, 400), last_result_code: code === null ? null : code.slice(0, 64), last_result_at: serverNow(this.db.knex) });
+    });
+  }
+
+  /**
+   * Retires a workstation from the fleet's numbers, with its audit row in the same transaction. Its row stays (the
+   * history is kept); a start after `retired_at` counts it again. Returns the row as it was, null when none matches.
+   */
+  async retire(workstationId: string, actor: Actor): Promise<Workstation | null> {
+    return this.run(async () =>
+      this.db.knex.transaction(async (tx) => {
+        const row = await tx<WorkstationRow>('lockstep_workstations').where({ workstation_id: workstationId }).first();
+        if (!row) return null;
+        await tx('lockstep_workstations').where({ workstation_id: workstationId }).update({ retired_at: serverNow(tx), retired_by: actor.user.slice(0, 255) });
+        await appendEvent(tx, { action: 'retire-workstation', outcome: 'ok', actor, detail: { workstationId, hostName: row.host_name, osUser: row.os_user, installedVersion: row.installed_version, lastStart: toWorkstation(row).lastStart } });
+        return toWorkstation(row);
+      }),
+    );
+  }
+
+  /** The database server's clock now: the fleet view measures "not seen for N days" on the clock that stamped the starts. */
+  async serverTime(): Promise<string> {
+    return this.run(async () => {
+      const rows = await rawRows<{ now: Date | string }>(this.db, `select ${serverNowSql(this.db.dialect)} as now`, []);
+      return toIso(rows[0]!.now)!;
     });
   }
 

@@ -33,6 +33,7 @@ export function isTrustedSender(policy: SenderPolicy, sender: SenderInfo): boole
 
 const version = z.string().trim().min(1).max(64);
 const none = z.tuple([]);
+const staleDays = z.number().int().min(1).max(3650);
 
 /** One schema per channel: the argument tuple exactly as the contract declares it. */
 const SCHEMAS: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
@@ -62,6 +63,9 @@ const SCHEMAS: { [C in Channel]: z.ZodType<ArgsOf<C>> } = {
   'lockstep:withdraw': z.tuple([version]),
   'lockstep:rerelease': z.tuple([version]),
   'lockstep:open-window': z.tuple([z.enum(WINDOW_KINDS)]),
+  'lockstep:fleet': z.tuple([staleDays]),
+  'lockstep:fleet-csv': z.tuple([staleDays]),
+  'lockstep:retire-workstation': z.tuple([z.string().min(1).max(191), staleDays]),
 };
 
 type Handlers = { [C in Channel]: (...args: ArgsOf<C>) => Promise<IpcContract[C][1]> };
@@ -86,6 +90,9 @@ function handlersFor(s: ShellSession): Handlers {
     'lockstep:withdraw': async (v) => s.withdraw(v),
     'lockstep:rerelease': async (v) => s.rerelease(v),
     'lockstep:open-window': async (kind) => s.openWindow(kind),
+    'lockstep:fleet': async (days) => s.fleet(days),
+    'lockstep:fleet-csv': async (days) => s.fleetCsv(days),
+    'lockstep:retire-workstation': async (id, days) => s.retireWorkstation(id, days),
   };
 }
 

@@ -26,6 +26,9 @@ const api: LockstepApi = {
   withdraw: (version) => call('lockstep:withdraw', version),
   rerelease: (version) => call('lockstep:rerelease', version),
   openWindow: (kind) => call('lockstep:open-window', kind),
+  fleet: (staleDays) => call('lockstep:fleet', staleDays),
+  fleetCsv: (staleDays) => call('lockstep:fleet-csv', staleDays),
+  retireWorkstation: (workstationId, staleDays) => call('lockstep:retire-workstation', workstationId, staleDays),
   onState(cb) {
     // The page gets the snapshot only, never the event (whose sender would expose ipcRenderer).
     const listener = (_event: IpcRendererEvent, snapshot: ShellSnapshot) => cb(snapshot);

@@ -29,6 +29,8 @@ export interface UpgradeTarget {
 /** What an upgrade has to say beside "upgraded" (a module the release brought no version of), for the registry row. */
 export interface UpgradeOutcome {
   note?: string;
+  /** The coded problem the note reports (E_MODULE_INCOMPATIBLE), counted by the fleet view. */
+  code?: string;
 }
 
 /** Installs the released version on this workstation. Resolves once installed and a restart is due. */
@@ -187,12 +189,13 @@ export class StartupGate {
     const release = snapshot.current!.release!;
     try {
       const outcome = await this.upgrader.upgrade({ version: parseStoredVersion(release), release, downgrade: decision.downgrade, installed });
-      await this.recordResult(`upgraded ${decision.installed} → ${decision.released}${outcome?.note ? `; ${outcome.note}` : ''}`);
+      // An upgrade that kept an incompatible module is a success the fleet view still counts by its code.
+      await this.recordResult(`upgraded ${decision.installed} → ${decision.released}${outcome?.note ? `; ${outcome.note}` : ''}`, outcome?.code ?? null);
       this.log.info('gate.upgraded', { from: decision.installed, to: decision.released, downgrade: decision.downgrade });
       return this.result(decision, revision, decision.released);
     } catch (err) {
       const e = toLockstepError(err);
-      await this.recordResult(`${e.code}: upgrade to ${decision.released} failed`);
+      await this.recordResult(`${e.code}: upgrade to ${decision.released} failed`, e.code);
       this.log.error('gate.upgrade-failed', { to: decision.released, code: e.code, message: e.message });
       // Staying on a version that does not work on the database's schema level is never a mere warning.
       const outdated: GateDecision = worksOn(this.options.schema?.claim, snapshot.schemaLevel ?? null)
@@ -309,9 +312,9 @@ export class StartupGate {
     return { ...result, alreadyReleased: { version: winner.version, by: winner.releasedBy, from: winner.releasedFrom, at: winner.releasedAt, message } };
   }
 
-  private async recordResult(text: string): Promise<void> {
+  private async recordResult(text: string, code: string | null = null): Promise<void> {
     try {
-      await this.fleet.workstations.recordResult(this.identity.workstationId, text);
+      await this.fleet.workstations.recordResult(this.identity.workstationId, text, code);
     } catch (err) {
       this.log.warn('gate.record-result-failed', { message: (err as Error).message });
     }

@@ -36,6 +36,8 @@ export class UpdateService {
   /** The offer the user chose from: cancelling a schedule returns to it. */
   private lastResult: CheckResult | null = null;
   private cancellation: CancellationToken | null = null;
+  /** A scheduled download's transfer is running (cancelScheduled stops it, and its cancel ends in idle). */
+  private scheduledTransfer = false;
   readonly scheduler: DownloadScheduler;
 
   /** The feed this service checks and downloads from (the shell's module installer shares its cache). */
@@ -167,6 +169,9 @@ export class UpdateService {
    */
   cancelScheduled(): void {
     this.scheduler.cancel();
+    // Its transfer already runs: stop it too (otherwise it would finish and write the schedule back as done). The
+    // state goes back to idle with E_CANCELLED once the transfer has stopped (fetchSteps).
+    if (this.scheduledTransfer) this.cancellation?.cancel();
     if (this.state.type !== 'scheduled') return;
     this.setState(this.lastResult && this.lastResult.versions.length ? UpdateState.available(this.lastResult) : UpdateState.idle(this.lastResult?.checkedAt ?? null));
   }
@@ -186,6 +191,7 @@ export class UpdateService {
   private async runScheduled(record: ScheduleRecord): Promise<void> {
     const store = this.scheduler.store;
     store.save({ ...record, state: 'running' });
+    this.scheduledTransfer = true;
     try {
       const done = await this.fetchSteps(record.steps, true, record.modules ?? []);
       store.save({ ...record, state: 'done', done: done.steps, doneModules: done.modules, error: null });
@@ -194,6 +200,8 @@ export class UpdateService {
       // Cancelled by the user: the schedule is gone (cancelScheduled), so nothing is written back.
       if (e.code === 'E_CANCELLED') store.clear();
       else store.save({ ...record, state: 'failed', error: e.toInfo() });
+    } finally {
+      this.scheduledTransfer = false;
     }
   }
 
@@ -229,7 +237,10 @@ export class UpdateService {
       return { steps: done, modules: doneModules };
     } catch (err) {
       const e = toLockstepError(err);
-      this.setState(UpdateState.failed(e.toInfo(), 'download'));
+      // A cancelled scheduled transfer is no failure: nothing is pending any more, the screen is idle and says why.
+      // The part file stays (resumableDownload keeps it) so the next download of this version resumes from it.
+      if (e.code === 'E_CANCELLED' && this.scheduledTransfer) this.setState(UpdateState.idle(this.lastResult?.checkedAt ?? null, e.toInfo()));
+      else this.setState(UpdateState.failed(e.toInfo(), 'download'));
       throw e;
     } finally {
       this.cancellation = null;

@@ -18,6 +18,7 @@ import { StartupGate, Upgrader } from './startupGate';
 import { Host, logFor } from './compose/host';
 import { FleetComposeDeps, FleetParts, composeFleet } from './fleet/compose';
 import { ReleaseWatcher } from './fleet/releaseWatcher';
+import { FleetView } from './fleet/fleetView';
 import { parseVersion } from '../kernel/version';
 import { SchemaSetup } from './schema/setup';
 import { HostSchemaOptions, installedSchemaSetup } from './clientSchema/compose';
@@ -38,6 +39,8 @@ export interface Workstation {
   watcher: ReleaseWatcher;
   /** The installed version's schema claim and migrations, when the composition was given them. */
   schema: SchemaSetup | null;
+  /** Convergence, failures, stale and retired workstations (release management, `lockstep fleet`). */
+  fleetView: FleetView;
   close(): Promise<void>;
 }
 
@@ -138,5 +141,6 @@ export async function openWorkstation(configOrFile: MachineConfig | string, deps
     await gate.settled();
     await db.close();
   };
-  return { config, identity, db, fleet, ledger, gate, log, fleetParts, watcher, schema: deps.schema ?? null, close };
+  const fleetView = new FleetView(fleet, identity, log, { channel: config.channel, policy: config.outdatedPolicy, ...(admin ? { admin } : {}) });
+  return { config, identity, db, fleet, ledger, gate, log, fleetParts, watcher, schema: deps.schema ?? null, fleetView, close };
 }

@@ -23,7 +23,7 @@ import { assertMayUpdate } from './policy';
 import { RecoveryAction, confirmHealthy, decideRecovery, healthConfirmed } from './recovery';
 import { Relauncher, noRelaunch } from './relaunch';
 import { SignedInstallRequest, SignedManifest, sameSha512, verifySignedManifest } from './signedRequest';
-import { Spawner } from './spawn';
+import { SpawnResult, Spawner } from './spawn';
 import { RightsContext, applyWithRights, recoverWithRights } from './withRights';
 
 export interface InstallerDeps {
@@ -121,8 +121,11 @@ export class Installer {
     if (action.type === 'none') return { action, journal, elevation: 'none' };
     this.deps.log.warn('recover.needed', { id: journal?.request.id, phase: journal?.phase, action: action.type });
     if (this.canWrite()) return { action, journal: await recoverWithRights(this.rights()), elevation: 'none' };
-    const after = await this.elevated(['--recover'], journal!.request.id);
-    return { action, journal: after, elevation: this.deps.elevator.method };
+    // The revert of an install that was elevated once must not ask a second time where IT allowed the helper's
+    // --recover without a password: try that first, and prompt only when the platform has no such way.
+    const elevator = this.deps.elevator;
+    const after = await this.elevated(['--recover'], journal!.request.id, async (cmd) => (await elevator.runWithoutPrompt?.(cmd)) ?? elevator.run(cmd));
+    return { action, journal: after, elevation: elevator.method };
   }
 
   /** The new version calls this once it started healthily (S8); any user may. */
@@ -148,10 +151,10 @@ export class Installer {
     return file;
   }
 
-  private async elevated(args: string[], id: string): Promise<Journal> {
+  private async elevated(args: string[], id: string, run: (cmd: PrivilegedCommand) => Promise<SpawnResult> = (cmd) => this.deps.elevator.run(cmd)): Promise<Journal> {
     const requestFile = args[0] === '--request' ? args[1]! : null;
     try {
-      const r = await this.deps.elevator.run(this.deps.helperCommand(args));
+      const r = await run(this.deps.helperCommand(args));
       const journal = readJournal(this.state);
       if (journal && journal.request.id === id) return journal;
       const line = r.stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));

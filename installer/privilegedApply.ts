@@ -179,9 +179,11 @@ function sudoersEscape(word: string): string {
  * (or node, then `script` is privilegedApply.js), `who` a user or %group. The README quotes it and the real-user
  * tests install it, so both agree with what ships.
  */
-export function sudoersRule(who: string, command: string, script?: string): string {
+export function sudoersRule(who: string, command: string, script?: string, options: { recoverWithoutPassword?: boolean } = {}): string {
   const base = [command, ...(script ? [script] : []), PRIVILEGED_FLAG].map(sudoersEscape).join(' ');
-  return `${who} ALL=(root) ${base} --request *, ${base} --recover`;
+  // --recover takes no input from the caller: it only finishes or reverts what the root-owned journal records, so a
+  // site may allow it without a password and a revert at the next start does not ask a second time.
+  return `${who} ALL=(root) ${base} --request *, ${options.recoverWithoutPassword ? 'NOPASSWD: ' : ''}${base} --recover`;
 }
 
 if (require.main === module) {

@@ -2,7 +2,9 @@
  * Release management (S15, S16), for administrators: the workstation registry (host, user, version, last start, ring,
  * last result) and the releases with withdraw / release again, each confirmed in place before it happens.
  */
+import type { FleetSummary } from '../contract/fleet.js';
 import type { AdminOverview, ReleaseRow, ShellSnapshot } from '../contract/ipc.js';
+import { fleetSection } from './fleet.mjs';
 import { api, formatDate, h, header, mount, replace, run, t, tDynamic } from './lib/page.mjs';
 
 const root = document.getElementById('app')!;
@@ -10,10 +12,50 @@ const errors = h('div', { id: 'errors', 'aria-live': 'assertive' });
 let overview: AdminOverview | null = null;
 let pending: { action: 'withdraw' | 'rerelease'; version: string } | null = null;
 let snap: ShellSnapshot | null = null;
+let fleet: FleetSummary | null = null;
+let staleDays = 14;
+let pendingRetire: string | null = null;
 
 async function load(): Promise<void> {
   overview = await run(api().adminOverview(), errors);
+  fleet = (await run(api().fleet(staleDays), errors)) ?? fleet;
   if (snap) render(snap);
+}
+
+async function retire(workstationId: string): Promise<void> {
+  pendingRetire = null;
+  fleet = (await run(api().retireWorkstation(workstationId, staleDays), errors)) ?? fleet;
+  if (snap) render(snap);
+  document.getElementById('stale-days')?.focus();
+}
+
+/** The CSV comes from the main process (formula-safe there); the window only hands it to the browser's download. */
+async function exportCsv(): Promise<void> {
+  const text = await run(api().fleetCsv(staleDays), errors);
+  if (text === null) return;
+  const url = URL.createObjectURL(new Blob([text], { type: 'text/csv;charset=utf-8' }));
+  const link = h('a', { href: url, download: `lockstep-fleet-${new Date().toISOString().slice(0, 10)}.csv` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function fleetPart(): HTMLElement | null {
+  if (!fleet) return null;
+  const rerender = () => snap && render(snap);
+  return fleetSection(fleet, {
+    pendingRetire,
+    askRetire: (id) => {
+      pendingRetire = id;
+      rerender();
+      document.getElementById(`confirm-retire-${id}`)?.focus();
+    },
+    cancelRetire: () => ((pendingRetire = null), rerender()),
+    retire: (id) => void retire(id),
+    setStaleDays: (days) => ((staleDays = days), void load()),
+    exportCsv: () => void exportCsv(),
+  });
 }
 
 async function act(action: 'withdraw' | 'rerelease', version: string): Promise<void> {
@@ -49,6 +91,8 @@ function render(s: ShellSnapshot): void {
   const parts: Array<Node | string> = [h('button', { id: 'refresh', onclick: () => void load() }, t('admin.refresh'))];
   if (o) {
     parts.push(h('p', { id: 'released' }, t('admin.released', { channel: o.channel, version: o.released ?? '—' })));
+    const fleetView = fleetPart();
+    if (fleetView) parts.push(fleetView);
     parts.push(
       table(t('admin.workstations'), [t('admin.host'), t('admin.user'), t('admin.version'), t('admin.lastStart'), t('admin.ring'), t('admin.lastResult')], o.workstations.map((w) => h('tr', { 'data-host': w.hostName }, h('td', {}, w.hostName), h('td', {}, w.osUser), h('td', {}, w.installedVersion), h('td', {}, formatDate(w.lastStart)), h('td', {}, tDynamic(`admin.ring.${w.ring}`)), h('td', {}, w.lastResult ?? '—'))), 'workstations'),
       table(t('admin.releases'), [t('admin.version'), t('admin.state'), t('admin.releasedBy'), t('admin.releasedAt'), t('admin.actions')], o.releases.map((r) => h('tr', { 'data-version': r.version, 'data-state': r.state }, h('td', {}, r.version, r.current ? h('span', { class: 'marker current' }, t('admin.current')) : ''), h('td', {}, tDynamic(`admin.state.${r.state}`)), h('td', {}, r.releasedBy ? `${r.releasedBy} (${r.releasedFrom ?? ''})` : '—'), h('td', {}, r.releasedAt ? formatDate(r.releasedAt) : '—'), actions(r))), 'releases'),
@@ -57,4 +101,4 @@ function render(s: ShellSnapshot): void {
   replace(root, header(s, 'admin.title'), errors, h('main', { id: 'state', 'data-state': o ? 'loaded' : 'loading' }, ...parts));
 }
 
-void mount('admin.title', render, () => (pending ? ((pending = null), snap && render(snap)) : window.close())).then(load);
+void mount('admin.title', render, () => (pending || pendingRetire ? ((pending = null), (pendingRetire = null), snap && render(snap)) : window.close())).then(load);

@@ -6,6 +6,7 @@ import { demo } from './demo';
 import { gate } from './gate';
 import { install, installConfirm, installRecover } from './install';
 import { events, workstations } from './workstations';
+import { fleet, fleetRetire } from './fleet';
 import { markTest, release, releases, releasesPrune, withdraw } from './ledger';
 import { setDbPassword } from './secret';
 import { status } from './status';
@@ -22,4 +23,4 @@ import { licenseIssue } from './licenseIssue';
 import { setProxyPassword } from './proxySecret';
 import { schemaRestoreBackup, schemaStatus } from './schema';
 
-export const COMMANDS: readonly Command[] = [status, gate, release, markTest, withdraw, releasesPrune, releases, workstations, events, dbMigrate, dbGrants, setDbPassword, demo, installRecover, installConfirm, install, check, download, installUpdate, keygen, feedAdd, feedAddModule, feedRefresh, feedServe, feedDemo, licenseIssue, setProxyPassword, schemaStatus, schemaRestoreBackup];
+export const COMMANDS: readonly Command[] = [status, gate, release, markTest, withdraw, releasesPrune, releases, workstations, fleetRetire, fleet, events, dbMigrate, dbGrants, setDbPassword, demo, installRecover, installConfirm, install, check, download, installUpdate, keygen, feedAdd, feedAddModule, feedRefresh, feedServe, feedDemo, licenseIssue, setProxyPassword, schemaStatus, schemaRestoreBackup];

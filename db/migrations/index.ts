@@ -14,6 +14,7 @@ import * as contentBlocks from './20261130_0010_content_blocks';
 import * as packageLayout from './20261130_0011_package_layout';
 import * as releaseSchedules from './20261130_0020_release_schedules';
 import * as releaseModules from './20261130_0021_release_modules';
+import * as fleetView from './20261130_0030_fleet_view';
 
 export interface Migration {
   name: string;
@@ -21,7 +22,7 @@ export interface Migration {
   down(knex: Knex): Promise<void>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [releases, workstations, events, chunks, packages, leases, clientSchema, contentBlocks, packageLayout, releaseSchedules, releaseModules];
+export const MIGRATIONS: readonly Migration[] = [releases, workstations, events, chunks, packages, leases, clientSchema, contentBlocks, packageLayout, releaseSchedules, releaseModules, fleetView];
 
 export class InCodeMigrationSource implements Knex.MigrationSource<Migration> {
   constructor(private readonly migrations: readonly Migration[] = MIGRATIONS) {}

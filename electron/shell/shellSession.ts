@@ -20,6 +20,9 @@ import type { AdminOverview, DownloadRequest, ShellSnapshot, WindowKind } from '
 import type { Locale } from '../../contract/messages';
 import { GateDecision, mayUseDatabase } from '../../contract/gate';
 import type { CheckResult, UpdateState } from '../../contract/update';
+import type { FleetSummary } from '../../contract/fleet';
+import { fleetCsv } from '../../engine/fleet/fleetCsv';
+import { storedReleaseNotes } from '../../engine/fleet/storedNotes';
 import { loadUserSettings, saveUserSettings, UserSettings } from '../../kernel/config';
 import { FeedContext } from '../../engine/feed/download';
 import type { OutdatedNotice } from '../../engine/fleet/releaseWatcher';
@@ -84,6 +87,8 @@ export class ShellSession {
   /** When the gate decided (monotonic): a grace period's time left counts from here, not from the wall clock. */
   private gateAt = 0;
   private notesHtml: Record<string, string> = {};
+  /** Notes of the version the release question is about, from the signed catalogs in the shared database. */
+  private storedNotesHtml: Record<string, string> = {};
   private readonly listeners = new Set<(s: ShellSnapshot) => void>();
   private readonly eventListeners = new Set<(e: ShellEvent) => void>();
   private lastUpdate: UpdateState;
@@ -110,7 +115,7 @@ export class ShellSession {
       app: { installed: this.deps.installedVersion(), product: this.deps.product, hostName: identity.hostName, osUser: identity.osUser, isAdmin: identity.isAdmin, testVersion: this.gate?.testVersion ?? false },
       settings: { checkAtStart: this.settings.checkAtStart },
       update: this.deps.updates.getState(),
-      notesHtml: this.notesHtml,
+      notesHtml: { ...this.storedNotesHtml, ...this.notesHtml },
       gate: this.gate?.decision ?? null,
       credentials: this.deps.broker.current(),
     };
@@ -156,6 +161,7 @@ export class ShellSession {
       this.fire({ type: 'relaunch' });
       return this.gate;
     }
+    await this.notesForQuestion();
     this.deps.modules?.resumePending(); // a module placement a crash interrupted, before the new version counts as healthy
     this.deps.updates.resume();
     if (this.gate.mayUseDatabase && this.deps.watcher && !this.watching) {
@@ -304,6 +310,43 @@ export class ShellSession {
   async rerelease(version: string): Promise<AdminOverview> {
     await this.deps.workstation.ledger.release(version, { rerelease: true });
     return this.adminOverview();
+  }
+
+  /**
+   * "Release for all?" shows the version's notes even when this session never checked the feed: from the vendor-signed
+   * catalog stored with a release in the shared database, verified here, rendered and sanitized like feed notes.
+   */
+  private async notesForQuestion(): Promise<void> {
+    const decision = this.gate?.decision;
+    if (decision?.type !== 'ask-release' || !decision.canAnswer || this.notesHtml[decision.installed] || this.storedNotesHtml[decision.installed]) return;
+    const { fleetParts, log } = this.deps.workstation;
+    try {
+      const notes = await storedReleaseNotes(fleetParts.packages, this.deps.feed.trustedKeys, decision.installed, log);
+      if (notes !== null) this.storedNotesHtml = { [decision.installed]: this.deps.renderNotes(notes) };
+    } catch (err) {
+      log.warn('shell.stored-notes-failed', { code: toLockstepError(err).code, message: (err as Error).message });
+    }
+  }
+
+  /** The fleet view for the release management window; administrators only, as the window itself. */
+  async fleet(staleDays: number): Promise<FleetSummary> {
+    this.requireAdminWindow();
+    return this.deps.workstation.fleetView.summary(staleDays);
+  }
+
+  async fleetCsv(staleDays: number): Promise<string> {
+    return fleetCsv(await this.fleet(staleDays));
+  }
+
+  async retireWorkstation(workstationId: string, staleDays: number): Promise<FleetSummary> {
+    this.requireAdminWindow();
+    await this.deps.workstation.fleetView.retire(workstationId);
+    return this.fleet(staleDays);
+  }
+
+  private requireAdminWindow(): void {
+    const { identity } = this.deps.workstation;
+    if (!identity.isAdmin) throw new LockstepError('E_NOT_ADMIN', 'Only an administrator may see the release management.', { user: identity.osUser });
   }
 
   private now(): Date {

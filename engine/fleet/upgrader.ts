@@ -111,7 +111,7 @@ export class FleetUpgrader implements Upgrader {
       await this.audit('upgrade', 'ok', release, { from: outcome.from, to: outcome.to, elevation: outcome.elevation, downgrade: target.downgrade, ms: Date.now() - started });
       await this.d.kept?.keep(packagePath, { version: release.version, name: file.name, size: file.size, sha512: file.sha512, blockMap: file.blockMap }, 'move');
       fs.rmSync(path.dirname(packagePath), { recursive: true, force: true });
-      return note ? { note } : {};
+      return note ? { note, code: 'E_MODULE_INCOMPATIBLE' } : {};
     } catch (err) {
       const e = toLockstepError(err);
       // A release without a package is not an attempt (the gate records it as this workstation's last result);

@@ -58,6 +58,12 @@ export function sudoInvocation(cmd: PrivilegedCommand): { command: string; args:
   return { command: 'sudo', args: ['-S', '-k', '-p', SUDO_PROMPT, '--', ...(env.length ? ['env', ...env] : []), cmd.command, ...cmd.args] };
 }
 
+/** `-n`: never prompt; sudo runs the command only when the rule needs no password for it, else fails at once. */
+export function sudoWithoutPromptInvocation(cmd: PrivilegedCommand): { command: string; args: string[] } {
+  const env = envPrefix(cmd);
+  return { command: 'sudo', args: ['-n', '--', ...(env.length ? ['env', ...env] : []), cmd.command, ...cmd.args] };
+}
+
 /** `script` gives su the terminal it insists on; for an account other than root, su runs sudo as that account. */
 export function suInvocation(cmd: PrivilegedCommand, account: string): { command: string; args: string[] } {
   const inner = account === 'root' ? [...envPrefixArgs(cmd), cmd.command, ...cmd.args] : ['sudo', '-S', '-k', '-p', SUDO_PROMPT, '--', ...envPrefixArgs(cmd), cmd.command, ...cmd.args];
@@ -86,6 +92,18 @@ export class LinuxElevator implements Elevator {
     private readonly setting: 'auto' | LinuxMethod,
     private readonly prompt: CredentialsPrompt,
   ) {}
+
+  /**
+   * sudo without a prompt: what a rule tagged NOPASSWD for exactly this command allows (sudoersRule's
+   * recoverWithoutPassword for the helper's `--recover`). No credentials exist on this path, so none can leak.
+   */
+  async runWithoutPrompt(cmd: PrivilegedCommand): Promise<SpawnResult | null> {
+    if (!(await this.facts.hasCommand('sudo'))) return null;
+    const r = await this.spawner(sudoWithoutPromptInvocation(cmd));
+    if (looksDenied('sudo', r)) return null;
+    this.method = 'sudo-n';
+    return r;
+  }
 
   async run(cmd: PrivilegedCommand): Promise<SpawnResult> {
     if ((await chooseLinuxMethod(this.setting, this.facts)) === 'pkexec') {

@@ -27,6 +27,12 @@ export interface Elevator {
   readonly method: string;
   /** Runs the command with rights. Throws E_ELEVATION_DENIED when the user cancels or the rights are refused. */
   run(command: PrivilegedCommand): Promise<SpawnResult>;
+  /**
+   * Runs the command with rights only when that needs nobody to answer a prompt (IT allowed exactly this command
+   * without a password); null when it would have to ask, so the caller decides whether asking is worth it. Absent
+   * where every elevation asks (UAC, the macOS authorization prompt).
+   */
+  runWithoutPrompt?(command: PrivilegedCommand): Promise<SpawnResult | null>;
 }
 
 /** Zeroes a secret buffer (and any copies made for writing it). */

@@ -66,7 +66,7 @@ describe('Security of the windows in Chromium', () => {
   test('the page sees the named preload functions only, never ipcRenderer', async () => {
     const w = await openWindow(browser, web, ws.shell, 'home');
     const keys = (await w.page.evaluate('Object.keys(window.lockstep).sort()')) as string[];
-    assert.deepEqual(keys, ['adminOverview', 'answerRelease', 'cancelDownload', 'check', 'continueStart', 'credentials', 'download', 'install', 'onState', 'openWindow', 'rerelease', 'setCheckAtStart', 'snapshot', 'withdraw']);
+    assert.deepEqual(keys, ['adminOverview', 'answerRelease', 'cancelDownload', 'check', 'continueStart', 'credentials', 'download', 'fleet', 'fleetCsv', 'install', 'onState', 'openWindow', 'rerelease', 'retireWorkstation', 'setCheckAtStart', 'snapshot', 'withdraw']);
     assert.equal(await w.page.evaluate('typeof window.ipcRenderer + typeof window.require + typeof window.process'), 'undefinedundefinedundefined');
     const opened: string[] = [];
     ws.shell.session.onEvent((e) => e.type === 'open-window' && opened.push(e.kind));

@@ -34,7 +34,8 @@ export function canRunRealUserSuite(): boolean {
   });
 }
 
-export function createUser(): RealUser {
+/** `recoverWithoutPassword`: the rule lets the helper's --recover run without a password (sudoersRule's option). */
+export function createUser(options: { recoverWithoutPassword?: boolean } = {}): RealUser {
   const name = `lsu${randomBytes(4).toString('hex')}`;
   const password = `pw-${randomBytes(12).toString('hex')}`;
   execFileSync('useradd', ['--no-create-home', '--shell', '/bin/sh', '--home-dir', '/nonexistent', name]);
@@ -42,7 +43,7 @@ export function createUser(): RealUser {
   const uid = Number(execFileSync('id', ['-u', name]).toString().trim());
   const sudoersFile = `/etc/sudoers.d/lockstep-test-${name}`;
   // Exactly the helper in its one shape (the README's rule, from the same function).
-  const rule = `${sudoersRule(name, process.execPath, HELPER_SCRIPT)}\n`;
+  const rule = `${sudoersRule(name, process.execPath, HELPER_SCRIPT, options)}\n`;
   const tmp = `${sudoersFile}.tmp`;
   fs.writeFileSync(tmp, rule, { mode: 0o440 });
   execFileSync('visudo', ['-c', '-q', '-f', tmp]);
