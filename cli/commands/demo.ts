@@ -147,6 +147,7 @@ export const demo: Command = {
       await b.close();
       b = await open('front-desk', false, null); // the app restarted into what the installer put there
       say('front-desk', 'start after the restart', `${describeDecision((await b.gate.run()).decision)}; modules ${modulesOf(b)} (module packages fetched from the feed: ${feed.moduleDownloads()})`);
+      await b.gate.settled(); // its heartbeat lands after the decision: the registry below shows this start
       const registry = await a.fleet.workstations.list();
       say('admin-pc', 'workstation registry', registry.map((w) => `${w.hostName} ${w.installedVersion} (${w.ring})`).join(', '));
       say('vendor', 'feed package downloads for the whole site', String(feed.packageDownloads()));

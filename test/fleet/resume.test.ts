@@ -33,7 +33,7 @@ describe('resuming package transfers', () => {
       cleanups.push(cleanup);
       const release = await releaseWithPackage(db, site.feed, '1.1.0', settings({ databaseLayout: 'chunks' }));
       const reader = await tdb.open();
-      const killer = knexFactory({ client: 'pg', connection: tdb.url, pool: { min: 0, max: 1 } });
+      const killer = knexFactory({ client: 'pg', connection: tdb.url, pool: { min: 0, max: 2 } });
       cleanups.push(async () => {
         await reader.close();
         await killer.destroy();
@@ -41,22 +41,44 @@ describe('resuming package transfers', () => {
       const info = (await new PackageStore(reader).info(release.id))!;
       const dest = path.join(tempDir(), 'pkg.tar.gz');
       const killedAt: number[] = [];
+      const kills: Array<Promise<void>> = [];
+      // A loopback server answers a chunk query in well under a millisecond, so a kill aimed at "whatever runs now"
+      // usually finds only idle connections. Instead the table is locked, the reader's next query waits on the lock,
+      // and exactly that waiting backend is terminated: the query dies mid-flight every time.
+      const killNextQuery = async (): Promise<void> => {
+        const lock = await killer.transaction();
+        await lock.raw('lock table lockstep_release_chunks in access exclusive mode');
+        kills.push(
+          (async () => {
+            try {
+              for (let i = 0; i < 500; i++) {
+                const waiting = await killer.raw("select pid from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()");
+                if ((waiting.rows as unknown[]).length > 0) {
+                  const killed = await killer.raw("select pg_terminate_backend(pid) as k from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()");
+                  killedAt.push((killed.rows as unknown[]).length);
+                  return;
+                }
+                await new Promise((r) => setTimeout(r, 10));
+              }
+              killedAt.push(0);
+            } finally {
+              await lock.rollback();
+            }
+          })(),
+        );
+      };
       const result = await downloadFromDatabase(new PackageStore(reader), info, dest, {
         retries: 6,
         log: new MemoryLogger(),
         sleep: async () => undefined,
-        // One chunk per query, so a query is still running when onChunk kills the backends: with several chunks per
-        // query a loopback server has usually answered the prefetched batches before the kill lands (then only idle
-        // connections die, which the pool replaces without an error). The retry path is the same for a batch.
         chunksPerQuery: 1,
         onChunk: async ({ seq }) => {
-          if (seq !== 5 && seq !== 20) return;
-          const killed = await killer.raw('select pg_terminate_backend(pid) as k from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
-          killedAt.push((killed.rows as unknown[]).length);
+          if (seq === 5 || seq === 20) await killNextQuery();
         },
       });
-      assert.deepEqual(killedAt.map((n) => n > 0), [true, true], 'the reader\'s connections were killed twice');
-      // Each kill costs only the chunks in flight on the killed connections (prefetch depth + an idle pooled one).
+      await Promise.all(kills);
+      assert.deepEqual(killedAt.map((n) => n > 0), [true, true], 'a reader query was killed mid-flight twice');
+      // Each kill costs only the chunks of the queries it killed.
       assert.ok(result.reconnects >= 1 && result.reconnects <= 8, `resumed on a fresh connection (${result.reconnects} chunk refetches)`);
       fs.renameSync(`${dest}.part`, dest);
       assert.equal(result.sha512, info.sha512);

@@ -4,15 +4,13 @@
  * code and time, a workstation not seen for 40 days retired from the window (audited) and back once it starts again,
  * the CSV export downloaded and parsed back with a hostile host name kept as text. Screenshots: test-artifacts/ui/<locale>/fleet*.png.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import type { Browser } from 'playwright-core';
-import type { ServedFolder } from '../../electron/shell/feedServer';
 import { summarizeFleet } from '../../engine/fleet/fleetSummary';
 import { serverNowPlus } from '../../db/serverTime';
 import { parseCsv } from '../fleet/fleetCsvParse';
-import { launchChromium, openWindow, screenshot, serveWindows } from './helpers/browser';
+import { openWindow, screenshot, sharedBrowser } from './helpers/browser';
 import { createSite, ME } from './helpers/site';
 import { DEMO_VERSIONS } from '../../electron/shell/demoSite';
 
@@ -25,22 +23,12 @@ const EXPECTED_CONVERGENCE = {
 } as const;
 
 describe('Fleet view in Chromium', () => {
-  let browser: Browser;
-  let web: ServedFolder;
-
-  before(async () => {
-    browser = await launchChromium();
-    web = await serveWindows();
-  });
-  after(async () => {
-    await web?.close();
-    await browser?.close();
-  });
+  const ui = sharedBrowser();
 
   for (const locale of LOCALES) {
     test(`${locale}: convergence, versions, test workstations, failed upgrades, stale ones retired and back, CSV`, async () => {
       // 1.1.0 is released but not in the feed, so the workstations on 1.0.0 fail to upgrade for real.
-      const site = await createSite({ windowsOrigin: web.origin, versions: DEMO_VERSIONS.filter((v) => v.version !== '1.1.0') });
+      const site = await createSite({ windowsOrigin: ui.web.origin, versions: DEMO_VERSIONS.filter((v) => v.version !== '1.1.0') });
       try {
         const admin = await site.workstation({ id: 'admin-pc', installed: '1.1.0', start: false, locale });
         await admin.shell.workstation.ledger.release('1.1.0');
@@ -57,7 +45,7 @@ describe('Fleet view in Chromium', () => {
         // A host name is whatever the workstation reports: here a spreadsheet formula with quotes and a line break.
         await knex('lockstep_workstations').where({ workstation_id: 'kiosk' }).update({ host_name: HOSTILE_HOST });
 
-        const w = await openWindow(browser, web, admin.shell, 'admin');
+        const w = await openWindow(ui.browser, ui.web, admin.shell, 'admin');
         await w.page.waitForSelector('#fleet');
         // The numbers, computed independently from the registry rows and the server clock.
         const rows = await admin.shell.workstation.fleet.workstations.list();
@@ -102,7 +90,7 @@ describe('Fleet view in Chromium', () => {
 
         // A non-administrator can neither read nor retire.
         const clerk = site.workstation({ id: 'clerk', installed: '1.1.0', admin: false });
-        const sender = { url: `${web.origin}/renderer/admin.html` };
+        const sender = { url: `${ui.web.origin}/renderer/admin.html` };
         const c = await clerk;
         for (const [channel, args] of [['lockstep:fleet', [14]], ['lockstep:retire-workstation', ['front-desk', 14]], ['lockstep:fleet-csv', [14]]] as const) {
           const denied = await c.shell.handlers.invoke(channel, sender, [...args]);

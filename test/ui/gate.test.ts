@@ -3,31 +3,19 @@
  * Yes and No by an administrator and seen by a non-administrator; the outdated notice under block (no way past it)
  * and warn (Continue); release management with withdraw and re-release (S15, S16).
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import type { ServedFolder } from '../../electron/shell/feedServer';
-import { launchChromium, openWindow, screenshot, serveWindows } from './helpers/browser';
+import { openWindow, screenshot, sharedBrowser } from './helpers/browser';
 import { createSite, Site, TestWorkstation } from './helpers/site';
 
 const LOCALES = ['en', 'de', 'fr'] as const;
 
 describe('Start-up gate windows in Chromium', () => {
-  let browser: Browser;
-  let web: ServedFolder;
-
-  before(async () => {
-    browser = await launchChromium();
-    web = await serveWindows();
-  });
-  after(async () => {
-    await web?.close();
-    await browser?.close();
-  });
+  const ui = sharedBrowser();
 
   /** A site whose released version is `released`, set by an administrator workstation through the ledger. */
   async function siteReleasing(released: string): Promise<{ site: Site; admin: TestWorkstation }> {
-    const site = await createSite({ windowsOrigin: web.origin });
+    const site = await createSite({ windowsOrigin: ui.web.origin });
     const admin = await site.workstation({ id: 'admin-pc', installed: released, start: false });
     await admin.shell.workstation.ledger.release(released);
     await admin.shell.session.start();
@@ -40,7 +28,7 @@ describe('Start-up gate windows in Chromium', () => {
       try {
         const ws = await site.workstation({ id: 'tester', installed: '1.1.0', locale });
         assert.deepEqual(ws.shell.session.snapshot().gate, { type: 'ask-release', installed: '1.1.0', released: '1.0.0', canAnswer: true });
-        const w = await openWindow(browser, web, ws.shell, 'release');
+        const w = await openWindow(ui.browser, ui.web, ws.shell, 'release');
         assert.equal(await w.page.evaluate('document.activeElement && document.activeElement.id'), 'no'); // the safe answer has the focus
         await screenshot(w.page, 'release-prompt', locale, true);
         await w.page.click('#yes');
@@ -68,7 +56,7 @@ describe('Start-up gate windows in Chromium', () => {
       const { site, admin } = await siteReleasing('1.0.0');
       try {
         const ws = await site.workstation({ id: 'tester', installed: '1.1.0', locale });
-        const w = await openWindow(browser, web, ws.shell, 'release');
+        const w = await openWindow(ui.browser, ui.web, ws.shell, 'release');
         await w.page.click('#no');
         await w.page.waitForSelector('#answered');
         const rows = await ws.shell.workstation.ledger.list();
@@ -80,7 +68,7 @@ describe('Start-up gate windows in Chromium', () => {
         await w.close();
 
         const clerk = await site.workstation({ id: 'clerk', installed: '1.2.0', admin: false, locale });
-        const c = await openWindow(browser, web, clerk.shell, 'release');
+        const c = await openWindow(ui.browser, ui.web, clerk.shell, 'release');
         await c.page.waitForSelector('#awaiting');
         assert.equal(await c.page.$('#yes'), null);
         const refused = (await c.page.evaluate('window.lockstep.answerRelease("yes")')) as { ok: boolean; error: { code: string } };
@@ -101,7 +89,7 @@ describe('Start-up gate windows in Chromium', () => {
           const ws = await site.workstation({ id: `old-${policy}`, installed: '1.0.0', policy, admin: false, locale, allowedUsers: ['it-department'] });
           const gate = ws.shell.session.snapshot().gate;
           assert.equal(gate?.type, 'outdated');
-          const w = await openWindow(browser, web, ws.shell, 'outdated');
+          const w = await openWindow(ui.browser, ui.web, ws.shell, 'outdated');
           await w.page.waitForSelector(`main[data-state="outdated-${policy}"]`);
           assert.match((await w.page.textContent('#versions')) ?? '', /1\.0\.0.*1\.1\.0/);
           assert.equal(await w.page.getAttribute('main', 'role'), 'alertdialog');
@@ -131,7 +119,7 @@ describe('Start-up gate windows in Chromium', () => {
         await admin.shell.workstation.ledger.release('1.1.0');
         await site.workstation({ id: 'front-desk', installed: '1.0.0', admin: false });
         const ws = await site.workstation({ id: 'back-office', installed: '1.1.0', locale });
-        const w = await openWindow(browser, web, ws.shell, 'admin');
+        const w = await openWindow(ui.browser, ui.web, ws.shell, 'admin');
         await w.page.waitForSelector('main[data-state="loaded"]');
         assert.deepEqual(await w.page.$$eval('#workstations tbody tr', (rows) => rows.map((r) => r.getAttribute('data-host'))), ['ADMIN-PC', 'BACK-OFFICE', 'FRONT-DESK']);
         assert.deepEqual(await w.page.$$eval('#releases tbody tr', (rows) => rows.map((r) => `${r.getAttribute('data-version')}:${r.getAttribute('data-state')}`)), ['1.1.0:released', '1.0.0:released']);
@@ -150,7 +138,7 @@ describe('Start-up gate windows in Chromium', () => {
         await w.close();
 
         const clerk = await site.workstation({ id: 'clerk', installed: '1.1.0', admin: false });
-        const denied = await clerk.shell.handlers.invoke('lockstep:withdraw', { url: `${web.origin}/renderer/admin.html` }, ['1.1.0']);
+        const denied = await clerk.shell.handlers.invoke('lockstep:withdraw', { url: `${ui.web.origin}/renderer/admin.html` }, ['1.1.0']);
         assert.deepEqual(denied.ok ? null : denied.error.code, 'E_NOT_ADMIN');
         assert.equal((await clerk.shell.workstation.fleet.releases.current('stable'))?.release?.version, '1.1.0');
       } finally {

@@ -3,29 +3,17 @@
  * when this session never checked the feed; a stored catalog whose signature does not verify (a database writer
  * changed the notes) shows none. Real Chromium, real shell, SQLite, the demo feed's signed catalog.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import type { ServedFolder } from '../../electron/shell/feedServer';
-import { launchChromium, openWindow, screenshot, serveWindows } from './helpers/browser';
+import { openWindow, screenshot, sharedBrowser } from './helpers/browser';
 import { createSite } from './helpers/site';
 
 describe('Release question notes from the shared database', () => {
-  let browser: Browser;
-  let web: ServedFolder;
-
-  before(async () => {
-    browser = await launchChromium();
-    web = await serveWindows();
-  });
-  after(async () => {
-    await web?.close();
-    await browser?.close();
-  });
+  const ui = sharedBrowser();
 
   for (const locale of ['en', 'de', 'fr'] as const) {
     test(`${locale}: notes of the stored signed catalog, verified before they are shown`, async () => {
-      const site = await createSite({ windowsOrigin: web.origin });
+      const site = await createSite({ windowsOrigin: ui.web.origin });
       try {
         const admin = await site.workstation({ id: 'admin-pc', installed: '1.1.0', start: false });
         await admin.shell.workstation.ledger.release('1.1.0'); // stores the package with the catalog it verified
@@ -36,7 +24,7 @@ describe('Release question notes from the shared database', () => {
         const tester = await site.workstation({ id: 'tester', installed: '1.2.0', locale });
         assert.equal(tester.shell.session.snapshot().update.type, 'idle', 'no feed check ran in this session');
         assert.equal(tester.shell.session.snapshot().gate?.type, 'ask-release');
-        const w = await openWindow(browser, web, tester.shell, 'release');
+        const w = await openWindow(ui.browser, ui.web, tester.shell, 'release');
         assert.match((await w.page.textContent('#notes')) ?? '', /Fixes a rounding error in VAT totals\./);
         assert.equal(await w.page.$eval('#notes', (n) => n.querySelector('em')?.textContent), 'reports');
         await screenshot(w.page, 'release-prompt-stored-notes', locale);
@@ -49,7 +37,7 @@ describe('Release question notes from the shared database', () => {
         const other = await site.workstation({ id: 'tester-2', installed: '1.2.0', locale });
         assert.equal(other.shell.session.snapshot().gate?.type, 'ask-release');
         assert.deepEqual(other.shell.session.snapshot().notesHtml, {});
-        const w2 = await openWindow(browser, web, other.shell, 'release');
+        const w2 = await openWindow(ui.browser, ui.web, other.shell, 'release');
         assert.equal(await w2.page.$('#notes'), null);
         assert.doesNotMatch((await w2.page.textContent('body')) ?? '', /evil|account/);
         assert.ok(other.log.entries.some((e) => e.event === 'fleet.catalog-ignored'), 'the forged catalog is logged');

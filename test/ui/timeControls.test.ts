@@ -6,13 +6,11 @@
  * minus a few seconds ago by the server's clock, so the notice says by when it must be updated and counts down; at zero
  * it says the grace period ended, "Continue anyway" is gone and the API refuses it too.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
-import type { ServedFolder } from '../../electron/shell/feedServer';
 import { serverNowPlus } from '../../db/serverTime';
 import { resolveReleaseTime } from '../../engine/releaseTime';
-import { launchChromium, openWindow, screenshot, serveWindows } from './helpers/browser';
+import { openWindow, screenshot, sharedBrowser } from './helpers/browser';
 import { createSite } from './helpers/site';
 
 const LOCALES = ['en', 'de', 'fr'] as const;
@@ -20,26 +18,16 @@ const TWO_DAYS_MS = 2 * 24 * 3600_000;
 const LEFT_MS = 4_000;
 
 describe('Release at a chosen time and the grace period in Chromium', () => {
-  let browser: Browser;
-  let web: ServedFolder;
-
-  before(async () => {
-    browser = await launchChromium();
-    web = await serveWindows();
-  });
-  after(async () => {
-    await web?.close();
-    await browser?.close();
-  });
+  const ui = sharedBrowser();
 
   for (const locale of LOCALES) {
     test(`${locale}: Yes — at 21:30 stores the schedule, the pointer stays, the window says when`, async () => {
-      const site = await createSite({ windowsOrigin: web.origin });
+      const site = await createSite({ windowsOrigin: ui.web.origin });
       try {
         const admin = await site.workstation({ id: 'admin-pc', installed: '1.0.0', start: false });
         await admin.shell.workstation.ledger.release('1.0.0');
         const ws = await site.workstation({ id: 'tester', installed: '1.1.0', locale });
-        const w = await openWindow(browser, web, ws.shell, 'release');
+        const w = await openWindow(ui.browser, ui.web, ws.shell, 'release');
         await w.page.fill('#release-time', '21:30');
         assert.match(await w.page.textContent('#yes-at') ?? '', /21:30/);
         await screenshot(w.page, 'release-at-question', locale, true);
@@ -66,7 +54,7 @@ describe('Release at a chosen time and the grace period in Chromium', () => {
 
   for (const locale of LOCALES) {
     test(`${locale}: must be updated by …, counting down; then the grace period ended`, async () => {
-      const site = await createSite({ windowsOrigin: web.origin });
+      const site = await createSite({ windowsOrigin: ui.web.origin });
       try {
         const admin = await site.workstation({ id: 'admin-pc', installed: '1.1.0', start: false });
         await admin.shell.workstation.ledger.release('1.1.0');
@@ -75,7 +63,7 @@ describe('Release at a chosen time and the grace period in Chromium', () => {
         const ws = await site.workstation({ id: 'late-pc', installed: '1.0.0', policy: { warnDays: 2 }, admin: false, locale, allowedUsers: ['it-department'] });
         const gate = ws.shell.session.snapshot().gate;
         assert.ok(gate?.type === 'outdated' && gate.policy === 'warn' && typeof gate.deadline === 'string' && gate.msLeft! > 0 && gate.msLeft! <= LEFT_MS, JSON.stringify(gate));
-        const w = await openWindow(browser, web, ws.shell, 'outdated');
+        const w = await openWindow(ui.browser, ui.web, ws.shell, 'outdated');
         await w.page.waitForSelector('#deadline');
         const first = (await w.page.textContent('#deadline')) ?? '';
         assert.equal(await w.page.getAttribute('#deadline', 'role'), 'timer');

@@ -4,6 +4,7 @@
  * contextBridge — replaced by a shim that forwards to the REAL handler table through exposeBinding, with the calling
  * frame's URL as the sender. Snapshots are pushed the way main.ts pushes them (session.onState → the state channel).
  */
+import { after, before } from 'node:test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, Browser, Page } from 'playwright-core';
@@ -27,6 +28,25 @@ export async function launchChromium(): Promise<Browser> {
  * scripts/run-tests.js run scripts/build-renderer.js): two test processes rebuilding the folder at once would delete
  * pages under each other's feet.
  */
+/** Chromium and the windows server that one describe block's tests share: opened before them, closed after. */
+export interface SharedBrowser {
+  browser: Browser;
+  web: ServedFolder;
+}
+
+export function sharedBrowser(): SharedBrowser {
+  const ui = {} as SharedBrowser;
+  before(async () => {
+    ui.browser = await launchChromium();
+    ui.web = await serveWindows();
+  });
+  after(async () => {
+    await ui.web?.close();
+    await ui.browser?.close();
+  });
+  return ui;
+}
+
 export async function serveWindows(): Promise<ServedFolder> {
   const web = path.join(ROOT, 'build', 'web');
   if (!fs.existsSync(path.join(web, 'renderer'))) throw new Error(`${web} is missing: run node scripts/build-renderer.js (npm test does).`);

@@ -66,7 +66,10 @@ export async function createSite(o: { windowsOrigin: string; versions?: DemoVers
       });
       open.push(shell);
       Object.assign(ws, { shell, dir: wsDir, installDir: path.join(wsDir, 'app'), log });
-      if (w.start !== false) await shell.session.start();
+      if (w.start !== false) {
+        await shell.session.start();
+        await shell.workstation.gate.settled(); // the start's heartbeat lands after the decision; tests read the registry next
+      }
       return ws as TestWorkstation;
     },
     async close() {
