@@ -10,6 +10,9 @@ command -v sudo >/dev/null || need+=(sudo)
 command -v curl >/dev/null || need+=(curl)
 command -v openssl >/dev/null || need+=(openssl)
 command -v chromium >/dev/null || need+=(chromium)
+# The delta benchmark packs zip and AppImage squashfs images beside tar.gz (its tests pack small ones too).
+command -v zip >/dev/null || need+=(zip)
+command -v mksquashfs >/dev/null || need+=(squashfs-tools)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
