@@ -14,13 +14,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockstepError } from '../../contract/errors';
 import type { FleetStore } from '../../db/fleetStore';
-import { OVERSIZED_MANIFEST } from '../../db/textCap';
 import type { Manifest } from '../../kernel/catalogSchema';
 import type { Logger } from '../../kernel/log';
 import type { SchemaClaim } from '../../kernel/schemaClaim';
 import type { SignedDocument } from '../../kernel/signing';
 import { compareVersions, Version } from '../../kernel/version';
 import { verifyManifest } from '../feed/download';
+import { storedClaim } from '../schema/storedClaim';
 
 export interface InstalledClaimDeps {
   fleet: FleetStore;
@@ -52,17 +52,11 @@ function verifiedFor(doc: SignedDocument<unknown>, keys: readonly string[], vers
   return manifest;
 }
 
-async function fromDatabase(d: InstalledClaimDeps, version: Version): Promise<Manifest | null> {
+/** The claim in the installed version's row, checked like every stored claim (storedClaim.ts); null: no signed manifest there. */
+async function fromDatabase(d: InstalledClaimDeps, version: Version): Promise<{ claim: SchemaClaim | null } | null> {
   const row = (await d.fleet.releases.list(d.channel)).find((r) => compareVersions(r.version, version) === 0);
   if (!row || row.manifest === null || row.manifestSignature === null) return null;
-  let signed: unknown;
-  try {
-    if (row.manifest === OVERSIZED_MANIFEST) throw new Error('oversized');
-    signed = JSON.parse(row.manifest);
-  } catch {
-    throw new LockstepError('E_SIGNATURE', `The stored manifest of the installed version ${version.raw} in the shared database is damaged; its schema claim cannot be trusted.`, { version: version.raw, where: 'the shared database' });
-  }
-  return verifiedFor({ signed, signature: row.manifestSignature }, d.trustedKeys, version, 'the shared database');
+  return { claim: storedClaim(row, d.trustedKeys) };
 }
 
 function fromFeedCache(d: InstalledClaimDeps, version: Version): Manifest | null {
@@ -79,7 +73,7 @@ function fromFeedCache(d: InstalledClaimDeps, version: Version): Manifest | null
 }
 
 export async function installedClaim(d: InstalledClaimDeps, version: Version): Promise<InstalledClaim> {
-  let stored: Manifest | null = null;
+  let stored: { claim: SchemaClaim | null } | null = null;
   try {
     stored = await fromDatabase(d, version);
   } catch (err) {
@@ -87,7 +81,7 @@ export async function installedClaim(d: InstalledClaimDeps, version: Version): P
     if (err instanceof LockstepError && err.code === 'E_SIGNATURE') throw err;
     d.log.warn('schema.claim-from-database-failed', { version: version.raw, message: (err as Error).message });
   }
-  if (stored) return { claim: stored.schema ?? null, from: 'database' };
+  if (stored) return { claim: stored.claim, from: 'database' };
   const cached = fromFeedCache(d, version);
   if (cached) return { claim: cached.schema ?? null, from: 'feed-cache' };
   d.log.info('schema.no-signed-manifest', { version: version.raw });
