@@ -4,6 +4,7 @@
  * start; on any failure the backup is restored. Every phase is recorded in the journal before its work starts.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { LockstepError, toLockstepError } from '../contract/errors';
 import { Logger } from '../kernel/log';
 import { versionsEqual } from '../kernel/version';
@@ -11,6 +12,8 @@ import { Exclusions, clearInto, copyOut, moveBack, moveIn, moveOut, parkData, re
 import { diskFullOr, removeTree } from './fsOps';
 import { InstallRequest, Journal, StateDir, advance, readJournal, withError } from './journal';
 import { stagedRootFor, versionFileIn } from './layout';
+import { MODULES_FILE } from './moduleHandover';
+import { StagedModules, placeModules, stageModules } from './modulePlacement';
 import { stagePackage } from './package';
 import { runInPlaceInstaller } from './runners';
 import { Spawner } from './spawn';
@@ -21,6 +24,8 @@ export interface InstallSettings {
   dataFolders: readonly string[];
   keepBackups: number;
   healthTimeoutMs: number;
+  /** The installed modules' list file (machine configuration: feed.modulesFile); absent: in the install folder. */
+  modulesFile?: string;
 }
 
 export interface ApplyContext {
@@ -54,6 +59,7 @@ export function newJournal(request: InstallRequest, s: InstallSettings, startedB
     dataFolders: [...s.dataFolders],
     keepBackups: s.keepBackups,
     healthTimeoutMs: s.healthTimeoutMs,
+    ...(request.modules ? { modulesFile: s.modulesFile ?? path.join(s.installDir, MODULES_FILE) } : {}),
     fromVersion: readInstalledVersion(s.installDir),
     backupStrategy: request.kind === 'portable' ? 'move' : 'copy',
     phase: 'prepared',
@@ -126,6 +132,7 @@ async function applyPhases(start: Journal, ctx: ApplyContext): Promise<Journal> 
 
   j = advance(state, j, 'staging');
   let staged: string;
+  let modules: StagedModules | null = null;
   try {
     staged = (await stagePackage(j.request.kind, j.request.packagePath, { sha512: j.request.sha512, size: j.request.size }, state.staging(id))).path;
     if (j.request.kind === 'portable') {
@@ -135,6 +142,7 @@ async function applyPhases(start: Journal, ctx: ApplyContext): Promise<Journal> 
         throw new LockstepError('E_INSTALL_FAILED', `The package holds version ${stagedVersion ?? '(none)'}, not ${j.request.toVersion}. Nothing was installed.`, { found: stagedVersion });
       }
     }
+    if (j.request.modules) modules = await stageModules(j, state.staging(id), ex);
   } catch (err) {
     return stagingFailed(j, ctx, err);
   }
@@ -170,6 +178,8 @@ async function applyPhases(start: Journal, ctx: ApplyContext): Promise<Journal> 
     if (!installed || !versionsEqual(installed, j.request.toVersion)) {
       throw new LockstepError('E_INSTALL_FAILED', `After installing, the install folder reports version ${installed ?? '(none)'} instead of ${j.request.toVersion}. The previous version was restored.`, { found: installed });
     }
+    // Still inside the install: a module that cannot be placed reverts the app too (the backup holds the old modules).
+    if (modules) placeModules(modules, log);
   } catch (err) {
     const e = installFailed(diskFullOr(err, where), true);
     log.error('apply.install-failed', { id, code: e.code, message: e.message });

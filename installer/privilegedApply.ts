@@ -44,6 +44,7 @@ export function settingsFrom(config: MachineConfig): InstallSettings {
     dataFolders: config.installer.dataFolders,
     keepBackups: config.installer.keepBackups,
     healthTimeoutMs: config.installer.healthTimeoutMs,
+    ...(config.feed?.modulesFile ? { modulesFile: config.feed.modulesFile } : {}),
   };
 }
 
@@ -144,7 +145,7 @@ export async function runPrivilegedMain(argv: string[], env: NodeJS.ProcessEnv =
     const settings = settingsFrom(config);
     // A request is read and judged before anything is written (the log and state folders included).
     const request = args.request === null ? null : readRequest(args.request, asRootForOther ? who.uid : null);
-    if (request && asRootForOther) assertReadableBy(request.packagePath, who.uid);
+    if (request && asRootForOther) for (const file of [request.packagePath, ...(request.modules?.update ?? []).map((m) => m.packagePath)]) assertReadableBy(file, who.uid);
     if (request) assertAboveFloor(request.toVersion, config.fleet?.securityFloor);
     const log = new RotatingFileLogger(new StateDir(settings.stateDir).logFile, config.log.maxBytes, config.log.keep);
     const rc = { settings, log, spawner: nodeSpawner, startedBy: who.name };
