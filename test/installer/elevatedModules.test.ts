@@ -71,7 +71,7 @@ describe('modules the user cannot write go through the app\'s elevation', () => 
   test('root-owned install folder with modules: one sudo session installs the app and the module, carries the other, root-owned 0644/0755', async () => {
     const fx = fixture();
     const reports = modulePackage(fx.packages, 'reports', '1.1.0', '>=2.0.0 <3.0.0');
-    const run = await runAs(user, ['install-update', '--manifest', downloadJson(fx.packages, fx.pkg, '2.0.0', [reports]), '--password-stdin', '--config', fx.configPath], user.password + '\n');
+    const run = await runAs(user, ['install-update', '--manifest', downloadJson(fx.packages, [{ pkg: fx.pkg, version: '2.0.0' }], [reports]), '--password-stdin', '--config', fx.configPath], user.password + '\n');
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.deepEqual({ installed: run.json['installed'], from: run.json['from'], elevation: run.json['elevation'], modules: run.json['modules'] }, { installed: '2.0.0', from: '1.0.0', elevation: 'sudo', modules: { charts: '3.0', reports: '1.1.0' } });
 
@@ -105,7 +105,7 @@ describe('modules the user cannot write go through the app\'s elevation', () => 
     execFileSync('chown', ['-R', `${user.uid}:0`, fx.installDir]);
     execFileSync('chown', ['-R', '0:0', path.join(fx.installDir, 'modules')]);
     const reports = modulePackage(fx.packages, 'reports', '1.1.0', '>=2.0.0');
-    const run = await runAs(user, ['install-update', '--manifest', downloadJson(fx.packages, fx.pkg, '2.0.0', [reports]), '--password-stdin', '--config', fx.configPath], user.password + '\n');
+    const run = await runAs(user, ['install-update', '--manifest', downloadJson(fx.packages, [{ pkg: fx.pkg, version: '2.0.0' }], [reports]), '--password-stdin', '--config', fx.configPath], user.password + '\n');
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.equal(run.json['elevation'], 'sudo');
     assert.deepEqual(run.json['modules'], { charts: '3.0', reports: '1.1.0' });
@@ -116,12 +116,25 @@ describe('modules the user cannot write go through the app\'s elevation', () => 
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(fx.installDir, 'lockstep-modules.json'), 'utf8')), { charts: '3.0', reports: '1.1.0' });
   });
 
+  test('a chain of two elevated steps: the modules are carried across the stepping stone and updated with the last step', async () => {
+    const fx = fixture();
+    const stone = makeTarGz(fx.packages, 'app-1.5.0.tar.gz', appTree('1.5.0'));
+    const reports = modulePackage(fx.packages, 'reports', '1.1.0', '>=2.0.0');
+    const steps = [{ pkg: stone, version: '1.5.0' }, { pkg: fx.pkg, version: '2.0.0' }];
+    const run = await runAs(user, ['install-update', '--manifest', downloadJson(fx.packages, steps, [reports]), '--password-stdin', '--config', fx.configPath], user.password + '\n');
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.deepEqual([run.json['installed'], run.json['from'], run.json['modules']], ['2.0.0', '1.0.0', { charts: '3.0', reports: '1.1.0' }]);
+    assert.deepEqual(fs.readFileSync(path.join(fx.installDir, 'modules/reports/reports-1.1.0.module')), moduleBytes('reports', '1.1.0'));
+    assert.deepEqual(fs.readFileSync(path.join(fx.installDir, 'modules/charts/lang/de.txt'), 'utf8'), 'Diagramme');
+    assert.equal(events(fx.stateDir, 'apply.modules-placed'), 2, 'both steps carried the modules');
+  });
+
   test('a module that cannot be placed reverts the app too: E_INSTALL_FAILED, the install folder byte-identical', async () => {
     // The new app package holds a file where the modules folder must go.
     const fx = fixture({ newApp: appTree('2.0.0', [{ path: 'modules', content: 'not a folder' }]) });
     const reports = modulePackage(fx.packages, 'reports', '1.1.0', '>=2.0.0');
     const beforeTree = treeHash(fx.installDir);
-    const run = await runAs(user, ['install-update', '--manifest', downloadJson(fx.packages, fx.pkg, '2.0.0', [reports]), '--password-stdin', '--config', fx.configPath], user.password + '\n');
+    const run = await runAs(user, ['install-update', '--manifest', downloadJson(fx.packages, [{ pkg: fx.pkg, version: '2.0.0' }], [reports]), '--password-stdin', '--config', fx.configPath], user.password + '\n');
     assert.equal(run.json.error?.code, 'E_INSTALL_FAILED', run.stdout + run.stderr);
     assert.deepEqual(treeHash(fx.installDir).listing, beforeTree.listing);
     const journal = JSON.parse(fs.readFileSync(path.join(fx.stateDir, 'journal.json'), 'utf8'));

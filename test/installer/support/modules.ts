@@ -43,16 +43,19 @@ export function moduleManifestFor(file: string, id: string, version: string, app
   );
 }
 
-/** The `lockstep download --json` output for one app step and the ticked module packages (readable by the user). */
-export function downloadJson(dir: string, pkg: string, version: string, modules: readonly ModulePackage[]): string {
-  const app = signedFor(pkg, version);
+/** The `lockstep download --json` output for the app steps (ascending) and the ticked module packages (readable by the user). */
+export function downloadJson(dir: string, steps: ReadonlyArray<{ pkg: string; version: string }>, modules: readonly ModulePackage[]): string {
+  const last = steps[steps.length - 1]!;
   const doc = {
-    version,
-    file: pkg,
-    steps: [{ version, file: pkg, manifestText: app.text, manifestSignature: app.signature }],
+    version: last.version,
+    file: last.pkg,
+    steps: steps.map(({ pkg, version }) => {
+      const app = signedFor(pkg, version);
+      return { version, file: pkg, manifestText: app.text, manifestSignature: app.signature };
+    }),
     modules: modules.map((m) => ({ id: m.id, name: `Module ${m.id}`, version: m.version, file: m.file, manifestText: m.manifest.text, manifestSignature: m.manifest.signature })),
   };
-  const file = path.join(dir, `download-${version}.json`);
+  const file = path.join(dir, `download-${last.version}.json`);
   fs.writeFileSync(file, JSON.stringify(doc), { mode: 0o644 });
   return file;
 }
