@@ -2,10 +2,11 @@
  * The privileged helper: the only code that runs with rights (`sudo`/`pkexec`/`su` on Linux, UAC on Windows, the
  * macOS authorization prompt). It reads the trusted machine configuration from the one location fixed
  * at build time (machineConfigLocation.ts; refused unless only root can change it and every folder above it) and a
- * request file naming just the package, its kind, the version and the vendor-signed manifest of that version —
- * every folder, data exclusion, policy and trusted vendor key comes from the configuration (and the app), so the
- * invoking user cannot steer the elevated process anywhere else, nor make it install anything the vendor did not sign
- * (S18: signedRequest.ts verifies the manifest, staging checks the bytes against its SHA-512 and size).
+ * request file naming just the package, its kind, the version and the vendor-signed manifest of that version (and,
+ * when the user cannot write the modules, each updated module's package and signed module manifest) — every folder,
+ * data exclusion, policy and trusted vendor key comes from the configuration (and the app), so the invoking user
+ * cannot steer the elevated process anywhere else, nor make it install anything the vendor did not sign (S18:
+ * signedRequest.ts and moduleHandover.ts verify the manifests, staging checks the bytes against their SHA-512 and size).
  *
  * Its command line has one shape a sudoers rule can name exactly (sudoersRule below), with no variables:
  *
