@@ -4,7 +4,6 @@
  * start; on any failure the backup is restored. Every phase is recorded in the journal before its work starts.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { LockstepError, toLockstepError } from '../contract/errors';
 import { Logger } from '../kernel/log';
 import { versionsEqual } from '../kernel/version';
@@ -12,8 +11,7 @@ import { Exclusions, clearInto, copyOut, moveBack, moveIn, moveOut, parkData, re
 import { diskFullOr, removeTree } from './fsOps';
 import { InstallRequest, Journal, StateDir, advance, readJournal, withError } from './journal';
 import { stagedRootFor, versionFileIn } from './layout';
-import { MODULES_FILE } from './moduleHandover';
-import { StagedModules, placeModules, stageModules } from './modulePlacement';
+import { ModuleWork, StagedModules, placeModules, stageModules } from './modulePlacement';
 import { stagePackage } from './package';
 import { runInPlaceInstaller } from './runners';
 import { Spawner } from './spawn';
@@ -59,7 +57,6 @@ export function newJournal(request: InstallRequest, s: InstallSettings, startedB
     dataFolders: [...s.dataFolders],
     keepBackups: s.keepBackups,
     healthTimeoutMs: s.healthTimeoutMs,
-    ...(request.modules ? { modulesFile: s.modulesFile ?? path.join(s.installDir, MODULES_FILE) } : {}),
     fromVersion: readInstalledVersion(s.installDir),
     backupStrategy: request.kind === 'portable' ? 'move' : 'copy',
     phase: 'prepared',
@@ -80,9 +77,9 @@ function installFailed(err: unknown, restored: boolean): LockstepError {
  * anywhere (a journal write included) ends in E_DISK_FULL, and the staging copy is removed at once so the space
  * comes back before the journal's last step is written.
  */
-export async function runApply(start: Journal, ctx: ApplyContext): Promise<Journal> {
+export async function runApply(start: Journal, ctx: ApplyContext, modules: ModuleWork | null = null): Promise<Journal> {
   try {
-    return await applyPhases(start, ctx);
+    return await applyPhases(start, ctx, modules);
   } catch (err) {
     removeTree(ctx.state.staging(start.request.id));
     const e = diskFullOr(err, start.installDir);
@@ -123,7 +120,7 @@ function stagingFailed(j: Journal, ctx: ApplyContext, err: unknown): Journal {
   return advance(ctx.state, j, 'failed', withError(j, e.toInfo()));
 }
 
-async function applyPhases(start: Journal, ctx: ApplyContext): Promise<Journal> {
+async function applyPhases(start: Journal, ctx: ApplyContext, moduleWork: ModuleWork | null): Promise<Journal> {
   const { state, log } = ctx;
   const id = start.request.id;
   const ex = exclusionsFor(start);
@@ -142,7 +139,7 @@ async function applyPhases(start: Journal, ctx: ApplyContext): Promise<Journal> 
         throw new LockstepError('E_INSTALL_FAILED', `The package holds version ${stagedVersion ?? '(none)'}, not ${j.request.toVersion}. Nothing was installed.`, { found: stagedVersion });
       }
     }
-    if (j.request.modules) modules = await stageModules(j, state.staging(id), ex);
+    if (moduleWork) modules = await stageModules(j, moduleWork, state.staging(id), ex);
   } catch (err) {
     return stagingFailed(j, ctx, err);
   }

@@ -14,7 +14,6 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { ErrorInfo, LockstepError } from '../contract/errors';
 import { writeFileDurable } from './fsOps';
-import { VerifiedModuleSchema } from './moduleHandover';
 
 export const PACKAGE_KINDS = ['portable', 'deb', 'appimage', 'nsis'] as const;
 export type PackageKind = (typeof PACKAGE_KINDS)[number];
@@ -57,8 +56,6 @@ export const InstallRequestSchema = z
      */
     size: z.number().int().min(0).optional(),
     signedBy: z.string().regex(/^[0-9a-f]{16}$/).optional(),
-    /** Present when the installed modules are carried and placed by this install (moduleHandover.ts). */
-    modules: z.object({ update: z.array(VerifiedModuleSchema) }).strict().optional(),
   })
   .strict();
 export type InstallRequest = z.infer<typeof InstallRequestSchema>;
@@ -72,8 +69,6 @@ export const JournalSchema = z
     dataFolders: z.array(z.string()),
     keepBackups: z.number().int(),
     healthTimeoutMs: z.number().int(),
-    /** The module list the machine configuration names; set when the request carries modules. */
-    modulesFile: z.string().optional(),
     fromVersion: z.string().nullable(),
     /** 'move': old entries are renamed into the backup (portable); 'copy': copied, the installer writes in place. */
     backupStrategy: z.enum(['move', 'copy']),

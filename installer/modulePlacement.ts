@@ -23,11 +23,20 @@ import { isVersion } from '../kernel/version';
 import { Exclusions, relativeInside } from './backup';
 import { copyTree, exists, moveEntry, removeTree, requireFreeSpace, writeFileDurable } from './fsOps';
 import { Journal } from './journal';
-import { MODULES_DIR, MODULE_ID } from './moduleHandover';
+import { MODULES_DIR, MODULE_ID, VerifiedModule } from './moduleHandover';
 import { sealCopy, sha512Matches } from './package';
 import { openRegularFile, readBounded } from './trustedFile';
 
 const MAX_LIST_BYTES = 256 * 1024;
+
+/**
+ * The module part of a verified request: the updates, and the module list the machine configuration names. Kept out
+ * of the journal, whose shape an older Lockstep must still read: a crash reverts the install, and with it the modules.
+ */
+export interface ModuleWork {
+  update: readonly VerifiedModule[];
+  listFile: string;
+}
 
 export interface StagedModules {
   listFile: string;
@@ -39,14 +48,14 @@ export interface StagedModules {
 }
 
 /** The module list and folder the machine configuration names; refused unless the app's backup covers them. */
-function locationOf(j: Journal, ex: Exclusions): { listFile: string; dir: string } {
-  const listFile = path.resolve(j.modulesFile ?? '');
+function locationOf(j: Journal, work: ModuleWork, ex: Exclusions): { listFile: string; dir: string } {
+  const listFile = path.resolve(work.listFile);
   const dir = path.join(path.dirname(listFile), MODULES_DIR);
   const covered = [listFile, dir].every((p) => {
     const rel = relativeInside(j.installDir, p);
     return rel !== null && ex.classify(rel) === 'normal';
   });
-  if (!j.modulesFile || !covered) {
+  if (!covered) {
     throw new LockstepError('E_NOT_PERMITTED', `The modules listed in ${listFile} lie outside the install folder ${j.installDir} (or in one of its data folders), where the privileged installer cannot back them up with the app. Nothing was installed. Keep the module list in the install folder, or let the users write the modules folder.`, { folder: path.dirname(listFile) });
   }
   return { listFile, dir };
@@ -72,10 +81,10 @@ export function readModuleList(listFile: string): Record<string, string> {
 }
 
 /** Before the install folder is touched: seals the updates (hash-checked) and copies the other modules aside. */
-export async function stageModules(j: Journal, stagingDir: string, ex: Exclusions): Promise<StagedModules> {
-  const { listFile, dir } = locationOf(j, ex);
+export async function stageModules(j: Journal, work: ModuleWork, stagingDir: string, ex: Exclusions): Promise<StagedModules> {
+  const { listFile, dir } = locationOf(j, work, ex);
   const before = readModuleList(listFile);
-  const update = j.request.modules?.update ?? [];
+  const update = work.update;
   const root = path.join(stagingDir, 'modules');
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
   requireFreeSpace(root, { bytes: update.reduce((n, m) => n + m.size, 0), files: update.length }, path.dirname(stagingDir));

@@ -25,7 +25,7 @@ import { versionsEqual } from '../kernel/version';
 
 import { packageKindOf } from './packageKind';
 import { InstallRequest, InstallRequestSchema } from './journal';
-import { ModuleHandoverSchema, verifyModuleHandover } from './moduleHandover';
+import { ModuleHandoverSchema, VerifiedModule, verifyModuleHandover } from './moduleHandover';
 import { SignedManifest, SignedManifestSchema } from './signedManifest';
 
 export { SignedManifestSchema, type SignedManifest } from './signedManifest';
@@ -95,8 +95,11 @@ export function assertSignedPipeline(file: ManifestFile, requestedKind: string, 
   }
 }
 
+/** A verified request: what the journal records, and the verified module updates when modules travel with it. */
+export type VerifiedRequest = InstallRequest & { modules?: { update: VerifiedModule[] } };
+
 /** The request as the side with rights carries it out: the expected bytes are the signed ones, not the caller's. */
-export function verifySignedRequest(request: unknown, trustedKeys: readonly string[]): InstallRequest {
+export function verifySignedRequest(request: unknown, trustedKeys: readonly string[]): VerifiedRequest {
   const parsed = SignedInstallRequestSchema.safeParse(request);
   if (!parsed.success) throw new LockstepError('E_USAGE', `The install request is invalid: ${describeZodIssues(parsed.error)}`);
   const r = parsed.data;
