@@ -9,7 +9,8 @@ import type { Platform } from '../kernel/catalogSchema';
 import type { PackageKind } from '../installer/journal';
 import { fileForPlatform, verifyManifest } from './feed/download';
 import { packageKindOf } from '../installer/packageKind';
-import { installWithModules, ModuleInstaller } from './moduleInstall';
+import { installWithModules, ModuleInstaller, modulesForStep } from './moduleInstall';
+import type { ModuleHandover } from '../installer/moduleHandover';
 import { KeptPackage, KeptPackageRecord } from './keptPackage';
 
 export interface InstallOutcome {
@@ -20,7 +21,7 @@ export interface InstallOutcome {
 
 /** The part of the installer this needs. */
 export interface StepInstaller {
-  install(input: { packagePath: string; sha512: string; kind: PackageKind; version: string; manifest: { text: string; signature: string } }): Promise<InstallOutcome>;
+  install(input: { packagePath: string; sha512: string; kind: PackageKind; version: string; manifest: { text: string; signature: string }; modules?: ModuleHandover }): Promise<InstallOutcome>;
   confirmHealthy(): boolean;
 }
 
@@ -40,12 +41,13 @@ export async function installDownloaded(state: Downloaded, d: InstallDownloadedD
   let outcome: InstallOutcome | null = null;
   let first: string | null = null;
   let installed: { file: string; record: KeptPackageRecord } | null = null;
-  const installApp = async (): Promise<void> => {
+  const installApp = async (handover: ModuleHandover | null): Promise<void> => {
     for (const [i, step] of state.steps.entries()) {
       const manifest = verifyManifest({ signed: JSON.parse(step.manifestText), signature: step.manifestSignature }, d.trustedKeys);
       const file = fileForPlatform(manifest, d.platform);
       if (i > 0) d.installer.confirmHealthy(); // a stepping stone never runs on its own; its successor follows at once
-      outcome = await d.installer.install({ packagePath: step.file, sha512: file.sha512, kind: packageKindOf(file.name), version: step.version, manifest: { text: step.manifestText, signature: step.manifestSignature } });
+      const last = i === state.steps.length - 1;
+      outcome = await d.installer.install({ packagePath: step.file, sha512: file.sha512, kind: packageKindOf(file.name), version: step.version, manifest: { text: step.manifestText, signature: step.manifestSignature }, ...modulesForStep(handover, last) });
       first ??= outcome.from;
       installed = { file: step.file, record: { version: step.version, name: file.name, size: file.size, sha512: file.sha512, blockMap: file.blockMap } };
     }
@@ -59,8 +61,8 @@ export async function installDownloaded(state: Downloaded, d: InstallDownloadedD
   return { from: first, to: last.to, elevation: last.elevation };
 }
 
-async function withModules(modules: ModuleInstaller | undefined, version: string, ticked: DownloadedModule[], installApp: () => Promise<void>): Promise<void> {
+async function withModules(modules: ModuleInstaller | undefined, version: string, ticked: DownloadedModule[], installApp: (handover: ModuleHandover | null) => Promise<void>): Promise<void> {
   if (modules) await installWithModules(modules, version, ticked, installApp);
   else if (ticked.length) throw new LockstepError('E_INTERNAL', 'Module packages were downloaded, but there is no module installer.');
-  else await installApp();
+  else await installApp(null);
 }

@@ -12,8 +12,10 @@
  * The price of living inside the install folder: installing the app replaces the folder's contents (a portable
  * package brings only its own tree). So the module set is carried across the install:
  *   prepare — before anything changes: every ticked package is checked against its signed module manifest (signature,
- *             size, SHA-512), the module location must be writable, and the modules that stay (unticked, compatible,
- *             incompatible-and-confirmed) are copied aside; a record of what goes where is written atomically.
+ *             size, SHA-512), and the modules that stay (unticked, compatible, incompatible-and-confirmed) are copied
+ *             aside; a record of what goes where is written atomically. When this user cannot write the module
+ *             location, nothing is copied: the installer's privileged helper carries and updates the modules in the
+ *             same elevated install as the app, verifying each package again itself (installer/modulePlacement.ts).
  *   (the app is installed by the installer, with its backup and rollback)
  *   place   — once the install folder reports the new version: each module folder is rebuilt from the new package or
  *             its carried copy, then the list is written (last, atomically). A module the app package itself brought
@@ -28,10 +30,11 @@ import { MachineConfig } from '../kernel/config';
 import { FeedContext, alreadyDownloaded, verifyModuleManifest } from './feed/download';
 import { VersionFileSource } from '../kernel/installation';
 import { Logger } from '../kernel/log';
+import { MODULES_DIR, type ModuleHandover } from '../installer/moduleHandover';
 import { defaultModulesFile, readInstalledModules } from './modules';
 import { compareVersions } from '../kernel/version';
 
-export const MODULES_DIR = 'modules';
+export { MODULES_DIR };
 const PENDING_FILE = 'pending.json';
 
 export interface ModuleLocation {
@@ -54,6 +57,8 @@ interface PendingEntry {
 
 interface PendingModules {
   format: 1;
+  /** The privileged helper carries and places the modules with the app (this user cannot write their folder). */
+  viaHelper?: true;
   /** The app version these modules go with: placed only once the install folder reports it. */
   forVersion: string;
   before: Record<string, string>;
@@ -61,6 +66,8 @@ interface PendingModules {
 }
 
 export interface ModuleInstallerDeps {
+  /** The app's install folder: modules this user cannot write are handed to its privileged helper only inside it. */
+  installDir: string;
   location: ModuleLocation;
   /** A private work folder in the download cache (carried copies and the pending record). */
   workDir: string;
@@ -81,15 +88,24 @@ export class ModuleInstaller {
     return path.join(this.deps.workDir, PENDING_FILE);
   }
 
-  /** Before the app install; throws with nothing changed when a package does not verify or the location is read-only. */
-  async prepare(forVersion: string, ticked: readonly DownloadedModule[]): Promise<void> {
+  /**
+   * Before the app install; throws with nothing changed when a package does not verify. Returns what to hand to the
+   * installer when this user cannot write the modules (its privileged helper then carries and places them, in the
+   * same elevation as the app); null when the modules are carried here.
+   */
+  async prepare(forVersion: string, ticked: readonly DownloadedModule[]): Promise<ModuleHandover | null> {
     const { location, workDir } = this.deps;
     const before = readInstalledModules(location.listFile);
     for (const m of ticked) await this.verify(m, before);
     this.discard();
-    if (Object.keys(before).length === 0) return; // no modules: nothing to carry, nothing to update
-    assertWritable(path.dirname(location.listFile));
-    if (fs.existsSync(location.dir)) assertWritable(location.dir);
+    if (Object.keys(before).length === 0) return null; // no modules: nothing to carry, nothing to update
+    if (!locationWritable(location, Object.keys(before))) {
+      // Only where the app's backup holds the modules too (the install folder), so one revert restores both.
+      assertInside(this.deps.installDir, location);
+      writeAtomic(this.pendingFile, JSON.stringify({ format: 1, viaHelper: true, forVersion, before, entries: [] } satisfies PendingModules, null, 2));
+      this.deps.log.info('modules.via-helper', { forVersion, update: ticked.map((m) => `${m.id}@${m.version}`) });
+      return { update: ticked.map((m) => ({ id: m.id, packagePath: m.file, manifest: { text: m.manifestText, signature: m.manifestSignature } })) };
+    }
 
     const entries: PendingEntry[] = [];
     for (const [id, version] of Object.entries(before)) {
@@ -108,6 +124,7 @@ export class ModuleInstaller {
     }
     writeAtomic(this.pendingFile, JSON.stringify({ format: 1, forVersion, before, entries } satisfies PendingModules, null, 2));
     this.deps.log.info('modules.prepared', { forVersion, update: ticked.map((m) => `${m.id}@${m.version}`), carry: entries.filter((e) => !ticked.some((m) => m.id === e.id)).map((e) => e.id) });
+    return null;
   }
 
   /** After the app install. Returns the module list written, or null when nothing was pending. */
@@ -123,6 +140,12 @@ export class ModuleInstaller {
     }
     const { location } = this.deps;
     const after = readInstalledModules(location.listFile);
+    if (pending.viaHelper) {
+      // The helper placed them inside the install, before the app install reported done.
+      this.discard();
+      this.deps.log.info('modules.installed', { version: installed, modules: after, by: 'helper' });
+      return after;
+    }
     const brought = new Set(Object.keys(after).filter((id) => after[id] !== pending.before[id]));
     const list: Record<string, string> = { ...after };
     fs.mkdirSync(location.dir, { recursive: true });
@@ -171,14 +194,41 @@ export class ModuleInstaller {
   }
 }
 
-/** A real write test (permission bits and ACLs say too little, S9): create and remove a file. */
-function assertWritable(dir: string): void {
+const NO_RIGHTS = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/** A real write test (permission bits and ACLs say too little, S9): create and remove a file. False: no rights. */
+function writable(dir: string): boolean {
   const probe = path.join(dir, `.lockstep-write-probe-${process.pid}`);
   try {
     fs.writeFileSync(probe, '');
     fs.rmSync(probe, { force: true });
+    return true;
   } catch (err) {
-    throw new LockstepError('E_NOT_PERMITTED', `Modules cannot be installed: ${dir} is not writable for this user (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Nothing was changed.`, { folder: dir });
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (NO_RIGHTS.has(code)) return false;
+    throw new LockstepError('E_NOT_PERMITTED', `Modules cannot be installed: ${dir} cannot be written (${code || (err as Error).message}). Nothing was changed.`, { folder: dir });
+  }
+}
+
+/** The list's folder, the modules folder and every installed module's own folder (each is replaced whole). */
+function locationWritable(location: ModuleLocation, ids: readonly string[]): boolean {
+  const folders = [path.dirname(location.listFile), location.dir, ...ids.map((id) => path.join(location.dir, id))];
+  return folders.every((dir) => !isFolder(dir) || writable(dir));
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The privileged helper carries modules only where the app's backup holds them: inside the install folder. */
+function assertInside(installDir: string, location: ModuleLocation): void {
+  const rel = path.relative(path.resolve(installDir), path.resolve(location.dir));
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new LockstepError('E_NOT_PERMITTED', `Modules cannot be installed: ${location.dir} is not writable for this user and lies outside the install folder, where the privileged installer cannot back them up with the app. Nothing was changed. Keep the module list in the install folder, or let the users write the modules folder.`, { folder: location.dir });
   }
 }
 
@@ -199,13 +249,14 @@ function writeAtomic(file: string, text: string): void {
 
 /**
  * The whole "install the update": prepare the modules, install the app (the caller's installer, every chain step),
- * place the modules. A failed app install leaves the modules as they were (its backup restores them).
+ * place the modules. A failed app install leaves the modules as they were (its backup restores them). With a
+ * handover, `installApp` must give it to the installer: `modulesForStep` says what each chain step carries.
  */
-export async function installWithModules<T>(modules: ModuleInstaller, forVersion: string, ticked: readonly DownloadedModule[], installApp: () => Promise<T>): Promise<{ app: T; modules: Record<string, string> | null }> {
-  await modules.prepare(forVersion, ticked);
+export async function installWithModules<T>(modules: ModuleInstaller, forVersion: string, ticked: readonly DownloadedModule[], installApp: (handover: ModuleHandover | null) => Promise<T>): Promise<{ app: T; modules: Record<string, string> | null }> {
+  const handover = await modules.prepare(forVersion, ticked);
   let app: T;
   try {
-    app = await installApp();
+    app = await installApp(handover);
   } catch (err) {
     modules.discard();
     throw err;
@@ -218,10 +269,20 @@ export async function installWithModules<T>(modules: ModuleInstaller, forVersion
   }
 }
 
+/**
+ * What one step of a chain hands to the installer: every step carries the installed modules across (an elevated
+ * install replaces the folder holding them), the last one also brings the updates.
+ */
+export function modulesForStep(handover: ModuleHandover | null, last: boolean): { modules: ModuleHandover } | Record<string, never> {
+  if (!handover) return {};
+  return { modules: last ? handover : { update: [] } };
+}
+
 /** The module installer of a workstation: the configured (or default) module list, work folder in the download cache. */
 export function moduleInstallerFor(config: MachineConfig, feed: Pick<FeedContext, 'cacheDir' | 'trustedKeys' | 'log'>): ModuleInstaller {
   const installed = new VersionFileSource(config.installDir);
   return new ModuleInstaller({
+    installDir: config.installDir,
     location: moduleLocation(config.feed?.modulesFile ?? defaultModulesFile(config.installDir)),
     workDir: path.join(feed.cacheDir, 'module-install'),
     trustedKeys: feed.trustedKeys,

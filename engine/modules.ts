@@ -13,12 +13,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LockstepError } from '../contract/errors';
+import { MODULES_FILE } from '../installer/moduleHandover';
 import type { ModuleStatus, ModuleStatusType } from '../contract/update';
 import { CatalogModule } from '../kernel/catalogSchema';
 import { compareVersions, isVersion } from '../kernel/version';
 import { satisfies } from '../kernel/versionRange';
 
-export const MODULES_FILE = 'lockstep-modules.json';
+export { MODULES_FILE };
 
 export type { ModuleStatus, ModuleStatusType };
 

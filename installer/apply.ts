@@ -11,6 +11,7 @@ import { Exclusions, clearInto, copyOut, moveBack, moveIn, moveOut, parkData, re
 import { diskFullOr, removeTree } from './fsOps';
 import { InstallRequest, Journal, StateDir, advance, readJournal, withError } from './journal';
 import { stagedRootFor, versionFileIn } from './layout';
+import { ModuleWork, StagedModules, placeModules, stageModules } from './modulePlacement';
 import { stagePackage } from './package';
 import { runInPlaceInstaller } from './runners';
 import { Spawner } from './spawn';
@@ -21,6 +22,8 @@ export interface InstallSettings {
   dataFolders: readonly string[];
   keepBackups: number;
   healthTimeoutMs: number;
+  /** The installed modules' list file (machine configuration: feed.modulesFile); absent: in the install folder. */
+  modulesFile?: string;
 }
 
 export interface ApplyContext {
@@ -74,9 +77,9 @@ function installFailed(err: unknown, restored: boolean): LockstepError {
  * anywhere (a journal write included) ends in E_DISK_FULL, and the staging copy is removed at once so the space
  * comes back before the journal's last step is written.
  */
-export async function runApply(start: Journal, ctx: ApplyContext): Promise<Journal> {
+export async function runApply(start: Journal, ctx: ApplyContext, modules: ModuleWork | null = null): Promise<Journal> {
   try {
-    return await applyPhases(start, ctx);
+    return await applyPhases(start, ctx, modules);
   } catch (err) {
     removeTree(ctx.state.staging(start.request.id));
     const e = diskFullOr(err, start.installDir);
@@ -117,7 +120,7 @@ function stagingFailed(j: Journal, ctx: ApplyContext, err: unknown): Journal {
   return advance(ctx.state, j, 'failed', withError(j, e.toInfo()));
 }
 
-async function applyPhases(start: Journal, ctx: ApplyContext): Promise<Journal> {
+async function applyPhases(start: Journal, ctx: ApplyContext, moduleWork: ModuleWork | null): Promise<Journal> {
   const { state, log } = ctx;
   const id = start.request.id;
   const ex = exclusionsFor(start);
@@ -126,6 +129,7 @@ async function applyPhases(start: Journal, ctx: ApplyContext): Promise<Journal> 
 
   j = advance(state, j, 'staging');
   let staged: string;
+  let modules: StagedModules | null = null;
   try {
     staged = (await stagePackage(j.request.kind, j.request.packagePath, { sha512: j.request.sha512, size: j.request.size }, state.staging(id))).path;
     if (j.request.kind === 'portable') {
@@ -135,6 +139,7 @@ async function applyPhases(start: Journal, ctx: ApplyContext): Promise<Journal> 
         throw new LockstepError('E_INSTALL_FAILED', `The package holds version ${stagedVersion ?? '(none)'}, not ${j.request.toVersion}. Nothing was installed.`, { found: stagedVersion });
       }
     }
+    if (moduleWork) modules = await stageModules(j, moduleWork, state.staging(id), ex);
   } catch (err) {
     return stagingFailed(j, ctx, err);
   }
@@ -170,6 +175,8 @@ async function applyPhases(start: Journal, ctx: ApplyContext): Promise<Journal> 
     if (!installed || !versionsEqual(installed, j.request.toVersion)) {
       throw new LockstepError('E_INSTALL_FAILED', `After installing, the install folder reports version ${installed ?? '(none)'} instead of ${j.request.toVersion}. The previous version was restored.`, { found: installed });
     }
+    // Still inside the install: a module that cannot be placed reverts the app too (the backup holds the old modules).
+    if (modules) placeModules(modules, log);
   } catch (err) {
     const e = installFailed(diskFullOr(err, where), true);
     log.error('apply.install-failed', { id, code: e.code, message: e.message });

@@ -15,6 +15,7 @@ import { trustedKeys } from '../kernel/trust';
 import { InstallSettings } from './apply';
 import { Elevator, PrivilegedCommand } from './elevation/types';
 import { diskFullOr } from './fsOps';
+import { ModuleHandover } from './moduleHandover';
 import { Journal, PackageKind, StateDir, newInstallId, readJournal } from './journal';
 import { sha512Matches } from './package';
 import { RESULT_MARKER, settingsFrom } from './privilegedApply';
@@ -48,6 +49,11 @@ export interface InstallInput {
   manifest: SignedManifest;
   /** Optional cross-check by the caller: when given it must be the signed SHA-512 (hex or base64). */
   sha512?: string;
+  /**
+   * The installed modules, when this user cannot write their folder: carried and updated by the privileged helper in
+   * the same elevated session as the app (moduleHandover.ts). Given, the install always goes through the helper.
+   */
+  modules?: ModuleHandover;
 }
 
 export interface InstallOutcome {
@@ -88,9 +94,10 @@ export class Installer {
 
   async install(input: InstallInput): Promise<InstallOutcome> {
     assertMayUpdate(this.deps.config.installer.allowedUsers, this.deps.user);
-    const request: SignedInstallRequest = { id: newInstallId(), kind: input.kind, packagePath: path.resolve(input.packagePath), toVersion: input.version, manifest: input.manifest };
+    const modules = input.modules ? { update: input.modules.update.map((m) => ({ ...m, packagePath: path.resolve(m.packagePath) })) } : undefined;
+    const request: SignedInstallRequest = { id: newInstallId(), kind: input.kind, packagePath: path.resolve(input.packagePath), toVersion: input.version, manifest: input.manifest, ...(modules ? { modules } : {}) };
     if (!fs.existsSync(request.packagePath)) throw new LockstepError('E_USAGE', `The package ${request.packagePath} does not exist.`);
-    const writable = this.canWrite();
+    const writable = !modules && this.canWrite();
     // Fail early, before any elevation prompt, on a package the side with rights would refuse anyway.
     try {
       await precheckSigned(request, this.keys, input.sha512, !writable);
@@ -99,7 +106,7 @@ export class Installer {
       this.deps.log.warn('install.refused', { id: request.id, to: input.version, file: request.packagePath, user: this.deps.user, code: e.code, message: e.message });
       throw e;
     }
-    this.deps.log.info('install.start', { id: request.id, to: input.version, kind: input.kind, user: this.deps.user, elevate: !writable });
+    this.deps.log.info('install.start', { id: request.id, to: input.version, kind: input.kind, user: this.deps.user, elevate: !writable, ...(modules ? { modules: modules.update.map((m) => m.id) } : {}) });
     let journal: Journal;
     let elevation = 'none';
     if (writable) {

@@ -2,10 +2,11 @@
  * The privileged helper: the only code that runs with rights (`sudo`/`pkexec`/`su` on Linux, UAC on Windows, the
  * macOS authorization prompt). It reads the trusted machine configuration from the one location fixed
  * at build time (machineConfigLocation.ts; refused unless only root can change it and every folder above it) and a
- * request file naming just the package, its kind, the version and the vendor-signed manifest of that version —
- * every folder, data exclusion, policy and trusted vendor key comes from the configuration (and the app), so the
- * invoking user cannot steer the elevated process anywhere else, nor make it install anything the vendor did not sign
- * (S18: signedRequest.ts verifies the manifest, staging checks the bytes against its SHA-512 and size).
+ * request file naming just the package, its kind, the version and the vendor-signed manifest of that version (and,
+ * when the user cannot write the modules, each updated module's package and signed module manifest) — every folder,
+ * data exclusion, policy and trusted vendor key comes from the configuration (and the app), so the invoking user
+ * cannot steer the elevated process anywhere else, nor make it install anything the vendor did not sign (S18:
+ * signedRequest.ts and moduleHandover.ts verify the manifests, staging checks the bytes against their SHA-512 and size).
  *
  * Its command line has one shape a sudoers rule can name exactly (sudoersRule below), with no variables:
  *
@@ -44,6 +45,7 @@ export function settingsFrom(config: MachineConfig): InstallSettings {
     dataFolders: config.installer.dataFolders,
     keepBackups: config.installer.keepBackups,
     healthTimeoutMs: config.installer.healthTimeoutMs,
+    ...(config.feed?.modulesFile ? { modulesFile: config.feed.modulesFile } : {}),
   };
 }
 
@@ -144,7 +146,7 @@ export async function runPrivilegedMain(argv: string[], env: NodeJS.ProcessEnv =
     const settings = settingsFrom(config);
     // A request is read and judged before anything is written (the log and state folders included).
     const request = args.request === null ? null : readRequest(args.request, asRootForOther ? who.uid : null);
-    if (request && asRootForOther) assertReadableBy(request.packagePath, who.uid);
+    if (request && asRootForOther) for (const file of [request.packagePath, ...(request.modules?.update ?? []).map((m) => m.packagePath)]) assertReadableBy(file, who.uid);
     if (request) assertAboveFloor(request.toVersion, config.fleet?.securityFloor);
     const log = new RotatingFileLogger(new StateDir(settings.stateDir).logFile, config.log.maxBytes, config.log.keep);
     const rc = { settings, log, spawner: nodeSpawner, startedBy: who.name };

@@ -25,23 +25,14 @@ import { versionsEqual } from '../kernel/version';
 
 import { packageKindOf } from './packageKind';
 import { InstallRequest, InstallRequestSchema } from './journal';
+import { ModuleHandoverSchema, VerifiedModule, verifyModuleHandover } from './moduleHandover';
+import { SignedManifest, SignedManifestSchema } from './signedManifest';
 
-/** A manifest is a few hundred bytes per file; anything near this bound is not one. */
-const MAX_MANIFEST_CHARS = 128 * 1024;
-
-export const SignedManifestSchema = z
-  .object({
-    /** canonicalJson(manifest) as signed (DownloadedStep.manifestText, Release.manifest). */
-    text: z.string().min(2).max(MAX_MANIFEST_CHARS),
-    /** "ed25519:<keyId>:<base64>" (DownloadedStep.manifestSignature, Release.manifestSignature). */
-    signature: z.string().max(200),
-  })
-  .strict();
-export type SignedManifest = z.infer<typeof SignedManifestSchema>;
+export { SignedManifestSchema, type SignedManifest } from './signedManifest';
 
 /** What the unprivileged side sends: no hash of its own choosing, no keys, no folders. */
 export const SignedInstallRequestSchema = InstallRequestSchema.pick({ id: true, kind: true, packagePath: true, toVersion: true })
-  .extend({ manifest: SignedManifestSchema })
+  .extend({ manifest: SignedManifestSchema, modules: ModuleHandoverSchema.optional() })
   .strict();
 export type SignedInstallRequest = z.infer<typeof SignedInstallRequestSchema>;
 
@@ -104,14 +95,18 @@ export function assertSignedPipeline(file: ManifestFile, requestedKind: string, 
   }
 }
 
+/** A verified request: what the journal records, and the verified module updates when modules travel with it. */
+export type VerifiedRequest = InstallRequest & { modules?: { update: VerifiedModule[] } };
+
 /** The request as the side with rights carries it out: the expected bytes are the signed ones, not the caller's. */
-export function verifySignedRequest(request: unknown, trustedKeys: readonly string[]): InstallRequest {
+export function verifySignedRequest(request: unknown, trustedKeys: readonly string[]): VerifiedRequest {
   const parsed = SignedInstallRequestSchema.safeParse(request);
   if (!parsed.success) throw new LockstepError('E_USAGE', `The install request is invalid: ${describeZodIssues(parsed.error)}`);
   const r = parsed.data;
   const { file, keyId } = verifySignedManifest(r.manifest, trustedKeys, r.packagePath, r.toVersion);
   assertSignedPipeline(file, r.kind, platformOf(process.platform));
-  return { id: r.id, kind: r.kind, packagePath: r.packagePath, toVersion: r.toVersion, sha512: file.sha512, size: file.size, signedBy: keyId };
+  const modules = r.modules ? { update: verifyModuleHandover(r.modules, trustedKeys, r.toVersion) } : undefined;
+  return { id: r.id, kind: r.kind, packagePath: r.packagePath, toVersion: r.toVersion, sha512: file.sha512, size: file.size, signedBy: keyId, ...(modules ? { modules } : {}) };
 }
 
 /** The same SHA-512 written as hex (128 digits) or base64 (electron-builder, the manifest). */

@@ -11,9 +11,10 @@ import { ApplyContext, InstallSettings, newJournal, runApply } from './apply';
 import { pruneBackups } from './backup';
 import { diskFullOr } from './fsOps';
 import { guardRecordedFloor } from './floorGuard';
-import { InstallRequest, Journal, StateDir, advance, archiveJournal, readJournal, writeJournal, TERMINAL } from './journal';
+import { Journal, StateDir, advance, archiveJournal, readJournal, writeJournal, TERMINAL } from './journal';
 import { decideRecovery, healthConfirmed, recover, removeHealthMarker } from './recovery';
-import { SignedInstallRequest, verifySignedRequest } from './signedRequest';
+import { MODULES_FILE } from './moduleHandover';
+import { SignedInstallRequest, VerifiedRequest, verifySignedRequest } from './signedRequest';
 import { Spawner } from './spawn';
 
 export interface RightsContext {
@@ -91,7 +92,7 @@ function settlePrevious(state: StateDir, previous: Journal | null): void {
  * not even the journal; the package bytes are then checked against the signed SHA-512 and size while staging reads them.
  */
 export async function applyWithRights(signedRequest: SignedInstallRequest, rc: RightsContext, trustedKeys: readonly string[]): Promise<Journal> {
-  let request: InstallRequest;
+  let request: VerifiedRequest;
   try {
     request = verifySignedRequest(signedRequest, trustedKeys);
     guardRecordedFloor(rc.settings.stateDir, request.toVersion, signedRequest.manifest.text, rc.log);
@@ -107,7 +108,7 @@ export async function applyWithRights(signedRequest: SignedInstallRequest, rc: R
   });
 }
 
-async function applyLocked(request: InstallRequest, state: StateDir, rc: RightsContext): Promise<Journal> {
+async function applyLocked({ modules, ...request }: VerifiedRequest, state: StateDir, rc: RightsContext): Promise<Journal> {
   state.ensure();
   return withLock(state, async () => {
     settlePrevious(state, await recoverUnlocked(state, rc));
@@ -116,7 +117,8 @@ async function applyLocked(request: InstallRequest, state: StateDir, rc: RightsC
     if (removed.length) rc.log.info('apply.pruned-backups', { removed });
     const journal = newJournal(request, rc.settings, rc.startedBy, (rc.now ?? (() => new Date()))());
     writeJournal(state, journal);
-    rc.log.info('apply.start', { id: request.id, kind: request.kind, to: request.toVersion, from: journal.fromVersion, by: rc.startedBy, signedBy: request.signedBy, size: request.size });
-    return runApply(journal, applyContext(state, rc));
+    rc.log.info('apply.start', { id: request.id, kind: request.kind, to: request.toVersion, from: journal.fromVersion, by: rc.startedBy, signedBy: request.signedBy, size: request.size, ...(modules ? { modules: modules.update.map((m) => `${m.id}@${m.version}`) } : {}) });
+    const work = modules ? { update: modules.update, listFile: rc.settings.modulesFile ?? path.join(rc.settings.installDir, MODULES_FILE) } : null;
+    return runApply(journal, applyContext(state, rc), work);
   });
 }

@@ -11,7 +11,7 @@ import type { DownloadedModule } from '../../contract/update';
 import { loadMachineConfig } from '../../kernel/config';
 import { defaultCacheDir } from '../../engine/feed/context';
 import { packageKindOf } from '../../installer/packageKind';
-import { installWithModules, moduleInstallerFor } from '../../engine/moduleInstall';
+import { installWithModules, moduleInstallerFor, modulesForStep } from '../../engine/moduleInstall';
 import { trustedKeys } from '../../kernel/trust';
 import { readManifestFile } from '../../installer/manifestInput';
 import { Command } from '../command';
@@ -50,12 +50,12 @@ export const installUpdate: Command = {
     const installer = installerFor(config, ctx.host, log, { prompt: stdinPrompt(ctx) });
     const moduleInstaller = moduleInstallerFor(config, { cacheDir: config.feed?.cacheDir ?? defaultCacheDir(config), trustedKeys: trustedKeys(config), log });
     const target = steps[steps.length - 1]!.version!;
-    const { app, modules: list } = await installWithModules(moduleInstaller, target, modules, async () => {
+    const { app, modules: list } = await installWithModules(moduleInstaller, target, modules, async (handover) => {
       const outcomes = [];
       for (const [i, step] of steps.entries()) {
         if (i > 0) installer.confirmHealthy(); // a stepping stone never runs on its own; its successor follows at once
         if (steps.length > 1) ctx.progress(`Installing ${step.version} (${i + 1} of ${steps.length})…`);
-        outcomes.push(await installer.install({ packagePath: step.file!, version: step.version!, kind: packageKindOf(path.basename(step.file!)), manifest: step.manifest }));
+        outcomes.push(await installer.install({ packagePath: step.file!, version: step.version!, kind: packageKindOf(path.basename(step.file!)), manifest: step.manifest, ...modulesForStep(handover, i === steps.length - 1) }));
       }
       return outcomes;
     });

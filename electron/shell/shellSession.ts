@@ -28,6 +28,7 @@ import { FeedContext } from '../../engine/feed/download';
 import type { OutdatedNotice } from '../../engine/fleet/releaseWatcher';
 import { installDownloaded } from '../../engine/installDownloaded';
 import { ModuleInstaller } from '../../engine/moduleInstall';
+import type { ModuleHandover } from '../../installer/moduleHandover';
 import { parseStartTime } from '../../engine/schedule';
 import { GateResult } from '../../engine/startupGate';
 import { UpdateService } from '../../engine/updateService';
@@ -39,7 +40,7 @@ import { workstationGrace } from '../../engine/grace';
 
 /** The part of the installer (installer/installer.ts) the shell uses. */
 export interface InstallerPort {
-  install(input: { packagePath: string; sha512: string; kind: PackageKind; version: string; manifest: { text: string; signature: string } }): Promise<{ from: string | null; to: string; elevation: string }>;
+  install(input: { packagePath: string; sha512: string; kind: PackageKind; version: string; manifest: { text: string; signature: string }; modules?: ModuleHandover }): Promise<{ from: string | null; to: string; elevation: string }>;
   recoverInstall(): Promise<unknown>;
   confirmHealthy(): boolean;
 }

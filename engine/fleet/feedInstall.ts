@@ -7,7 +7,7 @@ import { LockstepError } from '../../contract/errors';
 import { fetchCatalog } from '../catalog';
 import { MachineConfig } from '../../kernel/config';
 import { downloadModule, downloadVersion } from '../feed/download';
-import { installWithModules, moduleInstallerFor } from '../moduleInstall';
+import { installWithModules, moduleInstallerFor, modulesForStep } from '../moduleInstall';
 import { moduleStatuses } from '../modules';
 import { Logger } from '../../kernel/log';
 import { compareVersions } from '../../kernel/version';
@@ -29,8 +29,8 @@ export async function installFromFeed(config: MachineConfig, version: string, de
     const signed = catalog.modules.find((m) => m.id === u.id)!.versions.find((v) => compareVersions(v.version, u.updateTo!) === 0)!.manifest!;
     ticked.push(await downloadModule(ctx, signed));
   }
-  const { app: out } = await installWithModules(modules, got.version, ticked, () =>
-    installer.install({ packagePath: got.file, sha512: got.fileInfo.sha512, kind: packageKindOf(got.fileInfo.name), version: got.version, manifest: { text: got.manifestText, signature: got.manifestSignature } }),
+  const { app: out } = await installWithModules(modules, got.version, ticked, (handover) =>
+    installer.install({ packagePath: got.file, sha512: got.fileInfo.sha512, kind: packageKindOf(got.fileInfo.name), version: got.version, manifest: { text: got.manifestText, signature: got.manifestSignature }, ...modulesForStep(handover, true) }),
   );
   installer.confirmHealthy(); // the simulated app "started healthily" at once
   await ctx.keptPackage?.keep(got.file, { version: got.version, name: got.fileInfo.name, size: got.fileInfo.size, sha512: got.fileInfo.sha512, blockMap: got.fileInfo.blockMap }, 'copy');

@@ -25,14 +25,15 @@ import { FloorRecord, UNKNOWN_FLOOR, higherFloor, raiseLocalFloor, readLocalFloo
 import { packageKindOf } from '../../installer/packageKind';
 import { SlotClock, acquireSlot, realClock } from './transferSlots';
 import { checkAssembled, verifyStoredRelease } from './verify';
-import { ModuleInstaller, installWithModules } from '../moduleInstall';
+import { ModuleInstaller, installWithModules, modulesForStep } from '../moduleInstall';
+import type { ModuleHandover } from '../../installer/moduleHandover';
 import { KeptPackage } from '../keptPackage';
 import { BlockStore } from '../../db/blockStore';
 import { BlockTransferResult, downloadBlocks } from './blockTransfer';
 
 /** The installer's entry point as the fleet needs it (installer/installer.ts Installer.install). */
 export interface PackageInstaller {
-  install(input: { packagePath: string; sha512: string; kind: PackageKind; version: string; manifest: { text: string; signature: string } }): Promise<{ from: string | null; to: string; elevation: string }>;
+  install(input: { packagePath: string; sha512: string; kind: PackageKind; version: string; manifest: { text: string; signature: string }; modules?: ModuleHandover }): Promise<{ from: string | null; to: string; elevation: string }>;
 }
 
 export interface FleetUpgraderDeps {
@@ -89,8 +90,8 @@ export class FleetUpgrader implements Upgrader {
       await this.checkDirection(target, statedFloor(manifest.securityFloor));
       const kind = packageKindOf(file.name);
       const packagePath = await this.fetch(release, file);
-      const installApp = () =>
-        this.d.installer.install({ packagePath, sha512: file.sha512, kind, version: release.version, manifest: { text: release.manifest ?? '', signature: release.manifestSignature ?? '' } });
+      const installApp = (handover: ModuleHandover | null = null) =>
+        this.d.installer.install({ packagePath, sha512: file.sha512, kind, version: release.version, manifest: { text: release.manifest ?? '', signature: release.manifestSignature ?? '' }, ...modulesForStep(handover, true) });
       let outcome: Awaited<ReturnType<typeof installApp>>;
       if (this.d.modules) {
         // The modules released with this version are fetched and checked before anything is installed.
