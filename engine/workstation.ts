@@ -24,6 +24,7 @@ import { SchemaSetup } from './schema/setup';
 import { HostSchemaOptions, installedSchemaSetup } from './clientSchema/compose';
 import { migrationSettings } from './schema/settings';
 import { trustedKeys } from '../kernel/trust';
+import { schemaLevelBlock } from './gateDecision';
 
 export interface Workstation {
   config: MachineConfig;
@@ -135,7 +136,11 @@ export async function openWorkstation(configOrFile: MachineConfig | string, deps
     { channel: config.channel, policy: config.outdatedPolicy, ring: config.workstation.ring, ...schema },
     deps.upgrader ?? fleetParts.upgrader,
   );
-  const watcher = new ReleaseWatcher(() => gate.evaluate(), log, { policy: config.outdatedPolicy, checkIntervalMs: fleetParts.settings.checkIntervalMs });
+  const watcher = new ReleaseWatcher(() => gate.evaluate(), log, {
+    policy: config.outdatedPolicy,
+    checkIntervalMs: fleetParts.settings.checkIntervalMs,
+    schemaBlock: (installedVersion, snapshot) => schemaLevelBlock(installedVersion, schemaSetup.claim, snapshot.schemaLevel ?? null),
+  });
   // The start's heartbeat is written after the gate decided: closing lets it land first.
   const close = async () => {
     await gate.settled();
