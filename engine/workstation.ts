@@ -38,7 +38,7 @@ export interface Workstation {
   fleetParts: FleetParts;
   /** Tells a running app when the gate would no longer let it start (a newer release, or its own withdrawn). */
   watcher: ReleaseWatcher;
-  /** The installed version's schema claim and migrations, when the composition was given them. */
+  /** The installed version's schema claim and migrations: the caller's, else read at open (what the gate and ledger use). */
   schema: SchemaSetup | null;
   /** Convergence, failures, stale and retired workstations (release management, `lockstep fleet`). */
   fleetView: FleetView;
@@ -147,5 +147,5 @@ export async function openWorkstation(configOrFile: MachineConfig | string, deps
     await db.close();
   };
   const fleetView = new FleetView(fleet, identity, log, { channel: config.channel, policy: config.outdatedPolicy, ...(admin ? { admin } : {}) });
-  return { config, identity, db, fleet, ledger, gate, log, fleetParts, watcher, schema: deps.schema ?? null, fleetView, close };
+  return { config, identity, db, fleet, ledger, gate, log, fleetParts, watcher, schema: schemaSetup, fleetView, close };
 }

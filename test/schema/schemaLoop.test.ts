@@ -200,6 +200,9 @@ for (const backend of backends().filter((b) => b.name !== 'mssql')) {
       await installFromFeedProcess(tester, '2.0.0');
       const told = await gate(tester);
       assert.deepEqual(told.decision.migration, { from: 2, to: 3, worksOnCurrent: false }, JSON.stringify(told));
+      // `schema status` there says the same, from the installed version's own signed claim (2.0 is not in the database yet).
+      const status = (await tester.json<{ level: { level: number }; installed: { version: string; claimFrom: string; worksOnCurrent: boolean; migration: unknown } }>(['schema', 'status'])).body;
+      assert.deepEqual([status.level.level, status.installed], [2, { ...status.installed, version: '2.0.0', claimFrom: 'installation', worksOnCurrent: false, migration: { from: 2, to: 3 } }]);
       const trial2 = await openDesk(tester);
       assert.notEqual(trial2.start.started.type, 'go-on');
       const refused = await trial2.desk.send('list');
