@@ -20,6 +20,12 @@ export interface DemoSchema {
 /** Where a demo package carries its migrations, relative to its top (the install folder). */
 export const DEMO_MIGRATIONS_FOLDER = 'migrations';
 
+/** The example client's migrations (examples/customer-list/migrations), which `lockstep demo`'s versions carry. */
+export function exampleMigrationsDir(): string {
+  // build/authoring → the package's top, where examples/ lies beside build/.
+  return path.resolve(__dirname, '..', '..', 'examples', 'customer-list', 'migrations');
+}
+
 /** Adds the version's migration files to `packageFiles` and returns the claim to sign. */
 export function packSchema(schema: DemoSchema, packageFiles: Record<string, Buffer | string>, staging: string): SchemaClaim {
   if (!schema.migrationsDir) return buildSchemaClaim({ works: schema.works, brings: schema.brings });

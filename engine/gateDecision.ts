@@ -67,6 +67,11 @@ export function decideWithSchema(f: GateFacts, schema: SchemaFacts): GateDecisio
   }
 }
 
+/** Why a version may not use the database at `level` (E_SCHEMA_LEVEL); null where it works on that level. */
+export function schemaLevelBlock(installed: string, claim: SchemaClaim | null, level: number | null): ErrorInfo | null {
+  return claim && !worksOn(claim, level) ? levelReason(installed, claim, level) : null;
+}
+
 function levelReason(installed: string, claim: SchemaClaim, level: number | null): ErrorInfo {
   const works = describeWorks(claim);
   return { code: 'E_SCHEMA_LEVEL', message: `Version ${installed} works on schema levels ${works}; the database is at level ${level ?? 0}.`, details: { version: installed, level: level ?? 0, works } };

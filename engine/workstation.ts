@@ -24,6 +24,7 @@ import { SchemaSetup } from './schema/setup';
 import { HostSchemaOptions, installedSchemaSetup } from './clientSchema/compose';
 import { migrationSettings } from './schema/settings';
 import { trustedKeys } from '../kernel/trust';
+import { schemaLevelBlock } from './gateDecision';
 
 export interface Workstation {
   config: MachineConfig;
@@ -37,7 +38,7 @@ export interface Workstation {
   fleetParts: FleetParts;
   /** Tells a running app when the gate would no longer let it start (a newer release, or its own withdrawn). */
   watcher: ReleaseWatcher;
-  /** The installed version's schema claim and migrations, when the composition was given them. */
+  /** The installed version's schema claim and migrations: the caller's, else read at open (what the gate and ledger use). */
   schema: SchemaSetup | null;
   /** Convergence, failures, stale and retired workstations (release management, `lockstep fleet`). */
   fleetView: FleetView;
@@ -135,12 +136,16 @@ export async function openWorkstation(configOrFile: MachineConfig | string, deps
     { channel: config.channel, policy: config.outdatedPolicy, ring: config.workstation.ring, ...schema },
     deps.upgrader ?? fleetParts.upgrader,
   );
-  const watcher = new ReleaseWatcher(() => gate.evaluate(), log, { policy: config.outdatedPolicy, checkIntervalMs: fleetParts.settings.checkIntervalMs });
+  const watcher = new ReleaseWatcher(() => gate.evaluate(), log, {
+    policy: config.outdatedPolicy,
+    checkIntervalMs: fleetParts.settings.checkIntervalMs,
+    schemaBlock: (installedVersion, snapshot) => schemaLevelBlock(installedVersion, schemaSetup.claim, snapshot.schemaLevel ?? null),
+  });
   // The start's heartbeat is written after the gate decided: closing lets it land first.
   const close = async () => {
     await gate.settled();
     await db.close();
   };
   const fleetView = new FleetView(fleet, identity, log, { channel: config.channel, policy: config.outdatedPolicy, ...(admin ? { admin } : {}) });
-  return { config, identity, db, fleet, ledger, gate, log, fleetParts, watcher, schema: deps.schema ?? null, fleetView, close };
+  return { config, identity, db, fleet, ledger, gate, log, fleetParts, watcher, schema: schemaSetup, fleetView, close };
 }

@@ -7,7 +7,7 @@
  */
 import type { Knex } from 'knex';
 import { LockstepError } from '../../contract/errors';
-import type { GateDecision } from '../../contract/gate';
+import { GateDecision, mayUseDatabase } from '../../contract/gate';
 import type { WindowKind } from '../../contract/ipc';
 import type { Locale } from '../../contract/messages';
 import type { Shell } from './compose';
@@ -124,7 +124,8 @@ export class LockstepHost {
   mayUseDatabase(): boolean {
     const gate = this.shell.session.snapshot().gate;
     if (!this.action || this.action.type === 'restarting' || !gate) return false;
-    return gate.type !== 'outdated' || gate.policy === 'warn';
+    // The gate's own rule: besides `block`, a test installation whose version needs a migration first stays off it.
+    return mayUseDatabase(gate);
   }
 
   /** The shared database (knex) for the host's own tables; refused before the gate let the app go on and under block. */

@@ -6,6 +6,7 @@
  * and test marks count exactly as they do at start: whatever the gate would answer with `upgrade`, a running app
  * cannot do in place, so it becomes the outdated notice. Timers are injected, so tests drive it with fake timers.
  */
+import { ErrorInfo } from '../../contract/errors';
 import { GateDecision, OutdatedPolicySetting } from '../../contract/gate';
 import { GateSnapshot } from '../../db/types';
 import { graceStatus } from '../grace';
@@ -34,6 +35,11 @@ export interface WatcherOptions {
   policy: OutdatedPolicySetting;
   checkIntervalMs: number;
   timers?: WatcherTimers;
+  /**
+   * Why the installed version may not use the database at the level the read found (its schema claim does not work
+   * on it), else null. Such a notice blocks whatever the policy: warn would let it write into a schema it does not know.
+   */
+  schemaBlock?: (installed: string, snapshot: GateSnapshot) => ErrorInfo | null;
 }
 
 export class ReleaseWatcher {
@@ -80,8 +86,11 @@ export class ReleaseWatcher {
     // Under "warn for N days" the deadline runs from the release time on the server's clock; once it passes, the
     // listeners hear again, now with block.
     const grace = graceStatus(snapshot?.current?.release?.releasedAt ?? null, snapshot?.serverNow ?? Date.now(), this.o.policy);
-    const notice: OutdatedNotice = { type: 'outdated', installed, released, policy: grace.policy, reason: null, ...(grace.msLeft !== null ? { deadline: grace.deadline, msLeft: grace.msLeft } : {}) };
-    const key = `${released} ${grace.policy}`;
+    const levelBlock = snapshot && this.o.schemaBlock ? this.o.schemaBlock(installed, snapshot) : null;
+    const notice: OutdatedNotice = levelBlock
+      ? { type: 'outdated', installed, released, policy: 'block', reason: levelBlock }
+      : { type: 'outdated', installed, released, policy: grace.policy, reason: null, ...(grace.msLeft !== null ? { deadline: grace.deadline, msLeft: grace.msLeft } : {}) };
+    const key = `${released} ${notice.policy}`;
     if (this.notified !== key) {
       this.notified = key;
       this.log.warn('fleet.outdated-while-running', { installed, released, downgrade: decision.downgrade });

@@ -81,5 +81,5 @@ test('without any machine configuration a command says how to get one; the demo 
   assert.ok(fs.existsSync(left), left);
   const status = await runNode(CLI, ['status', '--json'], { cwd, env: shellEnv({ LOCKSTEP_CONFIG: left }) });
   assert.equal(status.code, 0, status.stdout + status.stderr);
-  assert.equal((JSON.parse(status.stdout) as { installed: string }).installed, '1.1.0');
+  assert.equal((JSON.parse(status.stdout) as { installed: string }).installed, '2.0.0');
 });

@@ -3,7 +3,8 @@
  * (composeShell → LockstepHost, only windows and relaunch recorded) with the example's own data layer
  * (CustomerStore, compiled from examples/customer-list) on top. `node deskMain.js CONFIG CUSTOMERS_JS` prints
  * {"started":action} and then answers one JSON command per stdin line: list, add, access (the data layer's
- * noteDatabaseAccess), quit. Lockstep's `outdated` events are printed as they come.
+ * noteDatabaseAccess), quit. Lockstep's `outdated` events are printed as they come. After `quit` it closes Lockstep
+ * and must then end by itself: a handle Lockstep left open would keep it running (the test waits for the exit).
  */
 import * as path from 'node:path';
 import * as readline from 'node:readline';
@@ -39,12 +40,18 @@ async function main(): Promise<void> {
     senders: { origin: 'http://127.0.0.1:9' },
     logger: new MemoryLogger(),
   });
-  const host = new LockstepHost(shell, { show: () => undefined, close: () => undefined });
+  // Lockstep's windows "show" at once: the outdated notice's onReady confirms the start as a real window's would.
+  const host = new LockstepHost(shell, { show: (_kind, o) => o?.onReady?.(), close: () => undefined });
   host.on('outdated', (e) => say({ outdated: { block: e.block, decision: e.decision } }));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { CustomerStore } = require(customersJs!) as { CustomerStore: new (l: LockstepHost) => Store };
   const store = new CustomerStore(host);
   const action = await host.start();
+  if (action.type === 'go-on') {
+    // What the example's openMain() does: its table, then the main window, whose ready-to-show confirms the start.
+    await store.ensureTable();
+    host.confirmHealthy();
+  }
   say({ started: action, gate: shell.session.snapshot().gate });
   const lines = readline.createInterface({ input: process.stdin });
   for await (const line of lines) {
@@ -57,6 +64,9 @@ async function main(): Promise<void> {
       say({ ok: false, error: toLockstepError(err).toInfo(), mayUseDatabase: host.mayUseDatabase() });
     }
   }
+  // Leaving the loop closes the line reader but not standard input, whose pipe the test keeps open: let it go, so
+  // the process ends once Lockstep has closed everything it opened.
+  process.stdin.destroy();
   await host.close();
 }
 

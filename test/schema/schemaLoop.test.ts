@@ -24,6 +24,8 @@ import { Dump, dumpClientSchema } from './support/dump';
 const DESK_MAIN = path.resolve(__dirname, 'support', 'deskMain.js');
 const TABLE = 'customer_list_customers';
 const MIGRATIONS = path.join(EXAMPLE, 'migrations');
+/** How long a desk may take to end after quit (it closes the database; the machine may be loaded). */
+const DESK_EXIT_MS = 15_000;
 
 interface Decision {
   type: string;
@@ -52,10 +54,13 @@ class Desk {
   private readonly child: ChildProcessWithoutNullStreams;
   private stderr = '';
   readonly started: Promise<{ started: { type: string }; gate: Decision | null }>;
+  private readonly exited: Promise<number | null>;
 
   constructor(ws: SimWorkstation, customersJs: string) {
     this.child = spawn(process.execPath, [DESK_MAIN, ws.configPath, customersJs], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.child.stdin.on('error', () => undefined); // a desk that died already: its exit code tells why
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
     let first: (v: never) => void = () => undefined;
     let failed: (e: Error) => void = () => undefined;
     this.started = new Promise((resolve, reject) => ((first = resolve as never), (failed = reject)));
@@ -81,10 +86,22 @@ class Desk {
     return r.result as Array<Record<string, unknown>>;
   }
 
+  /**
+   * Quits and waits (bounded) for the process to end by itself, standard input still open: Lockstep's close must
+   * leave no handle (pool, timer, watcher) that keeps an app's process alive. A desk that does not end is killed.
+   */
   async quit(): Promise<void> {
-    const closed = new Promise((resolve) => this.child.on('close', resolve));
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.stdin.write(JSON.stringify({ op: 'quit' }) + '\n');
-    await closed;
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([this.exited, new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), DESK_EXIT_MS)))]);
+    clearTimeout(timer);
+    if (code === 'hung') {
+      this.child.kill('SIGKILL');
+      await this.exited;
+      assert.fail(`the desk did not end within ${DESK_EXIT_MS} ms after quit: something Lockstep opened is still open. ${this.stderr}`);
+    }
+    assert.equal(code, 0, `the desk ended with ${code}: ${this.stderr}`);
   }
 }
 
@@ -183,6 +200,9 @@ for (const backend of backends().filter((b) => b.name !== 'mssql')) {
       await installFromFeedProcess(tester, '2.0.0');
       const told = await gate(tester);
       assert.deepEqual(told.decision.migration, { from: 2, to: 3, worksOnCurrent: false }, JSON.stringify(told));
+      // `schema status` there says the same, from the installed version's own signed claim (2.0 is not in the database yet).
+      const status = (await tester.json<{ level: { level: number }; installed: { version: string; claimFrom: string; worksOnCurrent: boolean; migration: unknown } }>(['schema', 'status'])).body;
+      assert.deepEqual([status.level.level, status.installed], [2, { ...status.installed, version: '2.0.0', claimFrom: 'installation', worksOnCurrent: false, migration: { from: 2, to: 3 } }]);
       const trial2 = await openDesk(tester);
       assert.notEqual(trial2.start.started.type, 'go-on');
       const refused = await trial2.desk.send('list');
