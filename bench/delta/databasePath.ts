@@ -15,6 +15,7 @@ import { LeaseStore } from '../../db/leaseStore';
 import { PackageInfo, PackageStore } from '../../db/packageStore';
 import { Release } from '../../db/types';
 import { downloadBlocks } from '../../engine/fleet/blockTransfer';
+import { blockSizesFor, cutFile } from '../../engine/fleet/blockPublish';
 import { PackagePublisher } from '../../engine/fleet/publisher';
 import { FleetUpgrader } from '../../engine/fleet/upgrader';
 import { KeptPackage } from '../../engine/keptPackage';
@@ -129,8 +130,11 @@ async function crowd(tdb: TestDatabase, p: CrowdInput, settings: FleetConfig, wo
   for (let i = 0; i < workstations; i++) handles.push(await tdb.open());
   const log = new MemoryLogger();
   const oldSha512 = fileSha512(p.oldFile);
+  // The old package's block list, kept beside it as an upgrade to it through the database leaves it.
+  const sizes = blockSizesFor(settings.blockBytes);
+  const blockList = withBase && sizes ? { sizes, blocks: (await cutFile(p.oldFile, sizes)).blocks } : undefined;
   const kept: Array<KeptPackage | undefined> = [];
-  for (let i = 0; i < workstations; i++) kept.push(withBase ? await keepOld(path.join(p.work, `fleet-${tag}-${i}`), p.oldFile, p.oldVersion, oldSha512, log) : undefined);
+  for (let i = 0; i < workstations; i++) kept.push(withBase ? await keepOld(path.join(p.work, `fleet-${tag}-${i}`), p.oldFile, p.oldVersion, oldSha512, log, blockList) : undefined);
   const m = watch();
   const t = process.hrtime.bigint();
   try {

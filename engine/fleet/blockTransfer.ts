@@ -21,10 +21,15 @@ import { Logger } from '../../kernel/log';
 import { blockSizesFor } from './blockPublish';
 import { ChunkProgress, TransferResult, dropPart } from './dbTransfer';
 
-/** A verified package to reuse blocks from, open for positional reads (the kept package, keptPackage.ts). */
+/** A package to reuse blocks from, open for positional reads (the kept package, keptPackage.ts). */
 export interface BasePackage {
   fd: number;
   size: number;
+  /**
+   * Its blocks as cut with the publisher's sizes, when known without reading it (the list kept beside it). Only
+   * steers where to look: every block reused is hashed when read, a list that lies costs database reads.
+   */
+  blocks?: ReadonlyArray<{ offset: number; size: number; sha256: string }>;
 }
 
 export interface BlockTransferOptions {
@@ -48,12 +53,18 @@ export interface BlockTransferResult extends TransferResult {
   blocksFromBase: number;
   /** Queries that fetched block bytes. */
   queries: number;
+  /** The package's blocks in order: true for the assembled bytes once they match the signed SHA-512. */
+  list: readonly ListedBlock[];
+  /** The chunker's sizes the publisher cut the package with (null: not sizes Lockstep writes). */
+  sizes: ChunkSizes | null;
 }
 
 /** No block the chunker cuts is larger (its maximum is 256 KiB); a longer listed block is not believed. */
 const MAX_BLOCK = 1024 * 1024;
 const BATCH_BLOCKS = 256;
 const HEX64 = /^[0-9a-f]{64}$/;
+/** Bytes read from the base at once: neighbouring reused blocks usually lie side by side there as well. */
+const BASE_READ = 256 * 1024;
 
 interface PartMeta {
   releaseId: number;
@@ -75,9 +86,16 @@ function checkList(info: PackageInfo, list: readonly ListedBlock[]): void {
   if (list.length === 0 || list.length !== info.chunkCount || offset !== info.size) throw damaged(info, `has a block list of ${offset} bytes in ${list.length} blocks where ${info.size} bytes in ${info.chunkCount} were recorded`);
 }
 
-/** Where each wanted block starts in the base (first occurrence), cutting the base with the publisher's chunker. */
+/**
+ * Where each wanted block starts in the base (first occurrence): from its kept block list when it has one, else by
+ * cutting the base with the publisher's chunker.
+ */
 async function indexBase(base: BasePackage, sizes: ChunkSizes, wanted: ReadonlySet<string>): Promise<Map<string, number>> {
   const at = new Map<string, number>();
+  if (base.blocks) {
+    for (const b of base.blocks) if (wanted.has(b.sha256) && !at.has(b.sha256) && b.offset + b.size <= base.size) at.set(b.sha256, b.offset);
+    return at;
+  }
   for await (const c of cutFd(base.fd, sizes)) {
     const hex = c.sha256.toString('hex');
     if (wanted.has(hex) && !at.has(hex)) at.set(hex, c.offset);
@@ -202,6 +220,18 @@ export async function downloadBlocks(store: BlockStore, info: PackageInfo, desti
   let currentLeft = 0;
   let consumed = 0;
 
+  /** The base's bytes around the last block read from it: [windowAt, windowAt + windowLength). */
+  const window = o.base ? Buffer.allocUnsafe(todo.reduce((n, b) => Math.max(n, b.size), BASE_READ)) : Buffer.alloc(0);
+  let windowAt = 0;
+  let windowLength = 0;
+  const readBase = (base: BasePackage, at: number, size: number): Buffer => {
+    if (at < windowAt || at + size > windowAt + windowLength) {
+      windowAt = at;
+      windowLength = fs.readSync(base.fd, window, 0, Math.min(window.length, Math.max(size, base.size - at)), at);
+    }
+    return window.subarray(at - windowAt, Math.min(at - windowAt + size, windowLength));
+  };
+
   const fd = fs.openSync(part, 'a');
   let bytes = list[resumedAt]!.offset;
   let fromDatabase = 0;
@@ -214,14 +244,14 @@ export async function downloadBlocks(store: BlockStore, info: PackageInfo, desti
       let block: Buffer | null = null;
       const baseAt = inBase.get(b.sha256);
       if (baseAt !== undefined && o.base) {
-        const buf = Buffer.allocUnsafe(b.size);
-        const n = fs.readSync(o.base.fd, buf, 0, b.size, baseAt);
-        if (n === b.size && createHash('sha256').update(buf).digest('hex') === b.sha256) {
+        const buf = readBase(o.base, baseAt, b.size);
+        if (buf.length === b.size && createHash('sha256').update(buf).digest('hex') === b.sha256) {
           block = buf;
           fromBase += b.size;
           blocksFromBase++;
         } else {
-          // The base changed since it was indexed: this block comes from the database after all.
+          // The base changed since it was indexed (or its kept list was wrong): this block comes from the database.
+          windowLength = 0;
           o.log.warn('fleet.base-block-changed', { releaseId: info.releaseId, seq: b.seq });
           block = (await fetchChecked([b])).get(b.sha256)!;
           fromDatabase += b.size;
@@ -249,5 +279,5 @@ export async function downloadBlocks(store: BlockStore, info: PackageInfo, desti
     throw err;
   }
   fs.closeSync(fd);
-  return { sha512: hash.digest('base64'), bytes, resumedAt, reconnects, fromDatabase, fromBase, blocksFromDatabase, blocksFromBase, queries };
+  return { sha512: hash.digest('base64'), bytes, resumedAt, reconnects, fromDatabase, fromBase, blocksFromDatabase, blocksFromBase, queries, list, sizes };
 }

@@ -26,9 +26,10 @@ import { packageKindOf } from '../../installer/packageKind';
 import { SlotClock, acquireSlot, realClock } from './transferSlots';
 import { checkAssembled, verifyStoredRelease } from './verify';
 import { ModuleInstaller, installWithModules } from '../moduleInstall';
-import { KeptPackage } from '../keptPackage';
+import { KeptBlockList, KeptPackage } from '../keptPackage';
 import { BlockStore } from '../../db/blockStore';
 import { BlockTransferResult, downloadBlocks } from './blockTransfer';
+import { blockSizesFor } from './blockPublish';
 
 /** The installer's entry point as the fleet needs it (installer/installer.ts Installer.install). */
 export interface PackageInstaller {
@@ -88,14 +89,14 @@ export class FleetUpgrader implements Upgrader {
       const { file, manifest } = verifyStoredRelease(release, this.d.trustedKeys, this.d.platform);
       await this.checkDirection(target, statedFloor(manifest.securityFloor));
       const kind = packageKindOf(file.name);
-      const packagePath = await this.fetch(release, file);
+      const { path: packagePath, blockList } = await this.fetch(release, file);
       const installApp = () =>
         this.d.installer.install({ packagePath, sha512: file.sha512, kind, version: release.version, manifest: { text: release.manifest ?? '', signature: release.manifestSignature ?? '' } });
       let outcome: Awaited<ReturnType<typeof installApp>>;
       if (this.d.modules) {
         // The modules released with this version are fetched and checked before anything is installed.
         const plan = await planModules(release.version, this.d.modules.installedModules(), await this.d.fleet.releaseModules.carried(release.id), this.d.trustedKeys, (moduleRelease, file) =>
-          this.fetch(moduleRelease, { ...file, platform: this.d.platform, kind: 'other' }, true),
+          this.fetch(moduleRelease, { ...file, platform: this.d.platform, kind: 'other' }, true).then((fetched) => fetched.path),
         );
         const installed = await installWithModules(this.d.modules, release.version, plan.ticked, installApp);
         outcome = installed.app;
@@ -109,7 +110,7 @@ export class FleetUpgrader implements Upgrader {
         outcome = await installApp();
       }
       await this.audit('upgrade', 'ok', release, { from: outcome.from, to: outcome.to, elevation: outcome.elevation, downgrade: target.downgrade, ms: Date.now() - started });
-      await this.d.kept?.keep(packagePath, { version: release.version, name: file.name, size: file.size, sha512: file.sha512, blockMap: file.blockMap }, 'move');
+      await this.d.kept?.keep(packagePath, { version: release.version, name: file.name, size: file.size, sha512: file.sha512, blockMap: file.blockMap }, 'move', blockList);
       fs.rmSync(path.dirname(packagePath), { recursive: true, force: true });
       return note ? { note, code: 'E_MODULE_INCOMPATIBLE' } : {};
     } catch (err) {
@@ -178,7 +179,7 @@ export class FleetUpgrader implements Upgrader {
   }
 
   /** Holds a transfer slot only for the transfer itself; installing can take long and needs no database. */
-  private async fetch(release: Release, file: ManifestFile, databaseOnly = false): Promise<string> {
+  private async fetch(release: Release, file: ManifestFile, databaseOnly = false): Promise<{ path: string; blockList?: KeptBlockList }> {
     const dir = path.join(this.d.cacheDir, `release-${release.id}-${Buffer.from(file.sha512, 'base64').subarray(0, 8).toString('hex')}`);
     fs.mkdirSync(dir, { recursive: true });
     const destination = path.join(dir, file.name);
@@ -203,7 +204,7 @@ export class FleetUpgrader implements Upgrader {
     if (fs.existsSync(`${destination}.part`)) fs.renameSync(`${destination}.part`, destination);
     fs.rmSync(`${destination}.part.json`, { force: true });
     this.d.log.info('fleet.fetched', { version: release.version, bytes: result.bytes, resumedAt: result.resumedAt, reconnects: result.reconnects, ...blockFigures(result, file.size) });
-    return destination;
+    return { path: destination, ...keptListOf(result) };
   }
 
   private async transfer(release: Release, file: ManifestFile, destination: string, keepAlive: () => Promise<void>, databaseOnly = false): Promise<TransferResult> {
@@ -230,7 +231,8 @@ export class FleetUpgrader implements Upgrader {
 
   /** Blocks of the kept package where they match, the rest from the database (blockTransfer.ts). */
   private async transferBlocks(info: PackageInfo, destination: string, keepAlive: () => Promise<void>): Promise<BlockTransferResult> {
-    const base = (await this.d.kept?.openBase()) ?? null;
+    const sizes = blockSizesFor(info.chunkSize);
+    const base = (await this.d.kept?.openBase(sizes ? { blockList: sizes } : {})) ?? null;
     try {
       return await downloadBlocks(new BlockStore(this.d.fleet.db), info, destination, {
         retries: this.d.settings.chunkRetries,
@@ -254,6 +256,16 @@ export class FleetUpgrader implements Upgrader {
       this.d.log.warn('fleet.audit-failed', { action, message: (err as Error).message });
     }
   }
+}
+
+/**
+ * The block list of a package assembled from blocks, to keep beside it: checked block by block on the way and, with
+ * the whole file matching the signed SHA-512, true for the kept bytes. Nothing for other transfers.
+ */
+function keptListOf(result: TransferResult): { blockList?: KeptBlockList } {
+  if (!('list' in result)) return {};
+  const r = result as BlockTransferResult;
+  return r.sizes ? { blockList: { sizes: r.sizes, blocks: r.list } } : {};
 }
 
 /** What a block transfer read from the database, against the package size (the figure a patch keeps small). */
