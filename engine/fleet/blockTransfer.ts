@@ -9,6 +9,10 @@
  * and hash. The block list itself is unsigned, so the caller still checks the whole file against the vendor-signed
  * SHA-512 before anything is installed. Memory stays at about (prefetch + 1) query batches. A dropped connection
  * costs the batch in flight; a part file left by an earlier process resumes at its last whole block.
+ *
+ * The base's blocks come from the block list kept beside it when there is one (keptPackage.ts), so a patch neither
+ * cuts nor hashes the whole base; only the blocks it reuses are read and hashed. Given a transfer slot, a patch
+ * reads its missing blocks first (into a spool file beside the part) and gives the slot back before that local work.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -18,8 +22,10 @@ import { isTransientDbError } from '../../db/errors';
 import { PackageInfo } from '../../db/packageStore';
 import { ChunkSizes, fdChunks as cutFd } from '../../kernel/contentChunks';
 import { Logger } from '../../kernel/log';
+import { O_NOFOLLOW } from '../../kernel/noFollowFile';
 import { blockSizesFor } from './blockPublish';
 import { ChunkProgress, TransferResult, dropPart } from './dbTransfer';
+import { TransferSlot } from './transferSlots';
 
 /** A package to reuse blocks from, open for positional reads (the kept package, keptPackage.ts). */
 export interface BasePackage {
@@ -42,6 +48,11 @@ export interface BlockTransferOptions {
   prefetch?: number;
   /** Bytes of blocks fetched per query at most (a batch holds at least one block). */
   batchBytes?: number;
+  /**
+   * One of the K transfer slots, taken here only for reading blocks from the database (absent: the caller holds what
+   * it needs). A patch reads its few missing blocks first and gives the slot back before the local assembly.
+   */
+  slot?: TransferSlot;
 }
 
 export interface BlockTransferResult extends TransferResult {
@@ -152,6 +163,71 @@ function planBatches(fetch: readonly ListedBlock[], batchBytes: number): ListedB
   return out;
 }
 
+/** The planned batches, fetched `depth` queries ahead once started, handed out block by block in plan order. */
+function inOrder(batches: readonly ListedBlock[][], fetch: (blocks: readonly ListedBlock[]) => Promise<Map<string, Buffer>>, depth: number): { start(): void; take(b: ListedBlock): Promise<Buffer> } {
+  const inFlight: Array<Promise<Map<string, Buffer>>> = [];
+  let requested = 0;
+  const fill = () => {
+    while (requested < batches.length && inFlight.length < depth) {
+      const p = fetch(batches[requested++]!);
+      p.catch(() => undefined); // held until awaited
+      inFlight.push(p);
+    }
+  };
+  // The batch in hand and how many of its blocks are still to be handed out.
+  let current = new Map<string, Buffer>();
+  let left = 0;
+  let consumed = 0;
+  return {
+    start: fill,
+    async take(b) {
+      if (left === 0) {
+        current = await inFlight.shift()!;
+        left = batches[consumed++]!.length;
+        fill();
+      }
+      left--;
+      return current.get(b.sha256)!;
+    },
+  };
+}
+
+interface Spool {
+  read(b: ListedBlock): Buffer;
+  close(): void;
+}
+
+/** Every block of `fetchList` from the database into `file` (created new), each stored once; read back by hash. */
+async function spoolBlocks(file: string, fetchList: readonly ListedBlock[], fetched: ReturnType<typeof inOrder>, slot: TransferSlot): Promise<Spool> {
+  fs.rmSync(file, { force: true });
+  const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o600);
+  const at = new Map<string, number>();
+  try {
+    fetched.start();
+    let end = 0;
+    for (const b of fetchList) {
+      const bytes = await fetched.take(b);
+      if (!at.has(b.sha256)) {
+        fs.writeSync(fd, bytes, 0, bytes.length, end);
+        at.set(b.sha256, end);
+        end += bytes.length;
+      }
+      await slot.keepAlive();
+    }
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  return {
+    read(b) {
+      const buf = Buffer.allocUnsafe(b.size);
+      const n = fs.readSync(fd, buf, 0, b.size, at.get(b.sha256)!);
+      return buf.subarray(0, n);
+    },
+    close: () => fs.closeSync(fd),
+  };
+}
+
 export async function downloadBlocks(store: BlockStore, info: PackageInfo, destination: string, o: BlockTransferOptions): Promise<BlockTransferResult> {
   const part = `${destination}.part`;
   const metaFile = `${destination}.part.json`;
@@ -185,10 +261,9 @@ export async function downloadBlocks(store: BlockStore, info: PackageInfo, desti
   const sizes = blockSizesFor(info.chunkSize);
   if (o.base && !sizes) o.log.warn('fleet.base-unusable', { releaseId: info.releaseId, blockBytes: info.chunkSize });
   const inBase = o.base && sizes ? await indexBase(o.base, sizes, new Set(todo.map((b) => b.sha256))) : new Map<string, number>();
-  const batches = planBatches(
-    todo.filter((b) => !inBase.has(b.sha256)),
-    Math.max(1, o.batchBytes ?? 4 << 20),
-  );
+  const fetchList = todo.filter((b) => !inBase.has(b.sha256));
+  const fetchBytes = fetchList.reduce((n, b) => n + b.size, 0);
+  const batches = planBatches(fetchList, Math.max(1, o.batchBytes ?? 4 << 20));
 
   /** The bytes of `blocks` from the database, each checked against its listed size and hash. */
   const fetchChecked = (blocks: readonly ListedBlock[]): Promise<Map<string, Buffer>> =>
@@ -205,20 +280,13 @@ export async function downloadBlocks(store: BlockStore, info: PackageInfo, desti
       return rows;
     });
 
-  const depth = Math.max(1, o.prefetch ?? 1);
-  const inFlight: Array<Promise<Map<string, Buffer>>> = [];
-  let requested = 0;
-  const fill = () => {
-    while (requested < batches.length && inFlight.length < depth) {
-      const p = fetchChecked(batches[requested++]!);
-      p.catch(() => undefined); // held until awaited
-      inFlight.push(p);
-    }
-  };
-  // Fetched blocks are used in the order they were planned: the batch in hand and how many of its blocks are used.
-  let current = new Map<string, Buffer>();
-  let currentLeft = 0;
-  let consumed = 0;
+  const fetched = inOrder(batches, fetchChecked, Math.max(1, o.prefetch ?? 1));
+  // A base that has most blocks: the missing ones are read first, into a spool file, and the transfer slot is given
+  // back before the local work (reading, hashing and writing the reused blocks) starts. Otherwise blocks are read
+  // while the file is assembled, under the slot throughout.
+  const spoolFile = `${destination}.blocks`;
+  const spoolFirst = !!o.slot && !!o.base && fetchList.length > 0 && fetchBytes * 2 <= info.size;
+  let spool: Spool | null = null;
 
   /** The base's bytes around the last block read from it: [windowAt, windowAt + windowLength). */
   const window = o.base ? Buffer.allocUnsafe(todo.reduce((n, b) => Math.max(n, b.size), BASE_READ)) : Buffer.alloc(0);
@@ -239,7 +307,14 @@ export async function downloadBlocks(store: BlockStore, info: PackageInfo, desti
   let blocksFromDatabase = 0;
   let blocksFromBase = 0;
   try {
-    fill();
+    if (spoolFirst) {
+      await o.slot!.acquire();
+      spool = await spoolBlocks(spoolFile, fetchList, fetched, o.slot!);
+      await o.slot!.release();
+    } else if (fetchList.length > 0) {
+      await o.slot?.acquire();
+      fetched.start();
+    }
     for (const b of todo) {
       let block: Buffer | null = null;
       const baseAt = inBase.get(b.sha256);
@@ -253,18 +328,14 @@ export async function downloadBlocks(store: BlockStore, info: PackageInfo, desti
           // The base changed since it was indexed (or its kept list was wrong): this block comes from the database.
           windowLength = 0;
           o.log.warn('fleet.base-block-changed', { releaseId: info.releaseId, seq: b.seq });
+          await o.slot?.acquire();
           block = (await fetchChecked([b])).get(b.sha256)!;
           fromDatabase += b.size;
           blocksFromDatabase++;
         }
       } else {
-        if (currentLeft === 0) {
-          current = await inFlight.shift()!;
-          currentLeft = batches[consumed++]!.length;
-          fill();
-        }
-        currentLeft--;
-        block = current.get(b.sha256)!;
+        // Spooled bytes were checked on arrival; what is read back goes into the SHA-512 the caller checks.
+        block = spool ? spool.read(b) : await fetched.take(b);
         fromDatabase += b.size;
         blocksFromDatabase++;
       }
@@ -277,6 +348,9 @@ export async function downloadBlocks(store: BlockStore, info: PackageInfo, desti
     fs.closeSync(fd);
     if (toLockstepError(err).code === 'E_SIGNATURE') dropPart(part, metaFile);
     throw err;
+  } finally {
+    spool?.close();
+    if (spoolFirst) fs.rmSync(spoolFile, { force: true });
   }
   fs.closeSync(fd);
   return { sha512: hash.digest('base64'), bytes, resumedAt, reconnects, fromDatabase, fromBase, blocksFromDatabase, blocksFromBase, queries, list, sizes };

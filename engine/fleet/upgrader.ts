@@ -23,7 +23,7 @@ import { ChunkProgress, TransferResult, downloadFromDatabase, dropPart } from '.
 import { FleetConfig } from '../../kernel/fleetConfig';
 import { FloorRecord, UNKNOWN_FLOOR, higherFloor, raiseLocalFloor, readLocalFloor, statedFloor } from '../../kernel/localFloor';
 import { packageKindOf } from '../../installer/packageKind';
-import { SlotClock, acquireSlot, realClock } from './transferSlots';
+import { LazySlot, SlotClock, acquireSlot, realClock } from './transferSlots';
 import { checkAssembled, verifyStoredRelease } from './verify';
 import { ModuleInstaller, installWithModules } from '../moduleInstall';
 import { KeptBlockList, KeptPackage } from '../keptPackage';
@@ -178,21 +178,25 @@ export class FleetUpgrader implements Upgrader {
     }
   }
 
-  /** Holds a transfer slot only for the transfer itself; installing can take long and needs no database. */
+  /**
+   * Holds a transfer slot only for the transfer itself (installing can take long and needs no database), and a block
+   * transfer only while it reads blocks from the database: a patch assembled from the kept package holds it briefly.
+   */
   private async fetch(release: Release, file: ManifestFile, databaseOnly = false): Promise<{ path: string; blockList?: KeptBlockList }> {
     const dir = path.join(this.d.cacheDir, `release-${release.id}-${Buffer.from(file.sha512, 'base64').subarray(0, 8).toString('hex')}`);
     fs.mkdirSync(dir, { recursive: true });
     const destination = path.join(dir, file.name);
-    const slot = await acquireSlot(this.d.leases, this.d.settings, this.d.identity.workstationId, this.d.log, this.d.clock ?? realClock);
-    const startedAt = new Date().toISOString();
+    const slot = new LazySlot(() => acquireSlot(this.d.leases, this.d.settings, this.d.identity.workstationId, this.d.log, this.d.clock ?? realClock));
     let result: TransferResult | undefined;
     try {
-      result = await this.transfer(release, file, destination, slot.keepAlive, databaseOnly);
+      result = await this.transfer(release, file, destination, slot, databaseOnly);
     } finally {
-      const endedAt = new Date().toISOString();
       await slot.release().catch((err) => this.d.log.warn('fleet.slot-release-failed', { message: (err as Error).message }));
-      this.d.log.info('fleet.transfer', { releaseId: release.id, startedAt, endedAt });
-      await this.audit('package-transfer', 'ok', release, { slot: slot.lease.slot, waitedMs: slot.waitedMs, attempts: slot.attempts, startedAt, endedAt, store: this.d.fileStore?.type ?? 'database', ...blockFigures(result, file.size) });
+      // The first hold is the transfer's reading; a later one only refetches blocks a changed base no longer had.
+      const held = slot.holds[0];
+      const span = { startedAt: held?.startedAt ?? null, endedAt: held?.endedAt ?? null, ...(slot.holds.length > 1 ? { laterHolds: slot.holds.length - 1 } : {}) };
+      this.d.log.info('fleet.transfer', { releaseId: release.id, ...span });
+      await this.audit('package-transfer', 'ok', release, { slot: held?.slot ?? null, waitedMs: held?.waitedMs ?? 0, attempts: held?.attempts ?? 0, ...span, store: this.d.fileStore?.type ?? 'database', ...blockFigures(result, file.size) });
     }
     try {
       checkAssembled(release, file, result.sha512, result.bytes);
@@ -207,8 +211,11 @@ export class FleetUpgrader implements Upgrader {
     return { path: destination, ...keptListOf(result) };
   }
 
-  private async transfer(release: Release, file: ManifestFile, destination: string, keepAlive: () => Promise<void>, databaseOnly = false): Promise<TransferResult> {
-    if (this.d.fileStore && !databaseOnly) return this.d.fileStore.fetch(file, destination);
+  private async transfer(release: Release, file: ManifestFile, destination: string, slot: LazySlot, databaseOnly = false): Promise<TransferResult> {
+    if (this.d.fileStore && !databaseOnly) {
+      await slot.acquire();
+      return this.d.fileStore.fetch(file, destination);
+    }
     const info = await this.d.packages.info(release.id);
     if (!info || info.store !== 'database' || info.state !== 'complete') {
       throw new LockstepError('E_UPGRADE_UNAVAILABLE', `Release ${release.version} has no complete package in the shared database.`, { version: release.version });
@@ -216,21 +223,22 @@ export class FleetUpgrader implements Upgrader {
     if (info.sha512 !== file.sha512 || info.size !== file.size) {
       throw new LockstepError('E_SIGNATURE', `The package row of version ${release.version} does not describe the vendor-signed file; nothing was installed.`, { releaseId: release.id });
     }
-    if (info.layout === 'blocks') return this.transferBlocks(info, destination, keepAlive);
+    if (info.layout === 'blocks') return this.transferBlocks(info, destination, slot);
+    await slot.acquire();
     return downloadFromDatabase(this.d.packages, info, destination, {
       retries: this.d.settings.chunkRetries,
       prefetch: this.d.settings.prefetchChunks,
       ...(this.d.settings.chunksPerQuery ? { chunksPerQuery: this.d.settings.chunksPerQuery } : {}),
       log: this.d.log,
       onChunk: async (p) => {
-        await keepAlive();
+        await slot.keepAlive();
         await this.d.onChunk?.(p);
       },
     });
   }
 
   /** Blocks of the kept package where they match, the rest from the database (blockTransfer.ts). */
-  private async transferBlocks(info: PackageInfo, destination: string, keepAlive: () => Promise<void>): Promise<BlockTransferResult> {
+  private async transferBlocks(info: PackageInfo, destination: string, slot: LazySlot): Promise<BlockTransferResult> {
     const sizes = blockSizesFor(info.chunkSize);
     const base = (await this.d.kept?.openBase(sizes ? { blockList: sizes } : {})) ?? null;
     try {
@@ -239,8 +247,9 @@ export class FleetUpgrader implements Upgrader {
         prefetch: this.d.settings.prefetchChunks,
         log: this.d.log,
         base,
+        slot,
         onChunk: async (p) => {
-          await keepAlive();
+          await slot.keepAlive();
           await this.d.onChunk?.(p);
         },
       });
