@@ -33,7 +33,7 @@ import { fileSha512 } from './delta/fileHash';
 import { SignedFeed, signedFeed } from './delta/signedFeed';
 import { DatabaseRun, databasePath } from './delta/databasePath';
 import { feedPath } from './delta/feedPath';
-import { DeltaPair, FleetResult } from './delta/types';
+import { DeltaPair, FleetResult, FleetRun } from './delta/types';
 import { FORMATS, PackageFormat } from './delta/packages';
 import { PeerBlockMap, peerBlockMap, peerDifferentialDownload } from './delta/peer';
 import { SIZES, TreeFile, TreeSpec, writeBaseTree, writeRelease } from './delta/tree';
@@ -245,6 +245,8 @@ function report(r: { treeBytes: number; rows: Row[]; skipped: string[]; fleet: F
   if (r.fleet) {
     console.log(`  fleet: ${r.fleet.workstations} workstations, K = ${r.fleet.k}, PostgreSQL, ${r.fleet.format}: patch ${(r.fleet.patch.ms / 1000).toFixed(1)} s vs full ${(r.fleet.full.ms / 1000).toFixed(1)} s = ${(goals.fleet!.ratio).toFixed(3)} (goal ≤ 0.2)  ${met(goals.fleet!.met)}`);
     console.log(`         database → workstations: patch ${(r.fleet.patch.bytesRead / 1e9).toFixed(2)} GB, full ${(r.fleet.full.bytesRead / 1e9).toFixed(2)} GB`);
+    const perWs = (run: FleetRun) => `${(run.cpuMs / 1000 / r.fleet!.workstations).toFixed(2)} s here + ${run.serverCpuMs === null ? 'n/a' : (run.serverCpuMs / 1000 / r.fleet!.workstations).toFixed(2)} s PostgreSQL`;
+    console.log(`         CPU per workstation: patch ${perWs(r.fleet.patch)}, full ${perWs(r.fleet.full)} (every simulated workstation shares this process and ${os.cpus().length} cores with the server)`);
   } else console.log('  fleet: n/a');
   console.log(`  RSS growth per workstation, Lockstep paths: ${goals.rss.maxLockstepGrowth === null ? 'n/a' : `max ${(goals.rss.maxLockstepGrowth / 1048576).toFixed(1)} MB`} (goal < 64 MB)  ${goals.rss.met === null ? '' : met(goals.rss.met)}; electron-updater max ${peerRss === null ? 'n/a' : (peerRss / 1048576).toFixed(1)} MB${r.fleet ? `; fleet (${r.fleet.workstations} connections in this process) patch ${(r.fleet.patch.rssGrowth / 1048576).toFixed(1)} MB, full ${(r.fleet.full.rssGrowth / 1048576).toFixed(1)} MB` : ''}`);
   for (const s of r.skipped) console.log(`Note: ${s}`);

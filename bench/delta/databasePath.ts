@@ -15,6 +15,7 @@ import { LeaseStore } from '../../db/leaseStore';
 import { PackageInfo, PackageStore } from '../../db/packageStore';
 import { Release } from '../../db/types';
 import { downloadBlocks } from '../../engine/fleet/blockTransfer';
+import { blockSizesFor, cutFile } from '../../engine/fleet/blockPublish';
 import { PackagePublisher } from '../../engine/fleet/publisher';
 import { FleetUpgrader } from '../../engine/fleet/upgrader';
 import { KeptPackage } from '../../engine/keptPackage';
@@ -25,6 +26,7 @@ import { MemoryLogger } from '../../kernel/log';
 import { parseVersion } from '../../kernel/version';
 import { Backend, TestDatabase, backends, migratedDb } from '../../test/helpers/backends';
 import { fileSha512 } from './fileHash';
+import { serverCpu } from './serverCpu';
 import type { DbResult, FleetResult, FleetRun, MemoryWatch, VersionSeries } from './types';
 import type { SignedFeed } from './signedFeed';
 
@@ -57,7 +59,7 @@ async function releaseVersion(db: Db, feed: SignedFeed, version: string, setting
   const info = (await packages.info(release.id))!;
   if (info.layout !== 'blocks') throw new Error(`version ${version} was stored as ${info.layout}, not as blocks`);
   const uploaded = log.entries.filter((e) => e.event === 'fleet.package-uploaded').at(-1);
-  return { release, info, storedBytes: Number(uploaded?.fields.bytesWritten ?? NaN) };
+  return { release, info, storedBytes: Number(uploaded?.fields.bytesSent ?? uploaded?.fields.bytesWritten ?? NaN) };
 }
 
 /** One workstation with the previous version's package kept assembles version `i` of the series. */
@@ -129,9 +131,15 @@ async function crowd(tdb: TestDatabase, p: CrowdInput, settings: FleetConfig, wo
   for (let i = 0; i < workstations; i++) handles.push(await tdb.open());
   const log = new MemoryLogger();
   const oldSha512 = fileSha512(p.oldFile);
+  // The old package's block list, kept beside it as an upgrade to it through the database leaves it.
+  const sizes = blockSizesFor(settings.blockBytes);
+  const blockList = withBase && sizes ? { sizes, blocks: (await cutFile(p.oldFile, sizes)).blocks } : undefined;
   const kept: Array<KeptPackage | undefined> = [];
-  for (let i = 0; i < workstations; i++) kept.push(withBase ? await keepOld(path.join(p.work, `fleet-${tag}-${i}`), p.oldFile, p.oldVersion, oldSha512, log) : undefined);
+  for (let i = 0; i < workstations; i++) kept.push(withBase ? await keepOld(path.join(p.work, `fleet-${tag}-${i}`), p.oldFile, p.oldVersion, oldSha512, log, blockList) : undefined);
+  const server = await serverCpu(handles[0]!);
+  const serverBefore = server?.() ?? 0;
   const m = watch();
+  const cpu = process.cpuUsage();
   const t = process.hrtime.bigint();
   try {
     await Promise.all(
@@ -155,8 +163,10 @@ async function crowd(tdb: TestDatabase, p: CrowdInput, settings: FleetConfig, wo
     await Promise.all(handles.map((h) => h.close()));
   }
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  const used = process.cpuUsage(cpu);
+  const serverCpuMs = server ? server() - serverBefore : null;
   const rssGrowth = m.stop();
   const fetched = log.entries.filter((e) => e.event === 'fleet.fetched');
   if (fetched.length !== workstations) throw new Error(`${fetched.length} of ${workstations} workstations fetched the package (${log.entries.filter((e) => e.level === 'error').map((e) => e.event).join(', ')})`);
-  return { ms, bytesRead: fetched.reduce((s, e) => s + Number(e.fields.dbBytes ?? NaN), 0), rssGrowth };
+  return { ms, bytesRead: fetched.reduce((s, e) => s + Number(e.fields.dbBytes ?? NaN), 0), rssGrowth, cpuMs: (used.user + used.system) / 1000, serverCpuMs };
 }

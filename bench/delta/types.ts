@@ -41,6 +41,10 @@ export interface FleetRun {
   ms: number;
   bytesRead: number;
   rssGrowth: number;
+  /** CPU time of this process (every simulated workstation) during the run. */
+  cpuMs: number;
+  /** CPU time of the local PostgreSQL server during the run (null: not measurable here). */
+  serverCpuMs: number | null;
 }
 
 export interface FleetResult {

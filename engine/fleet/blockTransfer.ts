@@ -9,6 +9,10 @@
  * and hash. The block list itself is unsigned, so the caller still checks the whole file against the vendor-signed
  * SHA-512 before anything is installed. Memory stays at about (prefetch + 1) query batches. A dropped connection
  * costs the batch in flight; a part file left by an earlier process resumes at its last whole block.
+ *
+ * The base's blocks come from the block list kept beside it when there is one (keptPackage.ts), so a patch neither
+ * cuts nor hashes the whole base; only the blocks it reuses are read and hashed. Given a transfer slot, a patch
+ * reads its missing blocks first (into a spool file beside the part) and gives the slot back before that local work.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -18,13 +22,20 @@ import { isTransientDbError } from '../../db/errors';
 import { PackageInfo } from '../../db/packageStore';
 import { ChunkSizes, fdChunks as cutFd } from '../../kernel/contentChunks';
 import { Logger } from '../../kernel/log';
+import { O_NOFOLLOW } from '../../kernel/noFollowFile';
 import { blockSizesFor } from './blockPublish';
 import { ChunkProgress, TransferResult, dropPart } from './dbTransfer';
+import { TransferSlot } from './transferSlots';
 
-/** A verified package to reuse blocks from, open for positional reads (the kept package, keptPackage.ts). */
+/** A package to reuse blocks from, open for positional reads (the kept package, keptPackage.ts). */
 export interface BasePackage {
   fd: number;
   size: number;
+  /**
+   * Its blocks as cut with the publisher's sizes, when known without reading it (the list kept beside it). Only
+   * steers where to look: every block reused is hashed when read, a list that lies costs database reads.
+   */
+  blocks?: ReadonlyArray<{ offset: number; size: number; sha256: string }>;
 }
 
 export interface BlockTransferOptions {
@@ -37,6 +48,11 @@ export interface BlockTransferOptions {
   prefetch?: number;
   /** Bytes of blocks fetched per query at most (a batch holds at least one block). */
   batchBytes?: number;
+  /**
+   * One of the K transfer slots, taken here only for reading blocks from the database (absent: the caller holds what
+   * it needs). A patch reads its few missing blocks first and gives the slot back before the local assembly.
+   */
+  slot?: TransferSlot;
 }
 
 export interface BlockTransferResult extends TransferResult {
@@ -48,12 +64,18 @@ export interface BlockTransferResult extends TransferResult {
   blocksFromBase: number;
   /** Queries that fetched block bytes. */
   queries: number;
+  /** The package's blocks in order: true for the assembled bytes once they match the signed SHA-512. */
+  list: readonly ListedBlock[];
+  /** The chunker's sizes the publisher cut the package with (null: not sizes Lockstep writes). */
+  sizes: ChunkSizes | null;
 }
 
 /** No block the chunker cuts is larger (its maximum is 256 KiB); a longer listed block is not believed. */
 const MAX_BLOCK = 1024 * 1024;
 const BATCH_BLOCKS = 256;
 const HEX64 = /^[0-9a-f]{64}$/;
+/** Bytes read from the base at once: neighbouring reused blocks usually lie side by side there as well. */
+const BASE_READ = 256 * 1024;
 
 interface PartMeta {
   releaseId: number;
@@ -75,9 +97,16 @@ function checkList(info: PackageInfo, list: readonly ListedBlock[]): void {
   if (list.length === 0 || list.length !== info.chunkCount || offset !== info.size) throw damaged(info, `has a block list of ${offset} bytes in ${list.length} blocks where ${info.size} bytes in ${info.chunkCount} were recorded`);
 }
 
-/** Where each wanted block starts in the base (first occurrence), cutting the base with the publisher's chunker. */
+/**
+ * Where each wanted block starts in the base (first occurrence): from its kept block list when it has one, else by
+ * cutting the base with the publisher's chunker.
+ */
 async function indexBase(base: BasePackage, sizes: ChunkSizes, wanted: ReadonlySet<string>): Promise<Map<string, number>> {
   const at = new Map<string, number>();
+  if (base.blocks) {
+    for (const b of base.blocks) if (wanted.has(b.sha256) && !at.has(b.sha256) && b.offset + b.size <= base.size) at.set(b.sha256, b.offset);
+    return at;
+  }
   for await (const c of cutFd(base.fd, sizes)) {
     const hex = c.sha256.toString('hex');
     if (wanted.has(hex) && !at.has(hex)) at.set(hex, c.offset);
@@ -134,6 +163,71 @@ function planBatches(fetch: readonly ListedBlock[], batchBytes: number): ListedB
   return out;
 }
 
+/** The planned batches, fetched `depth` queries ahead once started, handed out block by block in plan order. */
+function inOrder(batches: readonly ListedBlock[][], fetch: (blocks: readonly ListedBlock[]) => Promise<Map<string, Buffer>>, depth: number): { start(): void; take(b: ListedBlock): Promise<Buffer> } {
+  const inFlight: Array<Promise<Map<string, Buffer>>> = [];
+  let requested = 0;
+  const fill = () => {
+    while (requested < batches.length && inFlight.length < depth) {
+      const p = fetch(batches[requested++]!);
+      p.catch(() => undefined); // held until awaited
+      inFlight.push(p);
+    }
+  };
+  // The batch in hand and how many of its blocks are still to be handed out.
+  let current = new Map<string, Buffer>();
+  let left = 0;
+  let consumed = 0;
+  return {
+    start: fill,
+    async take(b) {
+      if (left === 0) {
+        current = await inFlight.shift()!;
+        left = batches[consumed++]!.length;
+        fill();
+      }
+      left--;
+      return current.get(b.sha256)!;
+    },
+  };
+}
+
+interface Spool {
+  read(b: ListedBlock): Buffer;
+  close(): void;
+}
+
+/** Every block of `fetchList` from the database into `file` (created new), each stored once; read back by hash. */
+async function spoolBlocks(file: string, fetchList: readonly ListedBlock[], fetched: ReturnType<typeof inOrder>, slot: TransferSlot): Promise<Spool> {
+  fs.rmSync(file, { force: true });
+  const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o600);
+  const at = new Map<string, number>();
+  try {
+    fetched.start();
+    let end = 0;
+    for (const b of fetchList) {
+      const bytes = await fetched.take(b);
+      if (!at.has(b.sha256)) {
+        fs.writeSync(fd, bytes, 0, bytes.length, end);
+        at.set(b.sha256, end);
+        end += bytes.length;
+      }
+      await slot.keepAlive();
+    }
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  return {
+    read(b) {
+      const buf = Buffer.allocUnsafe(b.size);
+      const n = fs.readSync(fd, buf, 0, b.size, at.get(b.sha256)!);
+      return buf.subarray(0, n);
+    },
+    close: () => fs.closeSync(fd),
+  };
+}
+
 export async function downloadBlocks(store: BlockStore, info: PackageInfo, destination: string, o: BlockTransferOptions): Promise<BlockTransferResult> {
   const part = `${destination}.part`;
   const metaFile = `${destination}.part.json`;
@@ -167,10 +261,9 @@ export async function downloadBlocks(store: BlockStore, info: PackageInfo, desti
   const sizes = blockSizesFor(info.chunkSize);
   if (o.base && !sizes) o.log.warn('fleet.base-unusable', { releaseId: info.releaseId, blockBytes: info.chunkSize });
   const inBase = o.base && sizes ? await indexBase(o.base, sizes, new Set(todo.map((b) => b.sha256))) : new Map<string, number>();
-  const batches = planBatches(
-    todo.filter((b) => !inBase.has(b.sha256)),
-    Math.max(1, o.batchBytes ?? 4 << 20),
-  );
+  const fetchList = todo.filter((b) => !inBase.has(b.sha256));
+  const fetchBytes = fetchList.reduce((n, b) => n + b.size, 0);
+  const batches = planBatches(fetchList, Math.max(1, o.batchBytes ?? 4 << 20));
 
   /** The bytes of `blocks` from the database, each checked against its listed size and hash. */
   const fetchChecked = (blocks: readonly ListedBlock[]): Promise<Map<string, Buffer>> =>
@@ -187,20 +280,25 @@ export async function downloadBlocks(store: BlockStore, info: PackageInfo, desti
       return rows;
     });
 
-  const depth = Math.max(1, o.prefetch ?? 1);
-  const inFlight: Array<Promise<Map<string, Buffer>>> = [];
-  let requested = 0;
-  const fill = () => {
-    while (requested < batches.length && inFlight.length < depth) {
-      const p = fetchChecked(batches[requested++]!);
-      p.catch(() => undefined); // held until awaited
-      inFlight.push(p);
+  const fetched = inOrder(batches, fetchChecked, Math.max(1, o.prefetch ?? 1));
+  // A base that has most blocks: the missing ones are read first, into a spool file, and the transfer slot is given
+  // back before the local work (reading, hashing and writing the reused blocks) starts. Otherwise blocks are read
+  // while the file is assembled, under the slot throughout.
+  const spoolFile = `${destination}.blocks`;
+  const spoolFirst = !!o.slot && !!o.base && fetchList.length > 0 && fetchBytes * 2 <= info.size;
+  let spool: Spool | null = null;
+
+  /** The base's bytes around the last block read from it: [windowAt, windowAt + windowLength). */
+  const window = o.base ? Buffer.allocUnsafe(todo.reduce((n, b) => Math.max(n, b.size), BASE_READ)) : Buffer.alloc(0);
+  let windowAt = 0;
+  let windowLength = 0;
+  const readBase = (base: BasePackage, at: number, size: number): Buffer => {
+    if (at < windowAt || at + size > windowAt + windowLength) {
+      windowAt = at;
+      windowLength = fs.readSync(base.fd, window, 0, Math.min(window.length, Math.max(size, base.size - at)), at);
     }
+    return window.subarray(at - windowAt, Math.min(at - windowAt + size, windowLength));
   };
-  // Fetched blocks are used in the order they were planned: the batch in hand and how many of its blocks are used.
-  let current = new Map<string, Buffer>();
-  let currentLeft = 0;
-  let consumed = 0;
 
   const fd = fs.openSync(part, 'a');
   let bytes = list[resumedAt]!.offset;
@@ -209,32 +307,35 @@ export async function downloadBlocks(store: BlockStore, info: PackageInfo, desti
   let blocksFromDatabase = 0;
   let blocksFromBase = 0;
   try {
-    fill();
+    if (spoolFirst) {
+      await o.slot!.acquire();
+      spool = await spoolBlocks(spoolFile, fetchList, fetched, o.slot!);
+      await o.slot!.release();
+    } else if (fetchList.length > 0) {
+      await o.slot?.acquire();
+      fetched.start();
+    }
     for (const b of todo) {
       let block: Buffer | null = null;
       const baseAt = inBase.get(b.sha256);
       if (baseAt !== undefined && o.base) {
-        const buf = Buffer.allocUnsafe(b.size);
-        const n = fs.readSync(o.base.fd, buf, 0, b.size, baseAt);
-        if (n === b.size && createHash('sha256').update(buf).digest('hex') === b.sha256) {
+        const buf = readBase(o.base, baseAt, b.size);
+        if (buf.length === b.size && createHash('sha256').update(buf).digest('hex') === b.sha256) {
           block = buf;
           fromBase += b.size;
           blocksFromBase++;
         } else {
-          // The base changed since it was indexed: this block comes from the database after all.
+          // The base changed since it was indexed (or its kept list was wrong): this block comes from the database.
+          windowLength = 0;
           o.log.warn('fleet.base-block-changed', { releaseId: info.releaseId, seq: b.seq });
+          await o.slot?.acquire();
           block = (await fetchChecked([b])).get(b.sha256)!;
           fromDatabase += b.size;
           blocksFromDatabase++;
         }
       } else {
-        if (currentLeft === 0) {
-          current = await inFlight.shift()!;
-          currentLeft = batches[consumed++]!.length;
-          fill();
-        }
-        currentLeft--;
-        block = current.get(b.sha256)!;
+        // Spooled bytes were checked on arrival; what is read back goes into the SHA-512 the caller checks.
+        block = spool ? spool.read(b) : await fetched.take(b);
         fromDatabase += b.size;
         blocksFromDatabase++;
       }
@@ -247,7 +348,10 @@ export async function downloadBlocks(store: BlockStore, info: PackageInfo, desti
     fs.closeSync(fd);
     if (toLockstepError(err).code === 'E_SIGNATURE') dropPart(part, metaFile);
     throw err;
+  } finally {
+    spool?.close();
+    if (spoolFirst) fs.rmSync(spoolFile, { force: true });
   }
   fs.closeSync(fd);
-  return { sha512: hash.digest('base64'), bytes, resumedAt, reconnects, fromDatabase, fromBase, blocksFromDatabase, blocksFromBase, queries };
+  return { sha512: hash.digest('base64'), bytes, resumedAt, reconnects, fromDatabase, fromBase, blocksFromDatabase, blocksFromBase, queries, list, sizes };
 }

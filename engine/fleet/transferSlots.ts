@@ -65,3 +65,52 @@ export async function acquireSlot(leases: LeaseStore, settings: SlotSettings, ho
     await clock.sleep(Math.min(pause, Math.max(0, settings.maxWaitMs - elapsed)));
   }
 }
+
+/** A transfer slot a transfer takes only when it reads from the database, and may give back before it ends. */
+export interface TransferSlot {
+  /** Waits for and takes a slot; nothing while one is held. */
+  acquire(): Promise<void>;
+  /** Renews a held slot when due; nothing while none is held. */
+  keepAlive(): Promise<void>;
+  /** Gives a held slot back; nothing while none is held. */
+  release(): Promise<void>;
+}
+
+/** When a slot was held: for the audit row, whose intervals show that at most K transfers read at once. */
+export interface SlotHold {
+  slot: number;
+  waitedMs: number;
+  attempts: number;
+  startedAt: string;
+  endedAt: string | null;
+}
+
+/**
+ * A slot taken on first use, not up front: a patch assembled mostly from the package the workstation already has
+ * holds one only while it reads its missing blocks (engine/fleet/blockTransfer.ts), not while it hashes and writes
+ * the rest. `holds` records each time one was held.
+ */
+export class LazySlot implements TransferSlot {
+  readonly holds: SlotHold[] = [];
+  private held: HeldSlot | null = null;
+
+  constructor(private readonly take: () => Promise<HeldSlot>) {}
+
+  async acquire(): Promise<void> {
+    if (this.held) return;
+    this.held = await this.take();
+    this.holds.push({ slot: this.held.lease.slot, waitedMs: this.held.waitedMs, attempts: this.held.attempts, startedAt: new Date().toISOString(), endedAt: null });
+  }
+
+  async keepAlive(): Promise<void> {
+    await this.held?.keepAlive();
+  }
+
+  async release(): Promise<void> {
+    const held = this.held;
+    if (!held) return;
+    this.held = null;
+    this.holds.at(-1)!.endedAt = new Date().toISOString();
+    await held.release();
+  }
+}

@@ -23,13 +23,14 @@ import { ChunkProgress, TransferResult, downloadFromDatabase, dropPart } from '.
 import { FleetConfig } from '../../kernel/fleetConfig';
 import { FloorRecord, UNKNOWN_FLOOR, higherFloor, raiseLocalFloor, readLocalFloor, statedFloor } from '../../kernel/localFloor';
 import { packageKindOf } from '../../installer/packageKind';
-import { SlotClock, acquireSlot, realClock } from './transferSlots';
+import { LazySlot, SlotClock, acquireSlot, realClock } from './transferSlots';
 import { checkAssembled, verifyStoredRelease } from './verify';
 import { ModuleInstaller, installWithModules, modulesForStep } from '../moduleInstall';
 import type { ModuleHandover } from '../../installer/moduleHandover';
-import { KeptPackage } from '../keptPackage';
+import { KeptBlockList, KeptPackage } from '../keptPackage';
 import { BlockStore } from '../../db/blockStore';
 import { BlockTransferResult, downloadBlocks } from './blockTransfer';
+import { blockSizesFor } from './blockPublish';
 
 /** The installer's entry point as the fleet needs it (installer/installer.ts Installer.install). */
 export interface PackageInstaller {
@@ -89,14 +90,14 @@ export class FleetUpgrader implements Upgrader {
       const { file, manifest } = verifyStoredRelease(release, this.d.trustedKeys, this.d.platform);
       await this.checkDirection(target, statedFloor(manifest.securityFloor));
       const kind = packageKindOf(file.name);
-      const packagePath = await this.fetch(release, file);
+      const { path: packagePath, blockList } = await this.fetch(release, file);
       const installApp = (handover: ModuleHandover | null = null) =>
         this.d.installer.install({ packagePath, sha512: file.sha512, kind, version: release.version, manifest: { text: release.manifest ?? '', signature: release.manifestSignature ?? '' }, ...modulesForStep(handover, true) });
       let outcome: Awaited<ReturnType<typeof installApp>>;
       if (this.d.modules) {
         // The modules released with this version are fetched and checked before anything is installed.
         const plan = await planModules(release.version, this.d.modules.installedModules(), await this.d.fleet.releaseModules.carried(release.id), this.d.trustedKeys, (moduleRelease, file) =>
-          this.fetch(moduleRelease, { ...file, platform: this.d.platform, kind: 'other' }, true),
+          this.fetch(moduleRelease, { ...file, platform: this.d.platform, kind: 'other' }, true).then((fetched) => fetched.path),
         );
         const installed = await installWithModules(this.d.modules, release.version, plan.ticked, installApp);
         outcome = installed.app;
@@ -110,7 +111,7 @@ export class FleetUpgrader implements Upgrader {
         outcome = await installApp();
       }
       await this.audit('upgrade', 'ok', release, { from: outcome.from, to: outcome.to, elevation: outcome.elevation, downgrade: target.downgrade, ms: Date.now() - started });
-      await this.d.kept?.keep(packagePath, { version: release.version, name: file.name, size: file.size, sha512: file.sha512, blockMap: file.blockMap }, 'move');
+      await this.d.kept?.keep(packagePath, { version: release.version, name: file.name, size: file.size, sha512: file.sha512, blockMap: file.blockMap }, 'move', blockList);
       fs.rmSync(path.dirname(packagePath), { recursive: true, force: true });
       return note ? { note, code: 'E_MODULE_INCOMPATIBLE' } : {};
     } catch (err) {
@@ -178,21 +179,25 @@ export class FleetUpgrader implements Upgrader {
     }
   }
 
-  /** Holds a transfer slot only for the transfer itself; installing can take long and needs no database. */
-  private async fetch(release: Release, file: ManifestFile, databaseOnly = false): Promise<string> {
+  /**
+   * Holds a transfer slot only for the transfer itself (installing can take long and needs no database), and a block
+   * transfer only while it reads blocks from the database: a patch assembled from the kept package holds it briefly.
+   */
+  private async fetch(release: Release, file: ManifestFile, databaseOnly = false): Promise<{ path: string; blockList?: KeptBlockList }> {
     const dir = path.join(this.d.cacheDir, `release-${release.id}-${Buffer.from(file.sha512, 'base64').subarray(0, 8).toString('hex')}`);
     fs.mkdirSync(dir, { recursive: true });
     const destination = path.join(dir, file.name);
-    const slot = await acquireSlot(this.d.leases, this.d.settings, this.d.identity.workstationId, this.d.log, this.d.clock ?? realClock);
-    const startedAt = new Date().toISOString();
+    const slot = new LazySlot(() => acquireSlot(this.d.leases, this.d.settings, this.d.identity.workstationId, this.d.log, this.d.clock ?? realClock));
     let result: TransferResult | undefined;
     try {
-      result = await this.transfer(release, file, destination, slot.keepAlive, databaseOnly);
+      result = await this.transfer(release, file, destination, slot, databaseOnly);
     } finally {
-      const endedAt = new Date().toISOString();
       await slot.release().catch((err) => this.d.log.warn('fleet.slot-release-failed', { message: (err as Error).message }));
-      this.d.log.info('fleet.transfer', { releaseId: release.id, startedAt, endedAt });
-      await this.audit('package-transfer', 'ok', release, { slot: slot.lease.slot, waitedMs: slot.waitedMs, attempts: slot.attempts, startedAt, endedAt, store: this.d.fileStore?.type ?? 'database', ...blockFigures(result, file.size) });
+      // The first hold is the transfer's reading; a later one only refetches blocks a changed base no longer had.
+      const held = slot.holds[0];
+      const span = { startedAt: held?.startedAt ?? null, endedAt: held?.endedAt ?? null, ...(slot.holds.length > 1 ? { laterHolds: slot.holds.length - 1 } : {}) };
+      this.d.log.info('fleet.transfer', { releaseId: release.id, ...span });
+      await this.audit('package-transfer', 'ok', release, { slot: held?.slot ?? null, waitedMs: held?.waitedMs ?? 0, attempts: held?.attempts ?? 0, ...span, store: this.d.fileStore?.type ?? 'database', ...blockFigures(result, file.size) });
     }
     try {
       checkAssembled(release, file, result.sha512, result.bytes);
@@ -204,11 +209,14 @@ export class FleetUpgrader implements Upgrader {
     if (fs.existsSync(`${destination}.part`)) fs.renameSync(`${destination}.part`, destination);
     fs.rmSync(`${destination}.part.json`, { force: true });
     this.d.log.info('fleet.fetched', { version: release.version, bytes: result.bytes, resumedAt: result.resumedAt, reconnects: result.reconnects, ...blockFigures(result, file.size) });
-    return destination;
+    return { path: destination, ...keptListOf(result) };
   }
 
-  private async transfer(release: Release, file: ManifestFile, destination: string, keepAlive: () => Promise<void>, databaseOnly = false): Promise<TransferResult> {
-    if (this.d.fileStore && !databaseOnly) return this.d.fileStore.fetch(file, destination);
+  private async transfer(release: Release, file: ManifestFile, destination: string, slot: LazySlot, databaseOnly = false): Promise<TransferResult> {
+    if (this.d.fileStore && !databaseOnly) {
+      await slot.acquire();
+      return this.d.fileStore.fetch(file, destination);
+    }
     const info = await this.d.packages.info(release.id);
     if (!info || info.store !== 'database' || info.state !== 'complete') {
       throw new LockstepError('E_UPGRADE_UNAVAILABLE', `Release ${release.version} has no complete package in the shared database.`, { version: release.version });
@@ -216,30 +224,33 @@ export class FleetUpgrader implements Upgrader {
     if (info.sha512 !== file.sha512 || info.size !== file.size) {
       throw new LockstepError('E_SIGNATURE', `The package row of version ${release.version} does not describe the vendor-signed file; nothing was installed.`, { releaseId: release.id });
     }
-    if (info.layout === 'blocks') return this.transferBlocks(info, destination, keepAlive);
+    if (info.layout === 'blocks') return this.transferBlocks(info, destination, slot);
+    await slot.acquire();
     return downloadFromDatabase(this.d.packages, info, destination, {
       retries: this.d.settings.chunkRetries,
       prefetch: this.d.settings.prefetchChunks,
       ...(this.d.settings.chunksPerQuery ? { chunksPerQuery: this.d.settings.chunksPerQuery } : {}),
       log: this.d.log,
       onChunk: async (p) => {
-        await keepAlive();
+        await slot.keepAlive();
         await this.d.onChunk?.(p);
       },
     });
   }
 
   /** Blocks of the kept package where they match, the rest from the database (blockTransfer.ts). */
-  private async transferBlocks(info: PackageInfo, destination: string, keepAlive: () => Promise<void>): Promise<BlockTransferResult> {
-    const base = (await this.d.kept?.openBase()) ?? null;
+  private async transferBlocks(info: PackageInfo, destination: string, slot: LazySlot): Promise<BlockTransferResult> {
+    const sizes = blockSizesFor(info.chunkSize);
+    const base = (await this.d.kept?.openBase(sizes ? { blockList: sizes } : {})) ?? null;
     try {
       return await downloadBlocks(new BlockStore(this.d.fleet.db), info, destination, {
         retries: this.d.settings.chunkRetries,
         prefetch: this.d.settings.prefetchChunks,
         log: this.d.log,
         base,
+        slot,
         onChunk: async (p) => {
-          await keepAlive();
+          await slot.keepAlive();
           await this.d.onChunk?.(p);
         },
       });
@@ -255,6 +266,16 @@ export class FleetUpgrader implements Upgrader {
       this.d.log.warn('fleet.audit-failed', { action, message: (err as Error).message });
     }
   }
+}
+
+/**
+ * The block list of a package assembled from blocks, to keep beside it: checked block by block on the way and, with
+ * the whole file matching the signed SHA-512, true for the kept bytes. Nothing for other transfers.
+ */
+function keptListOf(result: TransferResult): { blockList?: KeptBlockList } {
+  if (!('list' in result)) return {};
+  const r = result as BlockTransferResult;
+  return r.sizes ? { blockList: { sizes: r.sizes, blocks: r.list } } : {};
 }
 
 /** What a block transfer read from the database, against the package size (the figure a patch keeps small). */

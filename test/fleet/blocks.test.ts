@@ -2,7 +2,8 @@
  * Packages as shared content-defined blocks in the database, on SQLite and PostgreSQL: a 5 % patch of a realistic
  * tar.gz stores only its new blocks, and a workstation that has the previous package reads only about that share
  * back; every block is checked on arrival (a changed or missing block → E_SIGNATURE, the part file dropped); a base
- * that changes during the transfer costs database reads, never correctness; a crash resumes at the last whole
+ * that changes during the transfer costs database reads, never correctness, and so does a block list beside the kept
+ * package that an attacker edited; a patch holds a transfer slot only while it reads; a crash resumes at the last whole
  * block; a prune that frees a block a publish is about to list makes that publish store it again.
  */
 import assert from 'node:assert/strict';
@@ -16,6 +17,9 @@ import { PackageInfo, PackageStore } from '../../db/packageStore';
 import { BasePackage, downloadBlocks } from '../../engine/fleet/blockTransfer';
 import { blockSizesFor, cutFile } from '../../engine/fleet/blockPublish';
 import { MemoryLogger } from '../../kernel/log';
+import { KeptPackage } from '../../engine/keptPackage';
+import { LeaseStore } from '../../db/leaseStore';
+import { LazySlot, PACKAGE_POOL, acquireSlot } from '../../engine/fleet/transferSlots';
 import { backends, migratedDb, tempDir } from '../helpers/backends';
 import { admin, inProcessWorkstation, releaseWithPackage, releasingLedger, settings } from './helpers/inProcess';
 import { PatchFeed, Tree, createPatchFeed, generateTree, patchTree, readTree } from './helpers/patchFeed';
@@ -141,6 +145,87 @@ describe('packages as shared blocks in the database', () => {
           else console.log(`# ${backend.name}: workstation upgrade read ${expected} of ${info.size} B from the database (${((expected / info.size) * 100).toFixed(1)} %)`);
         });
       }
+
+      test('the upgrade keeps the new package\'s block list beside it; a list and base an attacker edited cost database reads, never other bytes', async () => {
+        const { db, tdb } = await fresh();
+        await releaseWithPackage(db, feed, '1.0.0', SETTINGS);
+        await releaseWithPackage(db, feed, '1.0.1', SETTINGS);
+        const [info0, info] = [await infoOf(db, '1.0.0'), await infoOf(db, '1.0.1')];
+        const sizes = blockSizesFor(SETTINGS.blockBytes)!;
+        const [list0, list1] = [await new BlockStore(db).list(info0.releaseId), await new BlockStore(db).list(info.releaseId)];
+        const file0 = feed.files['1.0.0']!;
+        const name0 = feed.packages['1.0.0']!.name;
+        const w = await inProcessWorkstation({ dbUrl: tdb.configUrl, publicKey: feed.publicKey, installed: '1.0.0', kept: { file: file0, name: name0, sha512: info0.sha512, blockList: { sizes, blocks: list0 } } });
+        cleanups.push(() => w.ws.close());
+
+        // A local user who can write the cache changes one byte of a block 1.0.1 reuses, swaps the hashes of two other
+        // reused blocks in the list, and binds the edited list to the edited file again (its new mtime).
+        const wanted = new Set(list1.map((b) => b.sha256));
+        const reused = list0.filter((b) => wanted.has(b.sha256) && list1.filter((n) => n.sha256 === b.sha256).length === 1 && list0.filter((o) => o.sha256 === b.sha256).length === 1);
+        const [victim, a, b] = [reused[3]!, reused[7]!, reused[12]!];
+        const keptFile = path.join(w.keptDir, name0);
+        const fd = fs.openSync(keptFile, 'r+');
+        fs.writeSync(fd, Buffer.from([fs.readFileSync(keptFile)[victim.offset + 10]! ^ 0xff]), 0, 1, victim.offset + 10);
+        fs.closeSync(fd);
+        const listFile = path.join(w.keptDir, 'blocks.json');
+        const planted = JSON.parse(fs.readFileSync(listFile, 'utf8')) as { mtimeNs: string; sha256: string[] };
+        assert.equal(planted.sha256.length, list0.length, 'the kept list is 1.0.0\'s');
+        [planted.sha256[a.seq], planted.sha256[b.seq]] = [b.sha256, a.sha256];
+        planted.mtimeNs = fs.statSync(keptFile, { bigint: true }).mtimeNs.toString();
+        fs.writeFileSync(listFile, JSON.stringify(planted));
+
+        const result = await w.ws.gate.run();
+        assert.deepEqual([result.decision.type, result.restartInto], ['upgrade', '1.0.1'], JSON.stringify(result.decision));
+        const installed = readTree(path.join(w.dir, 'app'), (name) => name.startsWith('lockstep-') || name.startsWith('.lockstep'));
+        assert.deepEqual([...installed.keys()].sort(), [...feed.trees['1.0.1']!.keys()].sort());
+        for (const [name, bytes] of feed.trees['1.0.1']!) assert.ok(installed.get(name)!.equals(bytes), `${name} is the vendor's`);
+        // The list was believed (no cut of the base) and each lie cost exactly its block from the database.
+        const fetched = w.log.entries.find((e) => e.event === 'fleet.fetched')!.fields;
+        const expected = (await newBytes(feed.files['1.0.1']!, file0)) + victim.size + a.size + b.size;
+        assert.deepEqual([fetched['dbBytes'], fetched['baseBytes']], [expected, info.size - expected]);
+        assert.equal(w.log.entries.filter((e) => e.event === 'fleet.base-block-changed').length, 3);
+        assert.ok(!w.log.entries.some((e) => e.event === 'package.base-unused'), 'the base was used');
+
+        // What the upgrade kept: 1.0.1 with its verified list, handed out with the next base.
+        const next = await new KeptPackage(w.keptDir, new MemoryLogger()).openBase({ blockList: sizes });
+        assert.ok(next);
+        next.close();
+        assert.equal(next.version, '1.0.1');
+        assert.deepEqual(next.blocks, list1.map((x) => ({ offset: x.offset, size: x.size, sha256: x.sha256 })));
+      });
+
+      test('a patch holds a transfer slot only while it reads its missing blocks; with no base, while it assembles', async () => {
+        const { db } = await fresh();
+        await releaseWithPackage(db, feed, '1.0.0', SETTINGS);
+        await releaseWithPackage(db, feed, '1.0.1', SETTINGS);
+        const info = await infoOf(db, '1.0.1');
+        const leases = new LeaseStore(db);
+        for (const withBase of [true, false]) {
+          const slot = new LazySlot(() => acquireSlot(leases, SETTINGS, `ws-${withBase}`, new MemoryLogger()));
+          const leasesSeen = new Set<number>();
+          const dest = path.join(tempDir(), info.fileName);
+          const base = withBase ? openBase(feed.files['1.0.0']!) : null;
+          const result = await downloadBlocks(new BlockStore(db), info, dest, {
+            retries: 0,
+            log: new MemoryLogger(),
+            base,
+            slot,
+            onChunk: async () => void leasesSeen.add((await leases.active(PACKAGE_POOL)).length),
+          }).finally(() => base?.close());
+          await slot.release();
+          assert.equal(result.sha512, info.sha512);
+          assert.equal(slot.holds.length, 1);
+          assert.ok(slot.holds[0]!.endedAt);
+          assert.deepEqual(fs.readdirSync(path.dirname(dest)).sort(), [`${info.fileName}.part`, `${info.fileName}.part.json`], 'no spool file left');
+          if (withBase) {
+            assert.deepEqual([...leasesSeen], [0], 'no slot held while the file was assembled');
+            assert.equal(result.fromDatabase, await newBytes(feed.files['1.0.1']!, feed.files['1.0.0']!));
+          } else {
+            assert.deepEqual([...leasesSeen], [1], 'the slot held while every block came from the database');
+          }
+        }
+        assert.deepEqual(await leases.active(PACKAGE_POOL), []);
+      });
 
       test('no base: every block from the database; a base that changes during the transfer is not trusted', async () => {
         const { db } = await fresh();

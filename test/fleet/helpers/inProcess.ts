@@ -14,7 +14,7 @@ import { MemoryLogger } from '../../../kernel/log';
 import { DemoFeed } from '../../../authoring/demoFeed';
 import { FeedHttp } from '../../../engine/feed/http';
 import assert from 'node:assert/strict';
-import { KeptPackage, keptPackageDir } from '../../../engine/keptPackage';
+import { KeptBlockList, KeptPackage, keptPackageDir } from '../../../engine/keptPackage';
 import { openWorkstation } from '../../../engine/workstation';
 import { MachineConfigSchema } from '../../../kernel/config';
 import { writeVersionFile } from '../../../kernel/installation';
@@ -63,7 +63,7 @@ export async function releaseWithPackage(db: Db, feed: DemoFeed, version: string
  * A workstation in this process (real gate, fleet upgrader and installer) with `installed` in its install folder and,
  * when `kept` is given, that file kept as the package of its installed version (the delta base).
  */
-export async function inProcessWorkstation(o: { dbUrl: string; publicKey: string; installed: string; kept?: { file: string; name: string; sha512: string } }) {
+export async function inProcessWorkstation(o: { dbUrl: string; publicKey: string; installed: string; kept?: { file: string; name: string; sha512: string; blockList?: KeptBlockList } }) {
   const dir = tempDir('lockstep-ws-');
   fs.mkdirSync(path.join(dir, 'app'));
   writeVersionFile(path.join(dir, 'app'), o.installed);
@@ -74,7 +74,7 @@ export async function inProcessWorkstation(o: { dbUrl: string; publicKey: string
   const log = new MemoryLogger();
   if (o.kept) {
     const size = fs.statSync(o.kept.file).size;
-    assert.ok(await new KeptPackage(keptPackageDir(cacheDir), log).keep(o.kept.file, { version: o.installed, name: o.kept.name, size, sha512: o.kept.sha512 }, 'copy'));
+    assert.ok(await new KeptPackage(keptPackageDir(cacheDir), log).keep(o.kept.file, { version: o.installed, name: o.kept.name, size, sha512: o.kept.sha512 }, 'copy', o.kept.blockList));
   }
   const noSecrets = { get: async () => null, set: async () => undefined, delete: async () => false };
   const ws = await openWorkstation({ ...MachineConfigSchema.parse(raw), sourceFile: file }, { host: { platform: 'linux', defaultLogDir: dir, secrets: noSecrets }, logger: log });
