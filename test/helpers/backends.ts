@@ -67,7 +67,7 @@ function serverBackend(name: 'postgres' | 'mssql', adminUrl: string): Backend {
         async drop() {
           const a = knexFactory({ client: name === 'postgres' ? 'pg' : 'mssql', connection: adminUrl, pool: { min: 0, max: 1 } });
           try {
-            if (name === 'postgres') await a.raw('drop database if exists ?? with (force)', [dbName]);
+            if (name === 'postgres') await dropPostgres(a, dbName);
             else await a.raw('drop database ??', [dbName]);
           } finally {
             await a.destroy();
@@ -76,6 +76,24 @@ function serverBackend(name: 'postgres' | 'mssql', adminUrl: string): Backend {
       };
     },
   };
+}
+
+/**
+ * `with (force)` ends the test's own sessions, but a non-superuser role may not end a server process it does not
+ * own (an autovacuum worker on the fresh database: 42501), and one may still be starting (55006): those end by
+ * themselves, so try again for a few seconds.
+ */
+async function dropPostgres(a: ReturnType<typeof knexFactory>, dbName: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await a.raw('drop database if exists ?? with (force)', [dbName]);
+      return;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if ((code !== '42501' && code !== '55006') || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 export function backends(): Backend[] {
