@@ -12,11 +12,11 @@ import { CurrentPointer, Release, ReleaseSchedule } from '../db/types';
 import { Identity, actorOf } from './identity';
 import { InstalledVersionSource } from '../kernel/installation';
 import { Logger } from '../kernel/log';
-import { SchemaSetup } from './schema/setup';
+import { SchemaSetup, setupFor } from './schema/setup';
 import { DEFAULT_MIGRATION_SETTINGS, MigrationSettings } from './schema/settings';
 import { SchemaMoveDone, SchemaRelease } from './schema/schemaRelease';
 import { storedClaim } from './schema/storedClaim';
-import { describeWorks, worksOn } from '../kernel/schemaClaim';
+import { SchemaClaim, describeWorks, worksOn } from '../kernel/schemaClaim';
 import { resolveReleaseTime } from './releaseTime';
 import { Version, compareVersions, parseVersion, versionSortKey } from '../kernel/version';
 
@@ -183,13 +183,20 @@ export class Ledger {
     return result;
   }
 
+  /** `version`'s schema claim: this installation's when it runs that version, else the one its stored signed manifest states. */
+  private claimFor(version: string, stored: Release | null): SchemaClaim | null {
+    const installed = this.options.installed ? tryInstalled(this.options.installed) : null;
+    const setup = installed && compareVersions(installed, version) === 0 ? setupFor(this.options.schema, installed) : null;
+    if (setup) return setup.claim;
+    return stored && this.options.trustedKeys ? storedClaim(stored, this.options.trustedKeys) : null;
+  }
+
   /**
    * After a release migrated the client's database, moving back is allowed only to a version that works on its
    * level: anything else would put every workstation on a version that cannot use the database.
    */
   private async checkFallbackLevel(fleet: FleetStore, fallback: Release, withdrawing: Version): Promise<void> {
-    const installed = this.options.installed ? tryInstalled(this.options.installed) : null;
-    const claim = this.options.schema && installed && compareVersions(installed, fallback.version) === 0 ? this.options.schema.claim : this.options.trustedKeys ? storedClaim(fallback, this.options.trustedKeys) : null;
+    const claim = this.claimFor(fallback.version, fallback);
     const level = (await fleet.schema.level())?.level ?? null;
     if (worksOn(claim, level)) return;
     throw new LockstepError(
@@ -268,9 +275,7 @@ export class Ledger {
    * schema level may be scheduled; one that migrates is released now, from a workstation where it is installed.
    */
   private async checkSchedulableLevel(fleet: FleetStore, v: Version, ref: VersionRef): Promise<void> {
-    const installed = this.options.installed ? tryInstalled(this.options.installed) : null;
-    const stored = await fleet.releases.find(ref);
-    const claim = this.options.schema && installed && compareVersions(installed, v) === 0 ? this.options.schema.claim : stored && this.options.trustedKeys ? storedClaim(stored, this.options.trustedKeys) : null;
+    const claim = this.claimFor(v.raw, await fleet.releases.find(ref));
     const level = (await fleet.schema.level())?.level ?? null;
     if (worksOn(claim, level)) return;
     throw new LockstepError(

@@ -55,5 +55,5 @@ export async function installedSchemaSetup(d: InstalledSchemaDeps): Promise<Sche
     version,
   );
   if (found.claim) d.log.info('schema.claim', { version: version.raw, from: found.from, works: found.claim.works, brings: found.claim.brings });
-  return { claim: found.claim, migrations: new InstalledMigrationSource(found.claim, resourcesDir, d.options?.migrations ?? []) };
+  return { claim: found.claim, migrations: new InstalledMigrationSource(found.claim, resourcesDir, d.options?.migrations ?? []), version: version.raw };
 }

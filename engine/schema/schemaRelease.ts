@@ -22,7 +22,7 @@ import { Version, compareVersions } from '../../kernel/version';
 import { Identity, actorOf } from '../identity';
 import { BackupDone, backupBeforeMigration } from './backup';
 import { MigrationSettings } from './settings';
-import { SchemaSetup } from './setup';
+import { SchemaSetup, setupFor } from './setup';
 import { storedClaim } from './storedClaim';
 
 /** What a release did to the client's schema. */
@@ -53,7 +53,8 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 function isInstalled(ctx: SchemaReleaseContext, v: Version): boolean {
   if (!ctx.setup || !ctx.installed) return false;
   try {
-    return compareVersions(ctx.installed.installedVersion(), v) === 0;
+    const installed = ctx.installed.installedVersion();
+    return compareVersions(installed, v) === 0 && setupFor(ctx.setup, installed) !== null;
   } catch {
     return false;
   }

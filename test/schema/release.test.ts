@@ -12,6 +12,10 @@ import { FleetStore } from '../../db/fleetStore';
 import { checkFence } from '../../db/schemaStore';
 import { generateKeyPair, signerFromPem } from '../../kernel/signing';
 import { backends, migratedDb } from '../helpers/backends';
+import { Ledger } from '../../engine/ledger';
+import { DEFAULT_MIGRATION_SETTINGS } from '../../engine/schema/settings';
+import { MemoryLogger } from '../../kernel/log';
+import { parseVersion } from '../../kernel/version';
 import { identity } from '../helpers/actors';
 import { ALL_STEPS, CLAIMS, dumpDatabase, m1, m2, m3Failing, schemaEngine, sourceOf, storeSignedManifest, until } from '../helpers/clientSchema';
 
@@ -163,6 +167,35 @@ for (const backend of backends().filter((b) => b.name !== 'mssql')) {
         assert.equal(beyond.decision.type, 'outdated');
         if (beyond.decision.type === 'outdated') assert.deepEqual([beyond.decision.policy, beyond.decision.reason?.code, beyond.decision.reason?.details], ['block', 'E_SCHEMA_LEVEL', { version: '2.0.0', level: 4, works: '3' }]);
         assert.equal(mayUseDatabase(beyond.decision), false);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    test('a process that installed another version since it read its schema setup never lends that setup to the new version', async () => {
+      const { db, cleanup } = await migratedDb(backend);
+      try {
+        const vendor = generateKeyPair();
+        const signer = signerFromPem(vendor.privateKeyPem);
+        const fleet = await siteOnLevel1(db);
+        await schemaEngine(fleet, identity('ws-tester'), '2.0.0').gate.answer('no'); // 2.0.0 recorded as a test installation
+        await storeSignedManifest(db, '2.0.0', CLAIMS['2.0.0']!, signer);
+        const before = await dumpDatabase(db);
+        // Opened on 1.1.0 (its claim works 1–2 and brings 2, its migrations at hand); then 2.0.0 was installed in
+        // the same process, which has not restarted.
+        let installed = '1.1.0';
+        const ledger = new Ledger(fleet, identity('ws-admin'), new MemoryLogger(), {
+          channel: 'stable',
+          schema: { claim: CLAIMS['1.1.0']!, migrations: sourceOf(ALL_STEPS), version: '1.1.0' },
+          installed: { installedVersion: () => parseVersion(installed) },
+          migration: { ...DEFAULT_MIGRATION_SETTINGS, backup: false },
+          trustedKeys: [vendor.publicKey],
+        });
+        installed = '2.0.0';
+        // 2.0.0's own signed claim (works on 3 only) needs migrations this setup does not hold for it.
+        await assert.rejects(ledger.release('2.0.0'), (err) => isLockstepError(err, 'E_SCHEMA_NEEDS_INSTALL'));
+        assert.deepEqual(await dumpDatabase(db), before, 'nothing migrated with 1.1.0\'s steps in 2.0.0\'s name');
+        assert.equal((await fleet.releases.current('stable'))?.release?.version, '1.0.0');
       } finally {
         await cleanup();
       }
