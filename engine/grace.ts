@@ -6,7 +6,9 @@
  * Failing closed: a release without a release time has no deadline to grant, so it blocks; a release time in the
  * future of the server (a clock or a database writer gone wrong) counts from now, never later.
  */
-import { OutdatedPolicy, OutdatedPolicySetting } from '../contract/gate';
+import type { ErrorInfo } from '../contract/errors';
+import { GateDecision, OutdatedPolicy, OutdatedPolicySetting } from '../contract/gate';
+import type { GateSnapshot } from '../db/types';
 import { compareVersions, isVersion } from '../kernel/version';
 
 const DAY_MS = 24 * 3600_000;
@@ -30,6 +32,16 @@ export function graceStatus(releasedAt: string | null, now: string | number | Da
   const deadlineMs = Math.min(releasedMs, nowMs) + policy.warnDays * DAY_MS;
   const msLeft = Math.max(0, deadlineMs - nowMs);
   return { policy: msLeft > 0 ? 'warn' : 'block', deadline: new Date(deadlineMs).toISOString(), msLeft, inGrace: msLeft > 0 };
+}
+
+/** The grace of one gate read: its release's time, judged against the server's clock of that same read. */
+export function graceOfRead(snapshot: GateSnapshot | null | undefined, policy: OutdatedPolicySetting): GraceStatus {
+  return graceStatus(snapshot?.current?.release?.releasedAt ?? null, snapshot?.serverNow ?? Date.now(), policy);
+}
+
+/** The outdated notice with what the grace period grants now (deadline and time left only under "warn for N days"). */
+export function outdatedNotice(installed: string, released: string, grace: GraceStatus, reason: ErrorInfo | null): Extract<GateDecision, { type: 'outdated' }> {
+  return { type: 'outdated', installed, released, policy: grace.policy, reason, ...(grace.msLeft !== null ? { deadline: grace.deadline, msLeft: grace.msLeft } : {}) };
 }
 
 /** One registry row against the released version, as `lockstep workstations` and the fleet view show it. */

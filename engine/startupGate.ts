@@ -9,7 +9,7 @@ import { FleetStore } from '../db/fleetStore';
 import { GateArgs, HeartbeatArgs } from '../db/gateQueries';
 import { GateSnapshot, Release } from '../db/types';
 import { decide, decideWithSchema } from './gateDecision';
-import { graceStatus } from './grace';
+import { graceOfRead, outdatedNotice } from './grace';
 import { Identity, actorOf } from './identity';
 import { InstalledVersionSource } from '../kernel/installation';
 import { Ledger } from './ledger';
@@ -161,15 +161,7 @@ export class StartupGate {
 
   /** The outdated notice for I < R, with the grace period of "warn for N days" measured on the server's clock. */
   outdatedFor(decision: { installed: string; released: string }, snapshot: GateSnapshot, reason: ErrorInfo | null): Extract<GateDecision, { type: 'outdated' }> {
-    const grace = graceStatus(snapshot.current?.release?.releasedAt ?? null, snapshot.serverNow ?? Date.now(), this.options.policy);
-    return {
-      type: 'outdated',
-      installed: decision.installed,
-      released: decision.released,
-      policy: grace.policy,
-      reason,
-      ...(grace.deadline !== null || grace.msLeft !== null ? { deadline: grace.deadline, msLeft: grace.msLeft } : {}),
-    };
+    return outdatedNotice(decision.installed, decision.released, graceOfRead(snapshot, this.options.policy), reason);
   }
 
   /**

@@ -2,13 +2,13 @@ import { Command } from '../command';
 import { describeDecision } from '../describe';
 import { GateDecision, OutdatedPolicySetting } from '../../contract/gate';
 import { GateSnapshot } from '../../db/types';
-import { GraceStatus, graceStatus } from '../../engine/grace';
+import { GraceStatus, graceOfRead } from '../../engine/grace';
 
 /** Below the released version: what the outdated policy grants this workstation now (deadline under "warn for N days"). */
 function outdatedGrace(decision: GateDecision, snapshot: GateSnapshot, policy: OutdatedPolicySetting): GraceStatus | null {
   if (decision.type !== 'upgrade' && decision.type !== 'outdated') return null;
   if (decision.type === 'upgrade' && decision.downgrade) return null;
-  return graceStatus(snapshot.current?.release?.releasedAt ?? null, snapshot.serverNow ?? Date.now(), policy);
+  return graceOfRead(snapshot, policy);
 }
 
 export const status: Command = {

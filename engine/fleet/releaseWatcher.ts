@@ -9,7 +9,7 @@
 import { ErrorInfo } from '../../contract/errors';
 import { GateDecision, OutdatedPolicySetting } from '../../contract/gate';
 import { GateSnapshot } from '../../db/types';
-import { graceStatus } from '../grace';
+import { graceOfRead, outdatedNotice } from '../grace';
 import { Logger } from '../../kernel/log';
 
 export type OutdatedNotice = Extract<GateDecision, { type: 'outdated' }>;
@@ -85,11 +85,10 @@ export class ReleaseWatcher {
     const { installed, released } = decision;
     // Under "warn for N days" the deadline runs from the release time on the server's clock; once it passes, the
     // listeners hear again, now with block.
-    const grace = graceStatus(snapshot?.current?.release?.releasedAt ?? null, snapshot?.serverNow ?? Date.now(), this.o.policy);
     const levelBlock = snapshot && this.o.schemaBlock ? this.o.schemaBlock(installed, snapshot) : null;
     const notice: OutdatedNotice = levelBlock
       ? { type: 'outdated', installed, released, policy: 'block', reason: levelBlock }
-      : { type: 'outdated', installed, released, policy: grace.policy, reason: null, ...(grace.msLeft !== null ? { deadline: grace.deadline, msLeft: grace.msLeft } : {}) };
+      : outdatedNotice(installed, released, graceOfRead(snapshot, this.o.policy), null);
     const key = `${released} ${notice.policy}`;
     if (this.notified !== key) {
       this.notified = key;
