@@ -18,7 +18,7 @@ import type { Manifest } from '../../kernel/catalogSchema';
 import type { Logger } from '../../kernel/log';
 import type { SchemaClaim } from '../../kernel/schemaClaim';
 import type { SignedDocument } from '../../kernel/signing';
-import { compareVersions, Version } from '../../kernel/version';
+import { compareVersions, Version, versionSortKey } from '../../kernel/version';
 import { verifyManifest } from '../feed/download';
 import { storedClaim } from '../schema/storedClaim';
 
@@ -54,7 +54,8 @@ function verifiedFor(doc: SignedDocument<unknown>, keys: readonly string[], vers
 
 /** The claim in the installed version's row, checked like every stored claim (storedClaim.ts); null: no signed manifest there. */
 async function fromDatabase(d: InstalledClaimDeps, version: Version): Promise<{ claim: SchemaClaim | null } | null> {
-  const row = (await d.fleet.releases.list(d.channel)).find((r) => compareVersions(r.version, version) === 0);
+  // One row by its key: this runs on every start, where reading the whole ledger (manifests included) would cost.
+  const row = await d.fleet.releases.find({ channel: d.channel, versionKey: versionSortKey(version) });
   if (!row || row.manifest === null || row.manifestSignature === null) return null;
   return { claim: storedClaim(row, d.trustedKeys) };
 }
