@@ -15,8 +15,8 @@ const DAY_MS = 86_400_000;
 const CODE_IN_TEXT = /^(E_[A-Z0-9_]{1,60}):/;
 
 /**
- * Where a workstation stands in the outdated policy's grace period. The grace period belongs to the release schedule
- * (the engine's graceStatus); a site without one passes nothing and every workstation shows no grace.
+ * Where a workstation stands in the outdated policy's grace period (fleetView.ts builds it from engine/grace.ts under
+ * "warn for N days"); under plain block or warn none is passed and no workstation shows a grace period.
  */
 export type FleetGraceHook = (w: Workstation) => FleetGrace | null;
 
